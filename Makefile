@@ -1,0 +1,141 @@
+# Mica — build, boot and test.  `make help` lists the targets.
+#
+# No cross compiler: the host's x86_64 gcc builds the kernel in freestanding
+# mode (-ffreestanding -nostdlib, no libc headers but <stdint.h>-style ones,
+# -mcmodel=kernel for the top 2 GiB, -mno-red-zone because interrupts reuse
+# the stack below RSP, -mgeneral-regs-only so ring 0 never touches FPU/SSE
+# state).  The ELF64 output is linked with our own linker script, so nothing
+# of the host's ABI leaks in.  docs/building.md says more.
+
+BUILD   ?= build
+CC      ?= gcc
+NASM    ?= nasm
+LD      ?= ld
+PYTHON  ?= python3
+QEMU    ?= qemu-system-x86_64
+MEM     ?= 512M
+CMDLINE ?=
+# Test runs: JOBS boots at once (the machines have 2 cores).
+JOBS    ?= 2
+
+ARCH_DIR := microkernel/arch/x86_64
+INCLUDES := -Imicrokernel -Imicrokernel/include -I$(ARCH_DIR)/include -Ilibbase/include
+WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
+KCFLAGS  := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -nostdinc \
+            -isystem $(shell $(CC) -print-file-name=include) \
+            -mno-red-zone -mgeneral-regs-only -mcmodel=kernel -fno-pic -fno-pie \
+            -fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+            -fno-optimize-sibling-calls -fno-delete-null-pointer-checks -fno-asynchronous-unwind-tables \
+            -fno-tree-loop-distribute-patterns -fcf-protection=none $(INCLUDES) -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+NASMFLAGS := -f elf64 -g -F dwarf -I$(BUILD)/gen/ -Werror
+
+KERNEL_C := $(wildcard microkernel/kernel/*.c microkernel/mm/*.c microkernel/boot/*.c) \
+            $(filter-out $(ARCH_DIR)/asm_offsets.c,$(wildcard $(ARCH_DIR)/*.c)) \
+            $(wildcard libbase/*.c)
+KERNEL_ASM := $(wildcard $(ARCH_DIR)/*.asm)
+KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KERNEL_ASM))
+KERNEL   := $(BUILD)/mica.elf
+ISO      := $(BUILD)/mica.iso
+
+# Host unit tests: every test/host/test_*.c links the host-testable sources.
+HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
+HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c libbase/fmt.c libbase/str.c
+HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/test_*.c))
+FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
+
+.PHONY: all iso run debug test test-host test-boot fuzz clean help deps format
+all: deps $(KERNEL) $(ISO)
+
+help:
+	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits)"
+	@echo "make test     host unit tests, a short fuzz run, and the boot matrix (BIOS 4/5-level, UEFI, KVM)"
+	@echo "make iso      build $(ISO) (BIOS and UEFI)"
+	@echo "make debug    QEMU halted with its GDB stub on :1234 (see docs/debugging.md)"
+	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600)"
+	@echo "make clean    remove $(BUILD)/"
+	@echo "variables: CMDLINE='paging=4 test=boot'  MEM=512M  QEMU_EXTRA=..."
+
+# Install what is missing (Debian packages only); a no-op when all is there.
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/gen/asm_offsets.inc: $(ARCH_DIR)/asm_offsets.c $(ARCH_DIR)/include/arch/layout.h $(ARCH_DIR)/include/arch/trap.h
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$(CC) $(KCFLAGS) -S $< -o $(BUILD)/gen/asm_offsets.s
+	@sed -n 's/.*->\([A-Za-z0-9_]*\) \$$\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*/%define \1 \2/p' $(BUILD)/gen/asm_offsets.s > $@.tmp
+	@mv $@.tmp $@
+
+$(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.o: %.asm $(BUILD)/gen/asm_offsets.inc
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	@$(NASM) $(NASMFLAGS) $< -o $@
+
+$(BUILD)/linker.ld: $(ARCH_DIR)/linker.ld.S $(ARCH_DIR)/include/arch/layout.h
+	@mkdir -p $(dir $@)
+	@$(CC) -E -P -x c $(INCLUDES) $< -o $@
+
+$(KERNEL): $(KERNEL_OBJ) $(BUILD)/linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -T $(BUILD)/linker.ld -o $@ $(KERNEL_OBJ)
+	@scripts/check-kernel.sh $@
+
+$(ISO): $(KERNEL) grub/grub.cfg.in scripts/mkiso.sh
+	scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
+
+iso: deps $(ISO)
+
+run: all
+	@echo "Booting $(ISO) in QEMU; the serial log follows. Quit with Ctrl-A X."
+	$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio \
+	    -no-reboot $(QEMU_EXTRA)
+
+debug: all
+	scripts/debug.sh $(KERNEL) $(ISO)
+
+$(BUILD)/host/%: test/host/%.c $(HOST_SRCS) test/host/check.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) $< $(HOST_SRCS) -o $@
+
+$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(HOST_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@clang $(FUZZ_CFLAGS) $< $(HOST_SRCS) -o $@
+
+test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
+
+# The whole suite; the last line is "N passed, N failed".
+test: deps $(KERNEL) $(HOST_TESTS) $(FUZZ_TARGETS)
+	$(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
+	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS)
+
+# Boot matrix only (quicker while working on the kernel).
+test-boot: deps $(KERNEL)
+	$(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
+
+FUZZ_SECONDS ?= 600
+fuzz: deps $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	    n=$$(basename $$t | sed 's/^fuzz_//'); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	    echo "== $$t for $(FUZZ_SECONDS) s"; \
+	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
+	done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+# Flags live here: a change to this file rebuilds everything.
+$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc: Makefile
+
+-include $(KERNEL_OBJ:.o=.d)

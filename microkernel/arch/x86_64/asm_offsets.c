@@ -1,0 +1,34 @@
+/* Emits the constants and structure offsets that assembly needs, so that
+ * they come from one C source.  Compiled with -S; the build extracts every
+ * "->NAME value" marker into build/gen/asm_offsets.inc as %define lines. */
+#include <stddef.h>
+
+#include "arch/layout.h"
+#include "arch/trap.h"
+
+#define DEFINE(name, value) __asm__ volatile("\n.ascii \"->" #name " %0\"" : : "i"(value))
+
+void asm_offsets(void);
+
+void asm_offsets(void)
+{
+    DEFINE(KERNEL_PHYS_BASE, KERNEL_PHYS_BASE);
+    DEFINE(KERNEL_VMA, KERNEL_VMA);
+    DEFINE(HHDM_BASE, HHDM_BASE);
+    DEFINE(BOOT_STACK_SIZE, BOOT_STACK_SIZE);
+    DEFINE(GDT_KERNEL_CS, GDT_KERNEL_CS);
+    DEFINE(GDT_KERNEL_DS, GDT_KERNEL_DS);
+    DEFINE(CR0_PE, CR0_PE);
+    DEFINE(CR0_WP, CR0_WP);
+    DEFINE(CR0_PG, CR0_PG);
+    DEFINE(CR4_PAE, CR4_PAE);
+    DEFINE(CR4_LA57, CR4_LA57);
+    DEFINE(MSR_EFER, MSR_EFER);
+    DEFINE(EFER_LME, EFER_LME);
+    DEFINE(EFER_NXE, EFER_NXE);
+    DEFINE(DEBUG_EXIT_PORT, DEBUG_EXIT_PORT);
+    DEFINE(TF_VECTOR, offsetof(struct trap_frame, vector));
+    DEFINE(TF_CS, offsetof(struct trap_frame, cs));
+    DEFINE(TF_SIZE, sizeof(struct trap_frame));
+    DEFINE(TF_GPR_SIZE, offsetof(struct trap_frame, vector));
+}

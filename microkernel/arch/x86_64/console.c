@@ -1,0 +1,56 @@
+/* Consoles: the COM1 UART and the 0xE9 debug port (QEMU debugcon, Bochs
+ * port_e9_hack).  Both get every byte, so a log is never lost because one
+ * of them is absent. */
+#include <stdbool.h>
+
+#include "arch/cpu.h"
+#include "arch/layout.h"
+#include "mica/arch.h"
+
+#define COM1 0x3f8
+#define E9 0xe9
+#define LSR_THR_EMPTY 0x20
+/* Bounded wait: a missing or stuck UART must not hang the kernel. */
+#define UART_SPIN 100000
+
+static bool com1_present;
+
+void arch_console_init(void)
+{
+    outb(COM1 + 1, 0x00);  /* no interrupts */
+    outb(COM1 + 3, 0x80);  /* DLAB */
+    outb(COM1 + 0, 0x01);  /* 115200 baud */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03);  /* 8N1 */
+    outb(COM1 + 2, 0xc7);  /* FIFO */
+    outb(COM1 + 4, 0x03);
+    /* A floating bus reads 0xff: then there is no UART to wait for. */
+    com1_present = inb(COM1 + 5) != 0xff;
+}
+
+void arch_console_putc(char c)
+{
+    if (com1_present) {
+        for (int i = 0; i < UART_SPIN && !(inb(COM1 + 5) & LSR_THR_EMPTY); i++)
+            ;
+        outb(COM1, (uint8_t)c);
+    }
+    outb(E9, (uint8_t)c);
+}
+
+void arch_emulator_exit(uint32_t code)
+{
+    /* QEMU: -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
+    outl(DEBUG_EXIT_PORT, code);
+    /* Bochs: the string "Shutdown" on port 0x8900 ends the simulation. */
+    for (const char *s = "Shutdown"; *s; s++)
+        outb(0x8900, (uint8_t)*s);
+}
+
+__attribute__((noreturn)) void arch_halt_forever(void)
+{
+    for (;;) {
+        cpu_cli();
+        cpu_halt();
+    }
+}

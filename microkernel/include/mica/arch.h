@@ -1,0 +1,36 @@
+/* The contract between the generic kernel and an architecture: every
+ * function the generic core calls on the hardware is declared here, and
+ * only arch/<name>/ implements them. */
+#ifndef MICA_ARCH_H
+#define MICA_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Prepare the consoles (COM1 and the 0xE9 debug port). */
+void arch_console_init(void);
+/* Write one byte to every console. */
+void arch_console_putc(char c);
+
+/* Stop this CPU for good (interrupts off, halt loop). */
+__attribute__((noreturn)) void arch_halt_forever(void);
+/* Leave the emulator with `code` if one is listening (QEMU isa-debug-exit,
+ * Bochs shutdown port); returns only on real hardware. */
+void arch_emulator_exit(uint32_t code);
+
+/* Print a symbolized backtrace starting at frame pointer `rbp`. */
+void arch_backtrace(uint64_t rbp);
+
+/* Physical <-> direct-map virtual conversions. */
+void *phys_to_virt(uint64_t pa);
+uint64_t virt_to_phys_kernel_image(const void *va);
+
+
+
+/* Physical extent of the loaded kernel image, boot stub and tables included. */
+void arch_kernel_image(uint64_t *phys_base, uint64_t *phys_end);
+/* Call fn(table_phys, ctx) for the root table and every table reachable
+ * from it (leaf pages are not visited). */
+void arch_pt_for_each_table(uint64_t root, void (*fn)(uint64_t table_phys, void *ctx), void *ctx);
+
+#endif

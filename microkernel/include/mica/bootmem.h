@@ -1,0 +1,36 @@
+/* Physical memory at boot: the sanitized free set, and the kernel's own
+ * early frames taken out of it.  Ownership: until the pager starts, every
+ * frame in the free set belongs to nobody; the kernel takes page-table
+ * frames out of it with bootmem_alloc_page(), after which they are the
+ * kernel's for good. */
+#ifndef MICA_BOOTMEM_H
+#define MICA_BOOTMEM_H
+
+#include <stdint.h>
+
+#include "mm/physmap.h"
+
+struct mb2_info;
+
+/* Build the free set from the boot loader's memory map minus everything in
+ * use (see docs/memory-layout.md).  Returns 0, or -1 with a [FAIL] line when
+ * the boot information leaves nothing usable. */
+int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys);
+
+/* Take one zeroed 4 KiB frame below 4 GiB for the kernel; 0 when none. */
+uint64_t bootmem_alloc_page(void);
+
+/* Print the boot loader's map and the free set as tables. */
+void bootmem_print(const struct mb2_info *mb);
+
+/* Count (and log) frames that are in use yet in the free set: every table
+ * reachable from `root`, the boot information, modules, symbol data, the
+ * kernel image and the first MiB.  0 means the invariant holds. */
+unsigned bootmem_verify(uint64_t root);
+
+const struct pm_set *bootmem_free(void);
+const struct pm_set *bootmem_ram(void);
+const struct pm_set *bootmem_reserved(void);
+uint64_t bootmem_kernel_frames(void);
+
+#endif

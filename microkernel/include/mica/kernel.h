@@ -1,0 +1,23 @@
+/* Kernel-wide state set once at boot. */
+#ifndef MICA_KERNEL_H
+#define MICA_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MICA_VERSION "0.1"
+
+/* True when the command line selects tests: panics then end the emulator
+ * with a failure code instead of halting. */
+extern bool kernel_test_mode;
+
+/* The kernel command line from the boot loader ("" when none). */
+extern const char *kernel_cmdline;
+
+/* Physical address of the multiboot2 information. */
+extern uint64_t boot_info_phys;
+
+struct mb2_info;
+extern struct mb2_info boot_info;
+
+#endif

@@ -1,0 +1,145 @@
+/* kmain: the kernel's first C function, called by the boot stub on the
+ * higher-half boot stack with the multiboot2 magic, the physical address of
+ * the boot information, and whether 5-level paging was switched on. */
+#include <stddef.h>
+
+#include "arch/cpu.h"
+#include "arch/desc.h"
+#include "arch/layout.h"
+#include "arch/paging.h"
+#include "arch/trap.h"
+#include "base/str.h"
+#include "boot/multiboot2.h"
+#include "mica/arch.h"
+#include "mica/bootmem.h"
+#include "mica/kernel.h"
+#include "mica/ksym.h"
+#include "mica/ktest.h"
+#include "mica/log.h"
+#include "mica/panic.h"
+
+bool kernel_test_mode;
+const char *kernel_cmdline = "";
+uint64_t boot_info_phys;
+struct mb2_info boot_info;
+
+void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57);
+
+/* Stop the boot for a reason outside the kernel (bad boot information):
+ * a [FAIL] line, no register dump, since no kernel bug is involved. */
+static __attribute__((noreturn)) void boot_stop(void)
+{
+    LOG_FAIL("boot stopped");
+    if (kernel_test_mode)
+        arch_emulator_exit(EXIT_FAILURE_CODE);
+    arch_halt_forever();
+}
+
+/* Parse the boot information and log every tag it had to distrust. */
+static void read_boot_info(uint32_t info_phys)
+{
+    boot_info_phys = info_phys;
+    /* The boot stub's direct map covers the first 4 GiB, where GRUB puts
+     * the information (it passes a 32-bit address). */
+    size_t avail = (size_t)((4ull << 30) - info_phys);
+    if (mb2_parse(phys_to_virt(info_phys), avail, &boot_info) != 0) {
+        LOG_FAIL("multiboot2: the boot information header at 0x%x is unusable", info_phys);
+        boot_stop();
+    }
+    if (boot_info.cmdline)
+        kernel_cmdline = boot_info.cmdline;
+    const char *v;
+    size_t n;
+    kernel_test_mode = str_word_value(kernel_cmdline, "test", &v, &n);
+    for (size_t i = 0; i < boot_info.ndiags; i++)
+        LOG_WARN("multiboot2: tag type %u at offset 0x%x: %s, skipped", boot_info.diags[i].tag_type,
+                 boot_info.diags[i].offset, mb2_diag_name(boot_info.diags[i].kind));
+    if (boot_info.ndiags_total > boot_info.ndiags)
+        LOG_WARN("multiboot2: %zu more diagnostics not shown", boot_info.ndiags_total - boot_info.ndiags);
+    LOG_INFO("multiboot2: %u bytes at 0x%x from \"%s\", %zu modules, %zu memory map entries",
+             boot_info.total_size, info_phys, boot_info.loader_name ? boot_info.loader_name : "?",
+             boot_info.nmodules, boot_info.nmmap);
+    LOG_INFO("command line: \"%s\"", kernel_cmdline);
+}
+
+/* Say which paging mode the boot stub chose and why. */
+static void log_paging_mode(void)
+{
+    bool forced = str_has_word(kernel_cmdline, "paging=4");
+    if (paging_levels == 5)
+        LOG_OK("paging: 5-level (LA57), 57-bit virtual addresses");
+    else if (cpu_features.la57 && forced)
+        LOG_OK("paging: 4-level (paging=4 on the command line; the CPU has LA57)");
+    else
+        LOG_OK("paging: 4-level, 48-bit virtual addresses (the CPU has no LA57)");
+}
+
+/* Log the rest of what the boot loader told us. */
+static void log_boot_extras(void)
+{
+    for (size_t i = 0; i < boot_info.nmodules; i++)
+        LOG_INFO("module %zu: [0x%llx, 0x%llx) \"%s\"", i, (unsigned long long)boot_info.modules[i].start,
+                 (unsigned long long)boot_info.modules[i].end, boot_info.modules[i].string);
+    if (boot_info.have_framebuffer)
+        LOG_INFO("framebuffer: %ux%u, %u bpp, pitch %u, at 0x%llx", boot_info.fb.width, boot_info.fb.height,
+                 boot_info.fb.bpp, boot_info.fb.pitch, (unsigned long long)boot_info.fb.addr);
+    LOG_INFO("ACPI: RSDP %s%s", boot_info.rsdp_new ? "v2 (XSDT) " : "",
+             boot_info.rsdp_old ? "v1 (RSDT)" : (boot_info.rsdp_new ? "" : "none"));
+    if (boot_info.efi_mmap)
+        LOG_INFO("EFI memory map: %u descriptors of %u bytes", boot_info.efi_ndesc, boot_info.efi_desc_size);
+    if (boot_info.have_load_base)
+        LOG_INFO("load base: 0x%x", boot_info.load_base);
+}
+
+/* Build and check physical memory and the kernel's page tables. */
+static void memory_init(void)
+{
+    if (bootmem_init(&boot_info, boot_info_phys) != 0)
+        boot_stop();
+    unsigned bad = bootmem_verify(read_cr3());
+    if (bad)
+        PANIC("%u in-use ranges of the boot page tables are in the free set", bad);
+    paging_init(bootmem_ram(), bootmem_alloc_page);
+    bad = bootmem_verify(kernel_root());
+    if (bad)
+        PANIC("%u in-use ranges of the kernel page tables are in the free set", bad);
+    LOG_OK("memory: no page-table frame, boot information, module or kernel byte is in the free set");
+}
+
+void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
+{
+    arch_console_init();
+    paging_levels = la57 ? 5 : 4;
+    gdt_init();
+    idt_init();
+    cpu_detect();
+    LOG_INFO("Mica %s on %s CPU; multiboot2 magic 0x%x", MICA_VERSION, cpu_features.vendor, magic);
+    read_boot_info(info_phys);
+    log_paging_mode();
+    unsigned long nsym = ksym_init(&boot_info);
+    if (nsym)
+        LOG_OK("symbols: %lu functions from the ELF sections tag", nsym);
+    else
+        LOG_WARN("symbols: none (no usable .symtab in the ELF sections tag); dumps show raw addresses");
+    log_boot_extras();
+    memory_init();
+    cpu_harden();
+    bootmem_print(&boot_info);
+    LOG_OK("descriptor tables: GDT with TSS, IDT with %d exception vectors, IST for #DF/NMI/#MC",
+           VEC_EXCEPTIONS);
+
+    const char *spec;
+    size_t len;
+    if (str_word_value(kernel_cmdline, "test", &spec, &len)) {
+        if (len > 6 && __builtin_memcmp(spec, "fault:", 6) == 0) {
+            if (!ktest_fault(spec + 6, len - 6))
+                LOG_FAIL("test: unknown fault kind \"%.*s\"", (int)(len - 6), spec + 6);
+            arch_emulator_exit(EXIT_FAILURE_CODE);
+        } else {
+            unsigned failed = ktest_run(spec, len);
+            arch_emulator_exit(failed ? EXIT_FAILURE_CODE : EXIT_SUCCESS_CODE);
+        }
+    }
+    LOG_OK("kernel ready; nothing more to run yet, halting");
+    arch_halt_forever();
+}

@@ -1,0 +1,187 @@
+/* Boot-time physical memory; see include/mica/bootmem.h. */
+#include <stddef.h>
+
+#include "boot/multiboot2.h"
+#include "mica/arch.h"
+#include "mica/bootmem.h"
+#include "mica/ksym.h"
+#include "mica/log.h"
+#include "mica/arch.h"
+
+#define MAX_RANGES 512
+#define MAX_RESERVED (MB2_MAX_MODULES + 32)
+
+static struct pm_range free_store[MAX_RANGES], scratch_store[MAX_RANGES];
+static struct pm_range ram_store[MAX_RANGES], reserved_store[MAX_RANGES];
+static struct pm_set free_set, scratch_set, ram_set, reserved_set;
+static struct pm_report report;
+static uint64_t kernel_frames;
+
+/* What each reserved range is, for the boot log (the set merges them). */
+struct reserved_item {
+    const char *what;
+    uint64_t base, end;
+};
+static struct reserved_item reserved_log[MAX_RESERVED];
+static size_t nreserved_log;
+
+const struct pm_set *bootmem_free(void) { return &free_set; }
+const struct pm_set *bootmem_ram(void) { return &ram_set; }
+const struct pm_set *bootmem_reserved(void) { return &reserved_set; }
+uint64_t bootmem_kernel_frames(void) { return kernel_frames; }
+
+/* Round [base, end) outward to whole pages and add it to s. */
+static void add_pages(struct pm_set *s, uint64_t base, uint64_t end)
+{
+    if (end <= base)
+        return;
+    base &= ~(PM_PAGE_SIZE - 1);
+    end = end > PM_PHYS_LIMIT - PM_PAGE_SIZE ? PM_PHYS_LIMIT : (end + PM_PAGE_SIZE - 1) & ~(PM_PAGE_SIZE - 1);
+    if (pm_add(s, base, end) != PM_OK)
+        LOG_WARN("memory: too many ranges; [0x%llx, 0x%llx) not recorded",
+                 (unsigned long long)base, (unsigned long long)end);
+}
+
+/* Reserve [base, end) (rounded out to pages) and remember what it is. */
+static void reserve(const char *what, uint64_t base, uint64_t end)
+{
+    add_pages(&reserved_set, base, end);
+    if (nreserved_log < MAX_RESERVED)
+        reserved_log[nreserved_log++] = (struct reserved_item){ what, base, end };
+}
+
+/* Everything in use before the kernel allocates anything: the first MiB,
+ * the image (with the boot stub's tables and stacks), the boot
+ * information, the modules, the symbol data, the framebuffer. */
+static void collect_reserved(const struct mb2_info *mb, uint64_t mb_phys)
+{
+    uint64_t kbase, kend;
+    arch_kernel_image(&kbase, &kend);
+    reserve("first MiB (BIOS, real-mode data)", 0, 1ull << 20);
+    reserve("kernel image, boot page tables and stacks", kbase, kend);
+    reserve("multiboot2 information", mb_phys, mb_phys + mb->total_size);
+    for (size_t i = 0; i < mb->nmodules; i++)
+        reserve(mb->modules[i].string[0] ? mb->modules[i].string : "module", mb->modules[i].start,
+                mb->modules[i].end);
+    struct ksym_range syms[16];
+    unsigned long n = ksym_loaded_ranges(mb, syms, 16);
+    for (unsigned long i = 0; i < n; i++)
+        reserve("kernel ELF section loaded by GRUB (.symtab, .strtab, ...)", syms[i].base, syms[i].end);
+    if (mb->have_framebuffer)
+        reserve("framebuffer", mb->fb.addr, mb->fb.addr + (uint64_t)mb->fb.pitch * mb->fb.height);
+}
+
+/* RAM the direct map covers: available, ACPI and NVS entries, plus what
+ * the loader placed (boot information, modules), wherever it is. */
+static void collect_ram(const struct mb2_info *mb)
+{
+    for (size_t i = 0; i < mb->nmmap; i++) {
+        const struct mb2_mmap_entry *e = &mb->mmap[i];
+        if (e->type != MB2_MMAP_AVAILABLE && e->type != MB2_MMAP_ACPI_RECLAIMABLE &&
+            e->type != MB2_MMAP_NVS)
+            continue;
+        uint64_t end = e->base + e->length;
+        if (end < e->base || end > PM_PHYS_LIMIT)
+            end = PM_PHYS_LIMIT;
+        add_pages(&ram_set, e->base, end);
+    }
+    for (size_t i = 0; i < reserved_set.n; i++)
+        if (reserved_set.r[i].base >= (1ull << 20))
+            add_pages(&ram_set, reserved_set.r[i].base, reserved_set.r[i].end);
+}
+
+int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys)
+{
+    pm_init(&free_set, free_store, MAX_RANGES);
+    pm_init(&scratch_set, scratch_store, MAX_RANGES);
+    pm_init(&ram_set, ram_store, MAX_RANGES);
+    pm_init(&reserved_set, reserved_store, MAX_RANGES);
+    if (!mb->have_mmap || mb->nmmap == 0) {
+        LOG_FAIL("memory: the boot loader gave no usable memory map; cannot continue");
+        return -1;
+    }
+    collect_reserved(mb, mb_phys);
+    collect_ram(mb);
+    if (pm_sanitize(mb->mmap, mb->nmmap, reserved_set.r, reserved_set.n, &free_set, &scratch_set,
+                    &report) != PM_OK) {
+        LOG_FAIL("memory: the memory map is too fragmented to sanitize (%zu entries)", mb->nmmap);
+        return -1;
+    }
+    if (free_set.n == 0) {
+        LOG_FAIL("memory: no free memory left after removing what is in use");
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t bootmem_alloc_page(void)
+{
+    uint64_t pa;
+    /* Below 4 GiB: the boot stub's direct map reaches only that far, and
+     * these frames are written before the kernel's own tables exist. */
+    if (pm_take(&free_set, PM_PAGE_SIZE, PM_PAGE_SIZE, 1ull << 20, 4ull << 30, &pa) != PM_OK)
+        return 0;
+    uint64_t *p = phys_to_virt(pa);
+    for (size_t i = 0; i < PM_PAGE_SIZE / sizeof *p; i++)
+        p[i] = 0;
+    kernel_frames++;
+    return pa;
+}
+
+/* Print one range as a table row. */
+static void print_row(uint64_t base, uint64_t end, const char *what)
+{
+    kprintf("         0x%016llx-0x%016llx %10llu KiB  %s\n", (unsigned long long)base,
+            (unsigned long long)end, (unsigned long long)((end - base) >> 10), what);
+}
+
+void bootmem_print(const struct mb2_info *mb)
+{
+    LOG_INFO("memory: boot loader map, %zu entries:", mb->nmmap);
+    for (size_t i = 0; i < mb->nmmap; i++) {
+        const struct mb2_mmap_entry *e = &mb->mmap[i];
+        uint64_t end = e->base + e->length;
+        print_row(e->base, end < e->base ? UINT64_MAX : end, mb2_mmap_type_name(e->type));
+    }
+    LOG_INFO("memory: in use at boot, removed from the free set:");
+    for (size_t i = 0; i < nreserved_log; i++)
+        print_row(reserved_log[i].base, reserved_log[i].end, reserved_log[i].what);
+    LOG_OK("memory: free after sanitizing: %zu ranges, %llu KiB (%llu MiB); kernel took %llu frames",
+           free_set.n, (unsigned long long)(pm_total(&free_set) >> 10),
+           (unsigned long long)(pm_total(&free_set) >> 20), (unsigned long long)kernel_frames);
+    for (size_t i = 0; i < free_set.n; i++)
+        print_row(free_set.r[i].base, free_set.r[i].end, "free");
+    if (report.entries_ignored || report.entries_clamped || report.overlaps)
+        LOG_WARN("memory: map oddities: %zu entries ignored, %zu clamped, %zu overlaps resolved "
+                 "in favour of the unusable type",
+                 report.entries_ignored, report.entries_clamped, report.overlaps);
+}
+
+struct verify_ctx {
+    unsigned bad;
+};
+
+/* Page-table walker callback: a table frame must not be free. */
+static void check_table(uint64_t pa, void *arg)
+{
+    struct verify_ctx *ctx = arg;
+    if (pm_overlaps(&free_set, pa, pa + PM_PAGE_SIZE)) {
+        LOG_FAIL("memory: page-table frame 0x%llx is in the free set", (unsigned long long)pa);
+        ctx->bad++;
+    }
+}
+
+unsigned bootmem_verify(uint64_t root)
+{
+    struct verify_ctx ctx = { 0 };
+    arch_pt_for_each_table(root, check_table, &ctx);
+    for (size_t i = 0; i < reserved_set.n; i++) {
+        if (pm_overlaps(&free_set, reserved_set.r[i].base, reserved_set.r[i].end)) {
+            LOG_FAIL("memory: in-use range [0x%llx, 0x%llx) overlaps the free set",
+                     (unsigned long long)reserved_set.r[i].base,
+                     (unsigned long long)reserved_set.r[i].end);
+            ctx.bad++;
+        }
+    }
+    return ctx.bad;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# mkiso.sh KERNEL OUT.iso "CMDLINE" [TIMEOUT]
+# Build a BIOS (i386-pc) + UEFI (x86_64-efi) ISO with grub-mkrescue, with
+# grub/grub.cfg.in filled in: @CMDLINE@ becomes the kernel command line of
+# the default entry, @TIMEOUT@ the menu timeout (default 0 when a command
+# line is given, else 3).
+set -euo pipefail
+kernel=$1
+out=$2
+cmdline=${3:-}
+timeout=${4:-}
+if [ -z "$timeout" ]; then
+    if [ -n "$cmdline" ]; then timeout=0; else timeout=3; fi
+fi
+here=$(cd "$(dirname "$0")/.." && pwd)
+stage=$(mktemp -d "${TMPDIR:-/tmp}/mica-iso.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/boot/grub"
+# The ISO's kernel keeps its symbol table (for dumps) but not the DWARF
+# debug sections: GRUB would load those too, for nothing.  GDB reads the
+# unstripped build/mica.elf.
+objcopy --strip-debug "$kernel" "$stage/boot/mica.elf"
+sed -e "s|@CMDLINE@|$cmdline|g" -e "s|@TIMEOUT@|$timeout|g" \
+    "$here/grub/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
+mkdir -p "$(dirname "$out")"
+# grub-mkrescue is chatty on success; keep its log for failures.
+if ! grub-mkrescue -o "$out.tmp" "$stage" >"$stage/mkrescue.log" 2>&1; then
+    cat "$stage/mkrescue.log" >&2
+    exit 1
+fi
+mv "$out.tmp" "$out"
