@@ -13,8 +13,9 @@ if [ -z "$timeout" ]; then
     if [ -n "$cmdline" ]; then timeout=0; else timeout=3; fi
 fi
 here=$(cd "$(dirname "$0")/.." && pwd)
-stage=$(mktemp -d "${TMPDIR:-/tmp}/mica-iso.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-iso.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+stage=$tmp/iso
 mkdir -p "$stage/boot/grub"
 # The ISO's kernel keeps its symbol table (for dumps) but not the DWARF
 # debug sections: GRUB would load those too, for nothing.  GDB reads the
@@ -24,8 +25,8 @@ sed -e "s|@CMDLINE@|$cmdline|g" -e "s|@TIMEOUT@|$timeout|g" \
     "$here/grub/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
 mkdir -p "$(dirname "$out")"
 # grub-mkrescue is chatty on success; keep its log for failures.
-if ! grub-mkrescue -o "$out.tmp" "$stage" >"$stage/mkrescue.log" 2>&1; then
-    cat "$stage/mkrescue.log" >&2
+if ! grub-mkrescue -o "$out.tmp" "$stage" >"$tmp/mkrescue.log" 2>&1; then
+    cat "$tmp/mkrescue.log" >&2
     exit 1
 fi
 mv "$out.tmp" "$out"

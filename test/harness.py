@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Mica's test harness: host unit tests, a short fuzz run, and the boot matrix.
+
+Every boot is a grub-mkrescue ISO with its own kernel command line, booted
+headless in QEMU with -device isa-debug-exit, a timeout, and its serial log
+kept in build/test-logs/<row>/<case>.log.  The guest prints TAP; the harness
+parses it and checks the log for what each case must show.  The same cases
+run on every row of the matrix:
+
+  bios-4level  SeaBIOS, a CPU without LA57      -> 4-level paging
+  bios-5level  SeaBIOS, a CPU with LA57 (TCG)   -> 5-level paging
+  uefi         OVMF (GRUB x86_64-efi), LA57 CPU -> 5-level paging
+  kvm          -enable-kvm -cpu host, only when a probe boot passes
+
+The last line is "N passed, N failed"; the exit status is 1 on any failure.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+EXIT_PASS = 33  # guest wrote 0x10 to the debug-exit port
+EXIT_FAIL = 35  # guest wrote 0x11 (failed test or panic)
+OVMF = "/usr/share/ovmf/OVMF.fd"
+BOOT_TIMEOUT = 90  # seconds per boot; a TCG boot takes a few
+
+
+class Results:
+    """Collects named pass/fail results and prints them as they come."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+
+    def add(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            self.failures.append((name, detail))
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+# ---------------------------------------------------------------- host tests
+
+TAP_LINE = re.compile(r"^(ok|not ok) (\d+) - (.*)$")
+
+
+def run_host_tests(binaries, res):
+    """Run each host unit-test binary and count its TAP lines."""
+    for binary in binaries:
+        name = os.path.basename(binary)
+        try:
+            proc = subprocess.run([binary], capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            res.add(f"host/{name}", False, "timed out")
+            continue
+        seen = bad = 0
+        for line in proc.stdout.splitlines():
+            m = TAP_LINE.match(line)
+            if m:
+                seen += 1
+                bad += m.group(1) != "ok"
+                res.add(f"host/{name}/{m.group(3)}", m.group(1) == "ok")
+        # No TAP at all, or a crash (sanitizer report) after passing lines.
+        if seen == 0 or (proc.returncode != 0 and bad == 0):
+            res.add(f"host/{name}", False, f"exit {proc.returncode}, {seen} TAP lines\n{proc.stderr[-2000:]}")
+        print(f"host: {name}: {seen} checks, exit {proc.returncode}", flush=True)
+
+
+def run_fuzz_short(binaries, seconds, res):
+    """Run each libFuzzer target briefly on a scratch copy of its corpus."""
+    for binary in binaries:
+        name = os.path.basename(binary)
+        corpus = os.path.join("test", "fuzz", "corpus", name[len("fuzz_"):])
+        with tempfile.TemporaryDirectory(prefix="mica-fuzz-") as tmp:
+            work = os.path.join(tmp, "corpus")
+            if os.path.isdir(corpus):
+                shutil.copytree(corpus, work)
+            else:
+                os.makedirs(work)
+            cmd = [binary, f"-max_total_time={seconds}", "-seed=1", "-print_final_stats=1",
+                   f"-artifact_prefix={tmp}/", work]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
+            execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", proc.stderr)
+            ok = proc.returncode == 0
+            detail = "" if ok else proc.stderr[-3000:]
+            res.add(f"fuzz/{name} ({seconds} s)", ok, detail)
+            print(f"fuzz: {name}: {execs.group(1) if execs else '?'} inputs in {seconds} s, "
+                  f"exit {proc.returncode}", flush=True)
+
+
+# ---------------------------------------------------------------- boot matrix
+
+class Row:
+    def __init__(self, name, args, levels):
+        self.name = name
+        self.args = args
+        self.levels = levels  # expected paging levels without paging=4, or None
+
+
+def base_rows():
+    common = ["-machine", "q35", "-m", "512M"]
+    return [
+        Row("bios-4level", common + ["-cpu", "max,la57=off"], 4),
+        Row("bios-5level", common + ["-cpu", "max,la57=on"], 5),
+        Row("uefi", common + ["-cpu", "max,la57=on", "-bios", OVMF], 5),
+    ]
+
+
+def kvm_row():
+    # This machines' paravirtual KVM rejects the IA32_ARCH_CAPABILITIES MSR
+    # that "-cpu host" makes QEMU write, so that one feature is turned off.
+    # The paging mode follows the host CPU, so no level is expected.
+    return Row("kvm", ["-machine", "q35,accel=kvm", "-m", "512M", "-cpu", "host,arch-capabilities=off"], None)
+
+
+def fault(kind, *patterns):
+    """A deliberate ring-0 fault case: exits with EXIT_FAIL and its dump matches patterns."""
+    return {"name": f"fault-{kind}", "cmdline": f"test=fault:{kind}", "exit": EXIT_FAIL,
+            "tap": False, "expect": list(patterns) + [r"backtrace:", r"#1 0x[0-9a-f]{16} \w+\+0x",
+                                                       r"CR0 0x[0-9a-f]{16}  CR2 0x[0-9a-f]{16}  CR3",
+                                                       r"CR4 0x[0-9a-f]{16}  EFER 0x[0-9a-f]{16}",
+                                                       r"RAX 0x[0-9a-f]{16}  RBX", r"R15 0x[0-9a-f]{16}"]}
+
+
+CASES = [
+    {"name": "selftest", "cmdline": "test=all", "exit": EXIT_PASS, "tap": True,
+     "expect": [r"\[ OK \] protection: NX on, WP on", r"\[ OK \] memory: free after sanitizing",
+                r"\[ OK \] symbols: \d+ functions", r"\[ OK \] descriptor tables"],
+     "paging": "row"},
+    {"name": "paging4", "cmdline": "paging=4 test=all", "exit": EXIT_PASS, "tap": True,
+     "expect": [r"\[ OK \] paging: 4-level"], "paging": 4},
+    fault("null-write", r"\[FAIL\] exception #PF \(vector 14, page fault\) in ring 0",
+          r"error 0x2: not-present, write, supervisor", r"CR2 0x0000000000000000 \(faulting address\)",
+          r"RIP 0x[0-9a-f]{16} <fault_null_write\+0x[0-9a-f]+>"),
+    fault("text-write", r"exception #PF", r"error 0x3: protection violation \(present\), write, supervisor",
+          r"RIP 0x[0-9a-f]{16} <fault_text_write\+0x[0-9a-f]+>"),
+    fault("nx-exec", r"exception #PF",
+          r"error 0x11: protection violation \(present\), read, supervisor, instruction fetch",
+          r"fault_nx_exec\+0x"),
+    fault("ud", r"exception #UD \(vector 6, invalid opcode\)",
+          r"RIP 0x[0-9a-f]{16} <fault_invalid_opcode\+0x[0-9a-f]+>"),
+    fault("gp", r"exception #GP \(vector 13, general protection\)", r"error 0x0 \(no selector\)",
+          r"RIP 0x[0-9a-f]{16} <fault_noncanonical\+0x[0-9a-f]+>"),
+    fault("de", r"exception #DE \(vector 0, divide error\)",
+          r"RIP 0x[0-9a-f]{16} <fault_divide\+0x[0-9a-f]+>"),
+    fault("assert", r"\[FAIL\] PANIC at microkernel/kernel/ktest_fault\.c:\d+ in fault_assert\(\): "
+          r"assertion failed: two \+ two == 5", r"fault_assert\+0x"),
+]
+
+# CPUs that cannot run Mica: the boot stub must say why, on serial, and halt.
+CPU_CHECKS = [
+    ("cpu-no-long-mode", ["-machine", "q35", "-m", "512M", "-cpu", "qemu32"],
+     r"\[FAIL\] boot: CPU lacks long mode"),
+    ("cpu-no-nx", ["-machine", "q35", "-m", "512M", "-cpu", "qemu64,nx=off"],
+     r"\[FAIL\] boot: CPU lacks NX"),
+]
+
+
+def build_iso(kernel, cmdline, out):
+    subprocess.run(["scripts/mkiso.sh", kernel, out, cmdline], check=True)
+    return out
+
+
+def boot(iso, row_args, log, e9log, timeout, stop_pattern=None):
+    """Boot iso; return (exit status or None on timeout, serial text, seconds)."""
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    for f in (log, e9log):
+        if os.path.exists(f):
+            os.remove(f)
+    cmd = ["qemu-system-x86_64", *row_args, "-cdrom", iso, "-display", "none", "-no-reboot",
+           "-serial", f"file:{log}", "-debugcon", f"file:{e9log}",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-monitor", "none"]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    status = None
+    while True:
+        try:
+            status = proc.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if stop_pattern and os.path.exists(log):
+            with open(log, "rb") as f:
+                if re.search(stop_pattern, f.read().decode("utf-8", "replace")):
+                    proc.kill()
+                    proc.wait()
+                    status = "stopped"
+                    break
+        if time.monotonic() - start > timeout:
+            proc.kill()
+            proc.wait()
+            break
+    text = open(log, "rb").read().decode("utf-8", "replace") if os.path.exists(log) else ""
+    return status, text, time.monotonic() - start, proc.stderr.read().decode("utf-8", "replace")
+
+
+def parse_tap(text):
+    """Return (plan, [(ok, name)]) from the guest's TAP."""
+    plan = None
+    tests = []
+    for line in text.splitlines():
+        line = line.strip("\r")
+        m = re.match(r"^1\.\.(\d+)$", line)
+        if m:
+            plan = int(m.group(1))
+        m = TAP_LINE.match(line)
+        if m:
+            tests.append((m.group(1) == "ok", m.group(3)))
+    return plan, tests
+
+
+def check_case(row, case, status, text, e9text, res):
+    """Turn one boot's outcome into results."""
+    tag = f"{row.name}/{case['name']}"
+    problems = []
+    if status is None:
+        problems.append(f"timed out after {BOOT_TIMEOUT} s")
+    elif status != case["exit"]:
+        problems.append(f"QEMU exit status {status}, expected {case['exit']}")
+    if case.get("tap"):
+        plan, tests = parse_tap(text)
+        if plan is None or plan == 0 or plan != len(tests):
+            problems.append(f"TAP plan {plan} but {len(tests)} results")
+        for ok, name in tests:
+            res.add(f"{tag}/{name}", ok)
+        if "# ktest: passed=" not in e9text:
+            problems.append("port 0xE9 log lacks the TAP summary (debugcon output missing)")
+    for pattern in case["expect"]:
+        if not re.search(pattern, text):
+            problems.append(f"log lacks /{pattern}/")
+    want = row.levels if case.get("paging") == "row" else case.get("paging")
+    if want is not None and not re.search(rf"\[ OK \] paging: {want}-level", text):
+        problems.append(f"log does not say {want}-level paging")
+    if re.search(r"\[FAIL\] (PANIC|exception)", text) and case["exit"] == EXIT_PASS:
+        problems.append("unexpected panic")
+    res.add(f"{tag} (boot checks)", not problems, "; ".join(problems))
+
+
+def probe_kvm(iso, logdir):
+    """Boot the self-test once under KVM; return (usable, reason)."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "no usable /dev/kvm"
+    row = kvm_row()
+    status, text, secs, err = boot(iso, row.args, os.path.join(logdir, "kvm-probe.log"),
+                                   os.path.join(logdir, "kvm-probe.e9.log"), 60)
+    if status == EXIT_PASS:
+        return True, f"probe boot passed in {secs:.1f} s"
+    why = err.strip().splitlines()[-1] if err.strip() else f"exit status {status}"
+    return False, f"probe boot failed ({why[:160]})"
+
+
+def run_matrix(kernel, build, jobs, res):
+    logdir = os.path.join(build, "test-logs")
+    isodir = os.path.join(build, "test-isos")
+    os.makedirs(isodir, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        isos = dict(zip([c["name"] for c in CASES],
+                        pool.map(lambda c: build_iso(kernel, c["cmdline"], os.path.join(isodir, c["name"] + ".iso")),
+                                 CASES)))
+    rows = base_rows()
+    kvm_ok, kvm_why = probe_kvm(isos["selftest"], logdir)
+    if kvm_ok:
+        rows.append(kvm_row())
+    print(f"matrix: kvm row {'enabled' if kvm_ok else 'skipped'}: {kvm_why}", flush=True)
+
+    def one(row, case):
+        log = os.path.join(logdir, row.name, case["name"] + ".log")
+        e9 = os.path.join(logdir, row.name, case["name"] + ".e9.log")
+        status, text, secs, _ = boot(isos[case["name"]], row.args, log, e9, BOOT_TIMEOUT)
+        e9text = open(e9, "rb").read().decode("utf-8", "replace") if os.path.exists(e9) else ""
+        return row, case, status, text, e9text, secs
+
+    jobs_list = [(r, c) for r in rows for c in CASES]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for row, case, status, text, e9text, secs in pool.map(lambda rc: one(*rc), jobs_list):
+            check_case(row, case, status, text, e9text, res)
+            print(f"boot: {row.name:12} {case['name']:18} exit {status} in {secs:5.1f} s", flush=True)
+
+    for name, args, pattern in CPU_CHECKS:
+        log = os.path.join(logdir, "cpu", name + ".log")
+        status, text, secs, _ = boot(isos["selftest"], args, log, log + ".e9", 60, stop_pattern=pattern)
+        res.add(f"bios/{name}", status == "stopped", f"no /{pattern}/ within 60 s (status {status})")
+        print(f"boot: {'bios':12} {name:18} {'refused with a reason' if status == 'stopped' else 'FAILED'} "
+              f"in {secs:5.1f} s", flush=True)
+    ran = ", ".join(r.name for r in rows)
+    print(f"matrix: rows that ran: {ran}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--host", nargs="*", default=[])
+    ap.add_argument("--fuzz", nargs="*", default=[])
+    ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SHORT_SECONDS", "20")))
+    args = ap.parse_args()
+    res = Results()
+    start = time.monotonic()
+    run_host_tests(args.host, res)
+    run_fuzz_short(args.fuzz, args.fuzz_seconds, res)
+    run_matrix(args.kernel, args.build, args.jobs, res)
+    print(f"time: {time.monotonic() - start:.0f} s; logs in {args.build}/test-logs/")
+    for name, detail in res.failures:
+        print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
+    print(f"{res.passed} passed, {res.failed} failed")
+    return 1 if res.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
