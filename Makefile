@@ -28,7 +28,7 @@ KCFLAGS  := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -nostd
             -fno-optimize-sibling-calls -fno-delete-null-pointer-checks -fno-asynchronous-unwind-tables \
             -fno-tree-loop-distribute-patterns -fcf-protection=none $(INCLUDES) -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
-NASMFLAGS := -f elf64 -g -F dwarf -I$(BUILD)/gen/ -Werror
+NASMFLAGS := -f elf64 -I$(BUILD)/gen/ -Werror
 
 KERNEL_C := $(wildcard microkernel/kernel/*.c microkernel/mm/*.c microkernel/boot/*.c) \
             $(filter-out $(ARCH_DIR)/asm_offsets.c,$(wildcard $(ARCH_DIR)/*.c)) \

@@ -258,6 +258,40 @@ def probe_kvm(iso, logdir):
     return False, f"probe boot failed ({why[:160]})"
 
 
+def check_gdb(kernel, iso, logdir, res):
+    """The `make debug` path: QEMU halted with its stub, GDB with scripts/gdbinit.in
+    stops at kmain in the higher half and reads kernel variables."""
+    port = "12345"
+    os.makedirs(logdir, exist_ok=True)
+    gdbinit = os.path.join(logdir, "gdbinit")
+    with open("scripts/gdbinit.in") as f:
+        open(gdbinit, "w").write(f.read().replace("@KERNEL@", kernel).replace("@PORT@", port))
+    qemu = subprocess.Popen(["qemu-system-x86_64", "-machine", "q35", "-cpu", "max,la57=on", "-m", "512M",
+                             "-cdrom", iso, "-display", "none", "-no-reboot", "-serial", "null",
+                             "-monitor", "none", "-gdb", f"tcp:127.0.0.1:{port}", "-S"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = ""
+    try:
+        time.sleep(1)
+        proc = subprocess.run(["gdb", "-batch", "-nx", "-x", gdbinit, "-ex", "hbreak kmain", "-ex", "continue",
+                               "-ex", "bt", "-ex", "hbreak read_boot_info", "-ex", "continue",
+                               "-ex", "print paging_levels", "-ex", "mica-cr3", "-ex", "kill"],
+                              capture_output=True, text=True, timeout=120)
+        out = proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired:
+        out = "gdb timed out"
+    finally:
+        qemu.kill()
+        qemu.wait()
+    open(os.path.join(logdir, "gdb.log"), "w").write(out)
+    ok = (re.search(r"Breakpoint \d+, kmain \(", out) is not None
+          and re.search(r"in read_boot_info|read_boot_info \(", out) is not None
+          and re.search(r"\$1 = 5", out) is not None and "5-level paging" in out)
+    res.add("debug/gdb-stops-at-kmain-and-reads-symbols", ok, out[-600:])
+    print(f"debug: gdb through QEMU's stub {'stopped at kmain and read paging_levels' if ok else 'FAILED'}",
+          flush=True)
+
+
 def run_matrix(kernel, build, jobs, res):
     logdir = os.path.join(build, "test-logs")
     isodir = os.path.join(build, "test-isos")
@@ -291,6 +325,7 @@ def run_matrix(kernel, build, jobs, res):
         res.add(f"bios/{name}", status == "stopped", f"no /{pattern}/ within 60 s (status {status})")
         print(f"boot: {'bios':12} {name:18} {'refused with a reason' if status == 'stopped' else 'FAILED'} "
               f"in {secs:5.1f} s", flush=True)
+    check_gdb(kernel, isos["selftest"], logdir, res)
     ran = ", ".join(r.name for r in rows)
     print(f"matrix: rows that ran: {ran}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# debug.sh KERNEL ISO: start QEMU halted at reset with its GDB stub on
+# :1234 (GDB_PORT) and the serial log on this terminal; write build/gdbinit.
+# In a second terminal: gdb -x build/gdbinit  (then: hbreak kmain, continue).
+set -euo pipefail
+kernel=$1
+iso=$2
+port=${GDB_PORT:-1234}
+build=$(dirname "$kernel")
+sed -e "s|@KERNEL@|$kernel|" -e "s|@PORT@|$port|" scripts/gdbinit.in > "$build/gdbinit"
+echo "QEMU is halted with a GDB stub on :$port. In another terminal run:"
+echo "    gdb -x $build/gdbinit"
+echo "then e.g. 'hbreak kmain' and 'continue'. Quit QEMU with Ctrl-A X."
+exec qemu-system-x86_64 -machine q35 -cpu max -m "${MEM:-512M}" -cdrom "$iso" -display none \
+    -serial mon:stdio -no-reboot -gdb "tcp::$port" -S ${QEMU_EXTRA:-}
