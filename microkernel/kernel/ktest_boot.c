@@ -54,6 +54,8 @@ KTEST(boot, boot_info_modules_image_not_free)
     uint64_t kbase, kend;
     arch_kernel_image(&kbase, &kend);
     KT_CHECK(not_free(boot_info_phys, boot_info_phys + boot_info.total_size));
+    /* The image has no gaps GRUB could fill (see linker.ld.S). */
+    KT_CHECK(boot_info_phys >= kend || boot_info_phys + boot_info.total_size <= kbase);
     KT_CHECK(not_free(kbase, kend));
     KT_CHECK(not_free(0, 1ull << 20));
     for (size_t i = 0; i < boot_info.nmodules; i++)

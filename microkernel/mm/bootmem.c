@@ -10,6 +10,8 @@
 
 #define MAX_RANGES 512
 #define MAX_RESERVED (MB2_MAX_MODULES + 32)
+/* pm_sanitize needs scratch for every map entry plus every reserved range. */
+_Static_assert(MAX_RANGES >= MB2_MAX_MMAP + MAX_RESERVED, "scratch set too small for pm_sanitize");
 
 static struct pm_range free_store[MAX_RANGES], scratch_store[MAX_RANGES];
 static struct pm_range ram_store[MAX_RANGES], reserved_store[MAX_RANGES];
