@@ -19,7 +19,7 @@ CMDLINE ?=
 JOBS    ?= 2
 
 ARCH_DIR := microkernel/arch/x86_64
-INCLUDES := -Imicrokernel -Imicrokernel/include -I$(ARCH_DIR)/include -Ilibbase/include
+INCLUDES := -Imicrokernel -Imicrokernel/include -I$(ARCH_DIR)/include -Imicrokernel/abi -Ilibbase/include
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
 KCFLAGS  := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -nostdinc \
             -isystem $(shell $(CC) -print-file-name=include) \
@@ -38,15 +38,29 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUIL
 KERNEL   := $(BUILD)/mica.elf
 ISO      := $(BUILD)/mica.iso
 
+# User programs: freestanding like the kernel, but ordinary code model,
+# linked at 0x400000 by libipc/user.ld, and reaching the kernel only
+# through libipc.
+USER_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -nostdinc \
+            -isystem $(shell $(CC) -print-file-name=include) -fno-pic -fno-pie -fno-stack-protector \
+            -fno-omit-frame-pointer -mgeneral-regs-only -fcf-protection=none -fno-asynchronous-unwind-tables \
+            -fno-tree-loop-distribute-patterns -Imicrokernel/abi -Ilibipc/include -Ilibbase/include -MMD -MP
+USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt.c libbase/str.c libbase/mem.c libbase/elf.c) \
+            $(patsubst %.asm,$(BUILD)/u/%.o,$(wildcard libipc/*.asm))
+INIT_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/init/*.c))
+INIT     := $(BUILD)/init.elf
+# Modules of the ISO, in grub.cfg order: "file:command line".
+MODULES  := $(INIT):init
+
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
-HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c libbase/fmt.c libbase/str.c
+HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c libbase/fmt.c libbase/str.c libbase/elf.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/test_*.c))
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
 .PHONY: all iso run debug test test-host test-boot fuzz clean help deps format
-all: deps $(KERNEL) $(ISO)
+all: deps $(KERNEL) $(INIT) $(ISO)
 
 help:
 	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits)"
@@ -87,8 +101,22 @@ $(KERNEL): $(KERNEL_OBJ) $(BUILD)/linker.ld
 	@$(LD) $(KLDFLAGS) -T $(BUILD)/linker.ld -o $@ $(KERNEL_OBJ)
 	@scripts/check-kernel.sh $@
 
-$(ISO): $(KERNEL) grub/grub.cfg.in scripts/mkiso.sh
-	scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
+$(BUILD)/u/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  UCC     $<"
+	@$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/u/%.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  UNASM   $<"
+	@$(NASM) -f elf64 $< -o $@
+
+$(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+	@echo "  ULD     $@"
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
+
+$(ISO): $(KERNEL) $(INIT) grub/grub.cfg.in scripts/mkiso.sh
+	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
 
 iso: deps $(ISO)
 
@@ -113,13 +141,13 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(HOST_SRCS)
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 
 # The whole suite; the last line is "N passed, N failed".
-test: deps $(KERNEL) $(HOST_TESTS) $(FUZZ_TARGETS)
-	$(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
+test: deps $(KERNEL) $(INIT) $(HOST_TESTS) $(FUZZ_TARGETS)
+	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
 	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS)
 
 # Boot matrix only (quicker while working on the kernel).
-test-boot: deps $(KERNEL)
-	$(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
+test-boot: deps $(KERNEL) $(INIT)
+	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
 
 FUZZ_SECONDS ?= 600
 fuzz: deps $(FUZZ_TARGETS)
@@ -136,6 +164,6 @@ clean:
 	rm -rf $(BUILD)
 
 # Flags live here: a change to this file rebuilds everything.
-$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc: Makefile
+$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ): Makefile
 
--include $(KERNEL_OBJ:.o=.d)
+-include $(KERNEL_OBJ:.o=.d) $(USER_LIB_OBJ:.o=.d) $(INIT_OBJ:.o=.d)

@@ -3,7 +3,9 @@
 # Build a BIOS (i386-pc) + UEFI (x86_64-efi) ISO with grub-mkrescue, with
 # grub/grub.cfg.in filled in: @CMDLINE@ becomes the kernel command line of
 # the default entry, @TIMEOUT@ the menu timeout (default 0 when a command
-# line is given, else 3).
+# line is given, else 3), @MODULES@ one module2 line per word of $MODULES
+# ("FILE:COMMAND LINE" pairs, space-separated, '+' standing for a space in
+# the command line), in that order: the first module is init.
 set -euo pipefail
 kernel=$1
 out=$2
@@ -21,7 +23,16 @@ mkdir -p "$stage/boot/grub"
 # debug sections: GRUB would load those too, for nothing.  GDB reads the
 # unstripped build/mica.elf.
 objcopy --strip-debug "$kernel" "$stage/boot/mica.elf"
-sed -e "s|@CMDLINE@|$cmdline|g" -e "s|@TIMEOUT@|$timeout|g" \
+modlines=""
+for pair in ${MODULES:-}; do
+    file=${pair%%:*}
+    args=${pair#*:}
+    args=${args//+/ }
+    name=$(basename "$file")
+    objcopy --strip-debug "$file" "$stage/boot/$name"
+    modlines="$modlines    module2 /boot/$name $args\n"
+done
+sed -e "s|@CMDLINE@|$cmdline|g" -e "s|@TIMEOUT@|$timeout|g" -e "s|@MODULES@|$modlines|g" \
     "$here/grub/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
 mkdir -p "$(dirname "$out")"
 # grub-mkrescue is chatty on success; keep its log for failures.

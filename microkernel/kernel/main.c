@@ -17,6 +17,11 @@
 #include "mica/ktest.h"
 #include "mica/log.h"
 #include "mica/panic.h"
+#include "mica/object.h"
+#include "mica/pool.h"
+#include "mica/sched.h"
+#include "mica/space.h"
+#include "arch/percpu.h"
 
 bool kernel_test_mode;
 const char *kernel_cmdline = "";
@@ -91,6 +96,35 @@ static void log_boot_extras(void)
         LOG_INFO("load base: 0x%x", boot_info.load_base);
 }
 
+/* Pool size: a sixteenth of free memory, between 2 and 64 MiB. */
+static uint64_t pool_bytes(void)
+{
+    uint64_t b = (pm_total(bootmem_free()) / 16) & ~(uint64_t)(PAGE_SIZE - 1);
+    if (b < (2ull << 20))
+        b = 2ull << 20;
+    return b > (64ull << 20) ? (64ull << 20) : b;
+}
+
+/* The core: system calls, the object pool, the scheduler and its timer. */
+static void core_init(void)
+{
+    syscall_init();
+    uint64_t bytes = pool_bytes();
+    if (pool_init(bytes) != 0) {
+        LOG_FAIL("pool: cannot carve %llu KiB for kernel objects", (unsigned long long)(bytes >> 10));
+        boot_stop();
+    }
+    uint64_t pb, pe;
+    pool_range(&pb, &pe);
+    LOG_OK("pool: %llu KiB for kernel objects at [0x%llx, 0x%llx)", (unsigned long long)(bytes >> 10),
+           (unsigned long long)pb, (unsigned long long)pe);
+    object_init();
+    sched_init();
+    arch_timer_init();
+    LOG_OK("system calls: SYSCALL/SYSRET, %d calls; user half below 0x%llx", SYS_COUNT,
+           (unsigned long long)user_top);
+}
+
 /* Build and check physical memory and the kernel's page tables. */
 static void memory_init(void)
 {
@@ -128,6 +162,8 @@ void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
     LOG_OK("descriptor tables: GDT with TSS, IDT with %d exception vectors, IST for #DF/NMI/#MC",
            VEC_EXCEPTIONS);
 
+    core_init();
+
     const char *spec;
     size_t len;
     if (str_word_value(kernel_cmdline, "test", &spec, &len)) {
@@ -135,11 +171,12 @@ void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
             if (!ktest_fault(spec + 6, len - 6))
                 LOG_FAIL("test: unknown fault kind \"%.*s\"", (int)(len - 6), spec + 6);
             arch_emulator_exit(EXIT_FAILURE_CODE);
-        } else {
-            unsigned failed = ktest_run(spec, len);
-            arch_emulator_exit(failed ? EXIT_FAILURE_CODE : EXIT_SUCCESS_CODE);
         }
+        unsigned failed = ktest_run(spec, len);
+        if (failed != KTEST_NONE)
+            arch_emulator_exit(failed ? EXIT_FAILURE_CODE : EXIT_SUCCESS_CODE);
     }
-    LOG_OK("kernel ready; nothing more to run yet, halting");
-    arch_halt_forever();
+    if (init_task_create() == NULL)
+        boot_stop();
+    sched_exit();
 }

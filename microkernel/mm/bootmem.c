@@ -6,6 +6,7 @@
 #include "mica/bootmem.h"
 #include "mica/ksym.h"
 #include "mica/log.h"
+#include "mica/panic.h"
 #include "mica/arch.h"
 
 #define MAX_RANGES 512
@@ -18,6 +19,7 @@ static struct pm_range ram_store[MAX_RANGES], reserved_store[MAX_RANGES];
 static struct pm_set free_set, scratch_set, ram_set, reserved_set;
 static struct pm_report report;
 static uint64_t kernel_frames;
+static bool handed_over;
 
 /* What each reserved range is, for the boot log (the set merges them). */
 struct reserved_item {
@@ -116,9 +118,15 @@ int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys)
     return 0;
 }
 
+void bootmem_hand_over(void)
+{
+    handed_over = true;
+}
+
 uint64_t bootmem_alloc_page(void)
 {
     uint64_t pa;
+    ASSERT(!handed_over);
     /* Below 4 GiB: the boot stub's direct map reaches only that far, and
      * these frames are written before the kernel's own tables exist. */
     if (pm_take(&free_set, PM_PAGE_SIZE, PM_PAGE_SIZE, 1ull << 20, 4ull << 30, &pa) != PM_OK)

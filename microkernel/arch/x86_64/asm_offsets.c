@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "arch/layout.h"
+#include "arch/percpu.h"
 #include "arch/trap.h"
 
 #define DEFINE(name, value) __asm__ volatile("\n.ascii \"->" #name " %0\"" : : "i"(value))
@@ -31,4 +32,10 @@ void asm_offsets(void)
     DEFINE(TF_CS, offsetof(struct trap_frame, cs));
     DEFINE(TF_SIZE, sizeof(struct trap_frame));
     DEFINE(TF_GPR_SIZE, offsetof(struct trap_frame, vector));
+    DEFINE(TF_RIP, offsetof(struct trap_frame, rip));
+    DEFINE(VEC_SYSCALL, VEC_SYSCALL);
+    DEFINE(GDT_USER_CS, GDT_USER_CS);
+    DEFINE(GDT_USER_DS, GDT_USER_DS);
+    DEFINE(PERCPU_KSTACK_TOP, offsetof(struct percpu, kstack_top));
+    DEFINE(PERCPU_USER_RSP, offsetof(struct percpu, user_rsp));
 }

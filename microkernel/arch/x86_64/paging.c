@@ -26,6 +26,11 @@ uint64_t virt_to_phys_kernel_image(const void *va)
     return (uint64_t)va - KERNEL_VMA;
 }
 
+uint64_t virt_to_phys_direct(const void *va)
+{
+    return (uint64_t)va - HHDM_BASE;
+}
+
 uint64_t kernel_root(void)
 {
     return kroot;
@@ -91,6 +96,22 @@ int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t page
         *e = ((pa + off) & PTE_ADDR_MASK) | leaf;
     }
     return 0;
+}
+
+bool pt_unmap_4k(uint64_t root, uint64_t va)
+{
+    uint64_t *t = table(root);
+    for (unsigned l = paging_levels; l > 1; l--) {
+        uint64_t e = t[pt_index(va, l)];
+        if (!(e & PTE_P) || (e & PTE_PS))
+            return false;
+        t = table(e);
+    }
+    uint64_t *e = &t[pt_index(va, 1)];
+    if (!(*e & PTE_P))
+        return false;
+    *e = 0;
+    return true;
 }
 
 bool pt_translate(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *flags)

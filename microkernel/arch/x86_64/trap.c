@@ -10,6 +10,8 @@
 #include "mica/ksym.h"
 #include "mica/log.h"
 #include "mica/panic.h"
+#include "mica/object.h"
+#include "mica/sched.h"
 
 struct idt_entry {
     uint16_t offset_lo;
@@ -28,7 +30,7 @@ _Static_assert(sizeof(struct idt_entry) == 16, "IDT gate is 16 bytes");
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];
 
 static struct idt_entry idt[IDT_ENTRIES] __attribute__((aligned(16)));
-extern const uint64_t trap_stubs[VEC_EXCEPTIONS];
+extern const uint64_t trap_stubs[IDT_ENTRIES];
 
 static const struct {
     const char *mnemonic, *name;
@@ -72,7 +74,7 @@ static void idt_set(unsigned vec, uint64_t handler, uint8_t ist)
 
 void idt_init(void)
 {
-    for (unsigned v = 0; v < VEC_EXCEPTIONS; v++)
+    for (unsigned v = 0; v < IDT_ENTRIES; v++)
         idt_set(v, trap_stubs[v], 0);
     /* A double fault usually means the kernel stack is gone: take it, NMI
      * and machine check on stacks of their own (the TSS's IST). */
@@ -196,8 +198,40 @@ static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
     panic_stop();
 }
 
+/* One line that names the task and decodes the fault, then the task is
+ * stopped; every other task goes on.  (Issue #4 turns page faults into
+ * messages to the pager first.) */
+static void user_fault(struct trap_frame *tf)
+{
+    struct thread *t = current;
+    uint64_t cr2 = read_cr2();
+    if (tf->vector == VEC_PF)
+        LOG_FAIL("task %u \"%s\" thread %u: %s at 0x%llx (%s %s%s) rip 0x%llx; task stopped", t->task->id,
+                 t->task->name, t->id, trap_name(tf->vector), (unsigned long long)cr2,
+                 (tf->error & PF_P) ? "protection" : "not-present",
+                 (tf->error & PF_I) ? "execute" : (tf->error & PF_W) ? "write" : "read",
+                 (tf->error & PF_RSVD) ? ", reserved bit" : "", (unsigned long long)tf->rip);
+    else
+        LOG_FAIL("task %u \"%s\" thread %u: %s (%s, error 0x%llx) rip 0x%llx rsp 0x%llx; task stopped",
+                 t->task->id, t->task->name, t->id, trap_mnemonic(tf->vector), trap_name(tf->vector),
+                 (unsigned long long)tf->error, (unsigned long long)tf->rip, (unsigned long long)tf->rsp);
+    task_destroy(t->task);
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
-    /* Until the kernel core runs user tasks, every exception is fatal. */
-    fatal_trap(tf);
+    bool from_user = (tf->cs & 3) != 0;
+    if (tf->vector == VEC_TIMER) {
+        arch_timer_eoi();
+        sched_tick();
+        if (from_user || current == NULL)
+            sched_exit();
+        return;
+    }
+    if (tf->vector == VEC_SPURIOUS)
+        return;
+    if (!from_user || tf->vector >= VEC_EXCEPTIONS || current == NULL)
+        fatal_trap(tf);
+    user_fault(tf);
+    sched_exit();
 }

@@ -24,6 +24,8 @@ void arch_backtrace(uint64_t rbp);
 /* Physical <-> direct-map virtual conversions. */
 void *phys_to_virt(uint64_t pa);
 uint64_t virt_to_phys_kernel_image(const void *va);
+/* Physical address of a direct-map (HHDM) address. */
+uint64_t virt_to_phys_direct(const void *va);
 
 
 
@@ -32,5 +34,20 @@ void arch_kernel_image(uint64_t *phys_base, uint64_t *phys_end);
 /* Call fn(table_phys, ctx) for the root table and every table reachable
  * from it (leaf pages are not visited). */
 void arch_pt_for_each_table(uint64_t root, void (*fn)(uint64_t table_phys, void *ctx), void *ctx);
+
+struct task;
+struct trap_frame;
+/* Load t's address space (CR3, with its PCID when the CPU has them). */
+void arch_switch_space(struct task *t);
+/* Kernel stack for the next entry from ring 3 (TSS.rsp0 and SYSCALL's). */
+void arch_set_kernel_stack(uint64_t top);
+/* Restore a user frame and leave to ring 3 (SYSRET or IRETQ). */
+__attribute__((noreturn)) void arch_return_to_user(struct trap_frame *tf);
+/* Halt on the given stack with interrupts on until a thread is runnable. */
+__attribute__((noreturn)) void arch_idle_loop(uint64_t stack_top);
+/* Ticks: start the periodic timer (LAPIC, or the PIT) at 1000 Hz. */
+void arch_timer_init(void);
+/* Acknowledge the timer interrupt. */
+void arch_timer_eoi(void);
 
 #endif

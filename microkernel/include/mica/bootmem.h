@@ -28,6 +28,9 @@ void bootmem_print(const struct mb2_info *mb);
  * kernel image and the first MiB.  0 means the invariant holds. */
 unsigned bootmem_verify(uint64_t root);
 
+/* From now on the free set belongs to init: the kernel takes no more. */
+void bootmem_hand_over(void);
+
 const struct pm_set *bootmem_free(void);
 const struct pm_set *bootmem_ram(void);
 const struct pm_set *bootmem_reserved(void);

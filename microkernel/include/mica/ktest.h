@@ -33,8 +33,10 @@ void ktest_fail(const char *file, int line, const char *what);
             ktest_fail(__FILE__, __LINE__, #cond);       \
     } while (0)
 
-/* Run the suites named in `spec` (comma-separated, "all" for every suite
- * except those that end the boot on purpose); returns the failure count. */
+/* Run the in-kernel suites named in `spec` (comma-separated, "all" for
+ * every one); returns the failure count, or KTEST_NONE when no in-kernel
+ * suite matched (then the names are for init's user-space suites). */
+#define KTEST_NONE (~0u)
 unsigned ktest_run(const char *spec, unsigned long spec_len);
 
 /* Deliberate faults (test=fault:<kind>): does not return when the kind is

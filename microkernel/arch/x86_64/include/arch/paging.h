@@ -35,6 +35,9 @@ typedef uint64_t (*pt_alloc_fn)(void);
 int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t page,
            uint64_t flags, pt_alloc_fn alloc);
 
+/* Clear the 4 KiB leaf for va; false if there is none (or a large page). */
+bool pt_unmap_4k(uint64_t root, uint64_t va);
+
 /* Translate va through the tree at `root`; on success store the physical
  * address and the leaf's flags (NX, U, W combined over the levels as the
  * CPU does: W and U only if set at every level, NX if set at any). */

@@ -1,0 +1,30 @@
+/* Synchronous IPC through endpoints, notifications, sleeping.  Each call
+ * works on `current` and its saved frame: arguments are read from the
+ * frame, results written into the frames of the threads concerned. */
+#ifndef MICA_IPC_H
+#define MICA_IPC_H
+
+#include <stdint.h>
+
+#include "mica/object.h"
+
+/* The system calls (status in current's RAX, or current blocks). */
+void ipc_send(struct handle *ep, uint64_t timeout, int is_call);
+void ipc_recv(struct handle *ep, uint64_t timeout);
+int ipc_reply(void);
+void ipc_notify_signal(struct notification *n, uint64_t bits);
+void ipc_notify_wait(struct notification *n, uint64_t timeout);
+void ipc_sleep(uint64_t us);
+/* Wake a thread blocked in IPC, a notification wait or a sleep with `status`. */
+void ipc_abort(struct thread *t, int64_t status);
+
+/* A timeout set by sched_set_timeout expired. */
+void ipc_timeout_expired(struct thread *t);
+
+/* The IPC fastpath for call and reply_recv (fastpath.c); switchable for
+ * tests.  Returns only when the fast path does not apply. */
+extern int fastpath_enabled;
+void fastpath_call(struct trap_frame *tf);
+void fastpath_reply_recv(struct trap_frame *tf);
+
+#endif

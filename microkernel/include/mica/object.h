@@ -1,0 +1,145 @@
+/* Kernel objects: tasks (an address space and a handle table), threads,
+ * IPC endpoints and notifications, and the handles that name them.
+ *
+ * Ownership and locking: there is one CPU and the kernel runs with
+ * interrupts off, so no field needs a lock; "who may change it" is said per
+ * field.  Objects are reference-counted by the handles that name them (and,
+ * for threads, by their task); the last reference frees the object. */
+#ifndef MICA_OBJECT_H
+#define MICA_OBJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/list.h"
+#include "mica/abi.h"
+
+struct trap_frame;
+struct thread;
+
+struct kobj {
+    uint32_t type;   /* enum mica_obj_type */
+    uint32_t refs;   /* handles naming it, plus internal references */
+};
+
+/* One slot of a task's handle table. */
+struct handle {
+    struct kobj *obj;    /* NULL: free slot */
+    uint32_t rights;     /* MICA_R_* */
+    uint32_t reserved;
+    uint64_t badge;      /* given to receivers of messages sent through it */
+};
+
+#define HANDLES_PER_TASK 128
+struct handle_table {
+    struct handle slot[HANDLES_PER_TASK]; /* slot 0 is never used: MICA_HANDLE_NONE */
+};
+
+struct task {
+    struct kobj hdr;
+    uint64_t root;                /* physical address of the top-level table */
+    uint16_t pcid;                /* 0 when PCID is off */
+    bool dying;
+    struct handle_table *handles;
+    struct list threads;          /* struct thread.task_link */
+    uint32_t id;
+    char name[24];
+};
+
+enum thread_state {
+    TS_INACTIVE,     /* created, not yet started, or stopped */
+    TS_RUNNABLE,     /* on a run queue, or running */
+    TS_SEND_BLOCKED, /* queued on an endpoint with a message to deliver */
+    TS_RECV_BLOCKED, /* queued on an endpoint waiting for a message */
+    TS_REPLY_BLOCKED,/* its call was received; waiting for the reply */
+    TS_NOTIFY_BLOCKED,
+    TS_SLEEPING,
+    TS_DEAD,
+};
+
+struct endpoint {
+    struct kobj hdr;
+    struct list senders;     /* threads in TS_SEND_BLOCKED, FIFO */
+    struct list receivers;   /* threads in TS_RECV_BLOCKED, FIFO */
+};
+
+struct notification {
+    struct kobj hdr;
+    uint64_t bits;           /* pending signals */
+    struct list waiters;     /* threads in TS_NOTIFY_BLOCKED */
+};
+
+struct thread {
+    struct kobj hdr;
+    struct task *task;            /* counted reference */
+    struct list task_link;
+    uint8_t state;                /* enum thread_state */
+    uint8_t prio;
+    uint8_t is_call;              /* blocked sending a call (wants a reply) */
+    uint8_t rr_yield;             /* go behind same-priority peers at the next exit */
+    uint8_t reply_dead;           /* the caller this thread owed a reply died */
+    uint32_t id;
+    uint64_t kstack;              /* direct-map address of its kernel stack page */
+    struct trap_frame *frame;     /* its saved user registers (top of kstack) */
+    uint64_t ipc_buffer;          /* user address of its IPC buffer page, or 0 */
+    struct list queue_link;       /* run queue, endpoint queue or notification waiters */
+    void *blocked_on;             /* endpoint or notification it waits on */
+    struct thread *reply_to;      /* the caller this thread must reply to */
+    struct thread *replier;       /* the server holding this caller's reply */
+    uint64_t send_badge;          /* badge of the handle it sends through */
+    uint32_t send_rights;         /* rights of that handle (for passing handles) */
+    uint64_t deadline;            /* timeout, in timer ticks; 0 = none */
+    struct list timer_link;       /* sorted sleep/timeout list */
+};
+
+/* Turn a handle number of `t` into its slot, or NULL if free / out of range. */
+struct handle *handle_get(struct task *t, mica_handle_t h);
+
+/* Look up handle h: it must exist, name an object of `type`, and carry all of
+ * `rights`; returns 0 and the slot, or MICA_EBADH / MICA_ETYPE / MICA_ERIGHTS. */
+int handle_lookup(struct task *t, mica_handle_t h, uint32_t type, uint32_t rights, struct handle **out);
+
+/* Put obj into a free slot of t with rights and badge (taking a reference);
+ * returns the handle number, or 0 when the table is full. */
+mica_handle_t handle_install(struct task *t, struct kobj *obj, uint32_t rights, uint64_t badge);
+
+/* True when t has a free handle slot. */
+bool handle_has_room(const struct task *t, unsigned n);
+
+/* Empty slot h of t and drop its reference. */
+void handle_close(struct task *t, mica_handle_t h);
+
+/* Take / drop a reference; the last drop destroys the object. */
+void obj_ref(struct kobj *o);
+void obj_unref(struct kobj *o);
+
+/* Create objects (reference count 0: the first handle takes one). */
+struct endpoint *endpoint_create(void);
+struct notification *notification_create(void);
+struct task *task_create(const char *name);
+struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0,
+                             uint64_t arg1, unsigned prio, uint64_t ipc_buffer);
+
+/* Destroy a task now: kill its threads, close its handles, free its space. */
+void task_destroy(struct task *t);
+/* Stop and free a thread (it may be the current one). */
+void thread_kill(struct thread *th);
+
+/* Called by the object code when an endpoint or notification dies, and by
+ * thread_kill: wake every thread waiting there with MICA_EDEAD. */
+void ipc_endpoint_destroyed(struct endpoint *ep);
+void ipc_notification_destroyed(struct notification *n);
+void ipc_thread_dying(struct thread *th);
+
+/* Free the kernel stacks of dead threads (called when leaving the kernel,
+ * once the dying thread's stack is no longer needed). */
+void reap_zombies(void);
+bool zombies_pending(void);
+
+void object_init(void);
+
+/* Build the first task from the first module (init_task.c); NULL when
+ * there is no usable module (reported on the log). */
+struct thread *init_task_create(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* The scheduler: fixed priorities (MICA_PRIO_MIN..MAX), round-robin within
+ * a priority, an idle loop that halts.  The kernel follows the "interrupt
+ * model": a thread that blocks keeps no kernel continuation — its whole
+ * state is its saved user frame — so switching to a thread means returning
+ * to user space on its frame. */
+#ifndef MICA_SCHED_H
+#define MICA_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mica/object.h"
+
+/* The running thread (NULL while idle). */
+extern struct thread *current;
+
+/* Timer ticks since boot, and the tick length. */
+extern volatile uint64_t ticks;
+#define TICK_US 1000u
+#define TIMESLICE_TICKS 10u
+
+void sched_init(void);
+
+/* Put t on its priority's run queue (tail) and mark it runnable. */
+void sched_wake(struct thread *t);
+/* Take t off the run queue if it is there. */
+void sched_dequeue(struct thread *t);
+
+/* Leave the kernel: run the best runnable thread (current, if it is still
+ * runnable and no better one waits), or idle.  Never returns. */
+__attribute__((noreturn)) void sched_exit(void);
+
+/* True when a thread of higher priority than the current one is runnable. */
+bool sched_should_preempt(void);
+
+/* The timer interrupt: count, expire timeouts, rotate the time slice. */
+void sched_tick(void);
+
+/* Arm t's timeout: wake it after `us` microseconds with `status`. */
+void sched_set_timeout(struct thread *t, uint64_t us);
+void sched_cancel_timeout(struct thread *t);
+
+/* Called from the idle loop with interrupts off: switches to a thread if
+ * one is runnable (does not return then). */
+void idle_check(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* User address spaces (arch/x86_64/space.c): creation with the shared
+ * kernel half, user mappings with rights that only shrink, the first
+ * frame of a thread, and checked access to user memory. */
+#ifndef MICA_SPACE_H
+#define MICA_SPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct task;
+struct thread;
+struct trap_frame;
+
+/* Sign-extend va to canonical form for the active paging mode. */
+uint64_t va_canonical(uint64_t va);
+
+/* First address above the user half (0x800000000000, or 2^56 with LA57). */
+extern uint64_t user_top;
+
+/* A new top-level table for t with the kernel half copied in; 0 or -1. */
+int arch_space_create(struct task *t);
+/* Free every user-half page table of t (not the frames they map). */
+void arch_space_destroy(struct task *t);
+
+/* Build th's first user frame on its kernel stack; returns it. */
+struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uint64_t stack,
+                                          uint64_t arg0, uint64_t arg1);
+
+/* Check that [va, va + pages * 4 KiB) is a page-aligned range of the user
+ * half: 0, MICA_EINVAL (unaligned or empty), MICA_ENONCANON, MICA_EKERNEL. */
+int user_range_check(uint64_t va, uint64_t pages);
+
+/* Map the physical page pa at va in t with MICA_MAP_* rights: 0,
+ * MICA_EEXISTS, or MICA_ENOMEM (no page-table page in the pool). */
+int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights);
+/* Unmap va in t (no-op if not mapped); flushes the TLB where needed. */
+void space_unmap_page(struct task *t, uint64_t va);
+/* Look up va in t: physical address and MICA_MAP_* rights of a user mapping. */
+bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights);
+
+/* Copy between kernel and the current task's user memory; MICA_EFAULT if
+ * any byte is not mapped user memory (writable, for copy_to_user). */
+int copy_from_user(void *dst, uint64_t src, size_t len);
+int copy_to_user(uint64_t dst, const void *src, size_t len);
+
+#endif

@@ -1,0 +1,257 @@
+/* Handles, reference counts, and the life and death of kernel objects. */
+#include <stddef.h>
+
+#include "arch/layout.h"
+#include "arch/trap.h"
+#include "base/str.h"
+#include "mica/arch.h"
+#include "mica/ipc.h"
+#include "mica/log.h"
+#include "mica/object.h"
+#include "mica/panic.h"
+#include "mica/pool.h"
+#include "mica/sched.h"
+#include "mica/space.h"
+
+static uint32_t next_task_id = 1, next_thread_id = 1;
+
+static void task_release(struct task *t);
+static struct list zombies = LIST_INIT(zombies); /* dead threads whose stack may still be in use */
+
+void object_init(void)
+{
+    pool_set_obj_size(MICA_TAG_TASK, sizeof(struct task));
+    pool_set_obj_size(MICA_TAG_THREAD, sizeof(struct thread));
+    pool_set_obj_size(MICA_TAG_ENDPOINT, sizeof(struct endpoint));
+    pool_set_obj_size(MICA_TAG_NOTIFICATION, sizeof(struct notification));
+}
+
+_Static_assert(sizeof(struct handle_table) <= PAGE_SIZE, "a handle table is one pool page");
+
+struct handle *handle_get(struct task *t, mica_handle_t h)
+{
+    if (h == MICA_HANDLE_NONE || h >= HANDLES_PER_TASK || t->handles == NULL)
+        return NULL;
+    struct handle *slot = &t->handles->slot[h];
+    return slot->obj ? slot : NULL;
+}
+
+int handle_lookup(struct task *t, mica_handle_t h, uint32_t type, uint32_t rights, struct handle **out)
+{
+    struct handle *slot = handle_get(t, h);
+    if (slot == NULL)
+        return MICA_EBADH;
+    if (slot->obj->type != type)
+        return MICA_ETYPE;
+    if ((slot->rights & rights) != rights)
+        return MICA_ERIGHTS;
+    *out = slot;
+    return MICA_OK;
+}
+
+bool handle_has_room(const struct task *t, unsigned n)
+{
+    if (t->handles == NULL)
+        return false;
+    for (unsigned i = 1; i < HANDLES_PER_TASK && n > 0; i++)
+        if (t->handles->slot[i].obj == NULL)
+            n--;
+    return n == 0;
+}
+
+mica_handle_t handle_install(struct task *t, struct kobj *obj, uint32_t rights, uint64_t badge)
+{
+    if (t->handles == NULL)
+        return MICA_HANDLE_NONE;
+    for (mica_handle_t i = 1; i < HANDLES_PER_TASK; i++) {
+        struct handle *slot = &t->handles->slot[i];
+        if (slot->obj == NULL) {
+            *slot = (struct handle){ .obj = obj, .rights = rights, .badge = badge };
+            obj_ref(obj);
+            return i;
+        }
+    }
+    return MICA_HANDLE_NONE;
+}
+
+void handle_close(struct task *t, mica_handle_t h)
+{
+    struct handle *slot = handle_get(t, h);
+    if (slot == NULL)
+        return;
+    struct kobj *o = slot->obj;
+    *slot = (struct handle){ 0 };
+    obj_unref(o);
+}
+
+void obj_ref(struct kobj *o)
+{
+    o->refs++;
+}
+
+/* Free an object whose last reference went away. */
+static void obj_destroy(struct kobj *o)
+{
+    switch (o->type) {
+    case MICA_OBJ_ENDPOINT:
+        ipc_endpoint_destroyed((struct endpoint *)o);
+        pool_obj_free(o, MICA_TAG_ENDPOINT);
+        break;
+    case MICA_OBJ_NOTIFICATION:
+        ipc_notification_destroyed((struct notification *)o);
+        pool_obj_free(o, MICA_TAG_NOTIFICATION);
+        break;
+    case MICA_OBJ_TASK:
+        /* Only reached when no thread is left (threads hold a reference). */
+        task_release((struct task *)o);
+        pool_obj_free(o, MICA_TAG_TASK);
+        break;
+    case MICA_OBJ_THREAD:
+        /* Handles to a thread keep only its record; it is freed once dead. */
+        pool_obj_free(o, MICA_TAG_THREAD);
+        break;
+    default:
+        PANIC("destroying object of unknown type %u", o->type);
+    }
+}
+
+void obj_unref(struct kobj *o)
+{
+    ASSERT(o->refs > 0);
+    if (--o->refs == 0)
+        obj_destroy(o);
+}
+
+struct endpoint *endpoint_create(void)
+{
+    struct endpoint *ep = pool_obj_alloc(MICA_TAG_ENDPOINT);
+    if (ep == NULL)
+        return NULL;
+    ep->hdr.type = MICA_OBJ_ENDPOINT;
+    list_init(&ep->senders);
+    list_init(&ep->receivers);
+    return ep;
+}
+
+struct notification *notification_create(void)
+{
+    struct notification *n = pool_obj_alloc(MICA_TAG_NOTIFICATION);
+    if (n == NULL)
+        return NULL;
+    n->hdr.type = MICA_OBJ_NOTIFICATION;
+    list_init(&n->waiters);
+    return n;
+}
+
+struct task *task_create(const char *name)
+{
+    struct task *t = pool_obj_alloc(MICA_TAG_TASK);
+    if (t == NULL)
+        return NULL;
+    t->handles = pool_page_alloc(MICA_TAG_HANDLE_TABLE);
+    if (t->handles == NULL) {
+        pool_obj_free(t, MICA_TAG_TASK);
+        return NULL;
+    }
+    if (arch_space_create(t) != 0) {
+        pool_page_free(t->handles, MICA_TAG_HANDLE_TABLE);
+        pool_obj_free(t, MICA_TAG_TASK);
+        return NULL;
+    }
+    t->hdr.type = MICA_OBJ_TASK;
+    t->id = next_task_id++;
+    list_init(&t->threads);
+    size_t n = str_nlen(name, sizeof t->name - 1);
+    for (size_t i = 0; i < n; i++)
+        t->name[i] = name[i];
+    return t;
+}
+
+struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0,
+                             uint64_t arg1, unsigned prio, uint64_t ipc_buffer)
+{
+    struct thread *th = pool_obj_alloc(MICA_TAG_THREAD);
+    if (th == NULL)
+        return NULL;
+    void *kstack = pool_page_alloc(MICA_TAG_KSTACK);
+    if (kstack == NULL) {
+        pool_obj_free(th, MICA_TAG_THREAD);
+        return NULL;
+    }
+    th->hdr.type = MICA_OBJ_THREAD;
+    th->hdr.refs = 1; /* the thread's own reference, dropped when it dies */
+    th->id = next_thread_id++;
+    th->task = t;
+    obj_ref(&t->hdr);
+    th->kstack = (uint64_t)kstack;
+    th->prio = (uint8_t)prio;
+    th->ipc_buffer = ipc_buffer;
+    list_init(&th->queue_link);
+    list_init(&th->timer_link);
+    list_push_back(&t->threads, &th->task_link);
+    th->frame = arch_thread_frame_init(th, entry, stack, arg0, arg1);
+    sched_wake(th);
+    return th;
+}
+
+void reap_zombies(void)
+{
+    list_for_each_safe(pos, tmp, &zombies) {
+        struct thread *z = list_entry(pos, struct thread, queue_link);
+        list_remove(&z->queue_link);
+        pool_page_free((void *)z->kstack, MICA_TAG_KSTACK);
+        obj_unref(&z->hdr);
+    }
+}
+
+void thread_kill(struct thread *th)
+{
+    if (th->state == TS_DEAD)
+        return;
+    ipc_thread_dying(th);
+    sched_dequeue(th);
+    th->state = TS_DEAD;
+    list_remove(&th->task_link);
+    struct task *t = th->task;
+    th->task = NULL;
+    /* Its stack may be the one we are running on: the scheduler frees it
+     * when it leaves the kernel (reap_zombies). */
+    list_push_back(&zombies, &th->queue_link);
+    obj_unref(&t->hdr);
+}
+
+bool zombies_pending(void)
+{
+    return !list_empty(&zombies);
+}
+
+/* Free what a task holds apart from its record: its address space and its
+ * handle table.  Idempotent. */
+static void task_release(struct task *t)
+{
+    if (t->handles == NULL)
+        return;
+    arch_space_destroy(t);
+    pool_page_free(t->handles, MICA_TAG_HANDLE_TABLE);
+    t->handles = NULL;
+}
+
+void task_destroy(struct task *t)
+{
+    if (t->dying)
+        return;
+    if (t->id == 1) {
+        /* init holds the system together (docs/abi.md): without it nothing
+         * can be restarted, so the run ends here, loudly, never silently. */
+        LOG_FAIL("init (task 1) is gone: the system cannot go on");
+        panic_stop();
+    }
+    t->dying = true;
+    obj_ref(&t->hdr); /* keep it while its threads and handles go */
+    while (!list_empty(&t->threads))
+        thread_kill(list_entry(list_first(&t->threads), struct thread, task_link));
+    for (mica_handle_t h = 1; h < HANDLES_PER_TASK; h++)
+        handle_close(t, h);
+    task_release(t);
+    obj_unref(&t->hdr);
+}

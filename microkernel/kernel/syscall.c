@@ -1,0 +1,538 @@
+/* System-call dispatch.  Every handler validates all of its arguments
+ * before it changes anything, so a failed call changes nothing; results go
+ * into the caller's saved frame (RAX status, RDI.. results). */
+#include <stddef.h>
+
+#include "arch/trap.h"
+#include "mica/arch.h"
+#include "mica/ipc.h"
+#include "mica/kernel.h"
+#include "mica/log.h"
+#include "mica/object.h"
+#include "mica/panic.h"
+#include "mica/pool.h"
+#include "mica/sched.h"
+#include "mica/space.h"
+
+typedef void (*syscall_fn)(struct trap_frame *tf);
+
+#define ST(tf, v) ((tf)->rax = (uint64_t)(int64_t)(v))
+#define MAX_MAP_PAGES 65536u      /* 256 MiB per call bounds the time spent with interrupts off */
+#define MAX_DEBUG_WRITE 65536u
+
+/* The current task. */
+static struct task *self(void)
+{
+    return current->task;
+}
+
+/* Look up handle h of the current task (see handle_lookup). */
+static int lookup(uint64_t h, uint32_t type, uint32_t rights, struct handle **out)
+{
+    if (h > UINT32_MAX)
+        return MICA_EBADH;
+    return handle_lookup(self(), (mica_handle_t)h, type, rights, out);
+}
+
+static void sys_null(struct trap_frame *tf)
+{
+    ST(tf, MICA_OK);
+}
+
+static void sys_debug_write(struct trap_frame *tf)
+{
+    uint64_t ptr = tf->rdi, len = tf->rsi;
+    char buf[128];
+    if (len > MAX_DEBUG_WRITE) {
+        ST(tf, MICA_EINVAL);
+        return;
+    }
+    for (uint64_t done = 0; done < len;) {
+        uint64_t n = len - done < sizeof buf ? len - done : sizeof buf;
+        int err = copy_from_user(buf, ptr + done, n);
+        if (err) {
+            ST(tf, err);
+            return;
+        }
+        console_write(buf, n);
+        done += n;
+    }
+    ST(tf, MICA_OK);
+}
+
+static void sys_send_or_call(struct trap_frame *tf, int is_call)
+{
+    struct handle *h;
+    int err = lookup(tf->rdi, MICA_OBJ_ENDPOINT, MICA_R_SEND, &h);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    ipc_send(h, tf->r12, is_call);
+}
+
+static void sys_send(struct trap_frame *tf) { sys_send_or_call(tf, 0); }
+
+static void sys_call(struct trap_frame *tf)
+{
+    if (fastpath_enabled)
+        fastpath_call(tf);
+    sys_send_or_call(tf, 1);
+}
+
+static void sys_recv(struct trap_frame *tf)
+{
+    struct handle *h;
+    int err = lookup(tf->rdi, MICA_OBJ_ENDPOINT, MICA_R_RECV, &h);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    ipc_recv(h, tf->r12);
+}
+
+static void sys_reply(struct trap_frame *tf)
+{
+    ST(tf, ipc_reply());
+}
+
+static void sys_reply_recv(struct trap_frame *tf)
+{
+    struct handle *h;
+    int err = lookup(tf->rdi, MICA_OBJ_ENDPOINT, MICA_R_RECV, &h);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    if (fastpath_enabled)
+        fastpath_reply_recv(tf);
+    /* A reply nobody waits for (or one to a dead caller) does not stop the
+     * server from receiving its next message. */
+    if (current->reply_to != NULL) {
+        err = ipc_reply();
+        if (err && err != MICA_EDEAD && err != MICA_ENOREPLY) {
+            ST(tf, err);
+            return;
+        }
+    }
+    current->reply_dead = 0;
+    ipc_recv(h, tf->r12);
+}
+
+static void sys_notify_signal(struct trap_frame *tf)
+{
+    struct handle *h;
+    int err = lookup(tf->rdi, MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL, &h);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    ipc_notify_signal((struct notification *)h->obj, tf->rsi);
+}
+
+static void sys_notify_wait(struct trap_frame *tf)
+{
+    struct handle *h;
+    int err = lookup(tf->rdi, MICA_OBJ_NOTIFICATION, MICA_R_WAIT, &h);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    ipc_notify_wait((struct notification *)h->obj, tf->r12);
+}
+
+static void sys_yield(struct trap_frame *tf)
+{
+    current->rr_yield = 1;
+    ST(tf, MICA_OK);
+}
+
+static void sys_sleep(struct trap_frame *tf)
+{
+    ipc_sleep(tf->rdi);
+}
+
+/* Install a new object in the current task, or undo its creation. */
+static void give_new(struct trap_frame *tf, struct kobj *o, uint32_t rights)
+{
+    mica_handle_t h = handle_install(self(), o, rights, 0);
+    tf->rdi = h;
+    ST(tf, MICA_OK);
+}
+
+static void sys_endpoint_create(struct trap_frame *tf)
+{
+    if (!handle_has_room(self(), 1)) {
+        ST(tf, MICA_ENOHANDLES);
+        return;
+    }
+    struct endpoint *ep = endpoint_create();
+    if (ep == NULL) {
+        ST(tf, MICA_ENOMEM);
+        return;
+    }
+    give_new(tf, &ep->hdr, MICA_R_SEND | MICA_R_RECV | MICA_R_TRANSFER);
+}
+
+static void sys_notification_create(struct trap_frame *tf)
+{
+    if (!handle_has_room(self(), 1)) {
+        ST(tf, MICA_ENOHANDLES);
+        return;
+    }
+    struct notification *n = notification_create();
+    if (n == NULL) {
+        ST(tf, MICA_ENOMEM);
+        return;
+    }
+    give_new(tf, &n->hdr, MICA_R_SIGNAL | MICA_R_WAIT | MICA_R_TRANSFER);
+}
+
+static void sys_handle_close(struct trap_frame *tf)
+{
+    if (tf->rdi > UINT32_MAX || handle_get(self(), (mica_handle_t)tf->rdi) == NULL) {
+        ST(tf, MICA_EBADH);
+        return;
+    }
+    handle_close(self(), (mica_handle_t)tf->rdi);
+    ST(tf, MICA_OK);
+}
+
+/* Check a derivation of handle `from` with `rights` and `badge`: rights
+ * only shrink, a badge is set once. */
+static int check_derive(const struct handle *from, uint64_t rights, uint64_t badge)
+{
+    if (!(from->rights & MICA_R_TRANSFER))
+        return MICA_ERIGHTS;
+    if (rights & ~(uint64_t)MICA_R_ALL)
+        return MICA_EINVAL;
+    if (rights & ~(uint64_t)from->rights)
+        return MICA_EUPGRADE;
+    if (from->badge != 0 && badge != from->badge)
+        return MICA_EINVAL;
+    return MICA_OK;
+}
+
+static void sys_handle_mint(struct trap_frame *tf)
+{
+    struct handle *h = tf->rdi > UINT32_MAX ? NULL : handle_get(self(), (mica_handle_t)tf->rdi);
+    if (h == NULL) {
+        ST(tf, MICA_EBADH);
+        return;
+    }
+    int err = check_derive(h, tf->rsi, tf->rdx);
+    if (err == MICA_OK && !handle_has_room(self(), 1))
+        err = MICA_ENOHANDLES;
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    tf->rdi = handle_install(self(), h->obj, (uint32_t)tf->rsi, tf->rdx);
+    ST(tf, MICA_OK);
+}
+
+static void sys_handle_info(struct trap_frame *tf)
+{
+    struct handle *h = tf->rdi > UINT32_MAX ? NULL : handle_get(self(), (mica_handle_t)tf->rdi);
+    if (h == NULL) {
+        ST(tf, MICA_EBADH);
+        return;
+    }
+    tf->rdi = h->obj->type;
+    tf->rsi = h->rights;
+    tf->rdx = h->badge;
+    ST(tf, MICA_OK);
+}
+
+static void sys_task_create(struct trap_frame *tf)
+{
+    if (!handle_has_room(self(), 1)) {
+        ST(tf, MICA_ENOHANDLES);
+        return;
+    }
+    struct task *t = task_create("task");
+    if (t == NULL) {
+        ST(tf, MICA_ENOMEM);
+        return;
+    }
+    give_new(tf, &t->hdr, MICA_R_ALL);
+}
+
+/* Look up a live task handle with `rights`. */
+static int lookup_task(uint64_t h, uint32_t rights, struct task **out)
+{
+    struct handle *slot;
+    int err = lookup(h, MICA_OBJ_TASK, rights, &slot);
+    if (err)
+        return err;
+    struct task *t = (struct task *)slot->obj;
+    if (t->dying)
+        return MICA_EDEAD;
+    *out = t;
+    return MICA_OK;
+}
+
+/* Look up a live thread handle with `rights`. */
+static int lookup_thread(uint64_t h, uint32_t rights, struct thread **out)
+{
+    struct handle *slot;
+    int err = lookup(h, MICA_OBJ_THREAD, rights, &slot);
+    if (err)
+        return err;
+    struct thread *th = (struct thread *)slot->obj;
+    if (th->state == TS_DEAD)
+        return MICA_EDEAD;
+    *out = th;
+    return MICA_OK;
+}
+
+static void sys_task_kill(struct trap_frame *tf)
+{
+    struct task *t;
+    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    ST(tf, MICA_OK);
+    task_destroy(t);
+}
+
+static void sys_task_give(struct trap_frame *tf)
+{
+    struct task *t;
+    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    struct handle *h = NULL;
+    if (err == MICA_OK) {
+        h = tf->rsi > UINT32_MAX ? NULL : handle_get(self(), (mica_handle_t)tf->rsi);
+        err = h == NULL ? MICA_EBADH : check_derive(h, tf->rdx, tf->r10);
+    }
+    if (err == MICA_OK && !handle_has_room(t, 1))
+        err = MICA_ENOHANDLES;
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    tf->rdi = handle_install(t, h->obj, (uint32_t)tf->rdx, tf->r10);
+    ST(tf, MICA_OK);
+}
+
+/* Check a user code or stack address: canonical and in the user half. */
+static int check_user_addr(uint64_t va)
+{
+    if (va_canonical(va) != va)
+        return MICA_ENONCANON;
+    return va < user_top ? MICA_OK : MICA_EKERNEL;
+}
+
+static void sys_thread_create(struct trap_frame *tf)
+{
+    struct task *t;
+    uint64_t entry = tf->rsi, stack = tf->rdx, arg = tf->r10, prio = tf->r8, ipcbuf = tf->r9;
+    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    if (err == MICA_OK)
+        err = check_user_addr(entry);
+    if (err == MICA_OK)
+        err = check_user_addr(stack);
+    if (err == MICA_OK && ipcbuf != 0)
+        err = user_range_check(ipcbuf, 1);
+    if (err == MICA_OK && prio > MICA_PRIO_MAX)
+        err = MICA_EINVAL;
+    if (err == MICA_OK && prio > current->prio)
+        err = MICA_EUPGRADE;
+    if (err == MICA_OK && !handle_has_room(self(), 1))
+        err = MICA_ENOHANDLES;
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    struct thread *th = thread_create(t, entry, stack, 0, arg, (unsigned)prio, ipcbuf);
+    if (th == NULL) {
+        ST(tf, MICA_ENOMEM);
+        return;
+    }
+    tf->rdi = handle_install(self(), &th->hdr, MICA_R_CONTROL | MICA_R_TRANSFER, 0);
+    ST(tf, MICA_OK);
+}
+
+static void sys_thread_exit(struct trap_frame *tf)
+{
+    (void)tf;
+    thread_kill(current);
+}
+
+static void sys_thread_set_priority(struct trap_frame *tf)
+{
+    struct thread *th;
+    int err = lookup_thread(tf->rdi, MICA_R_CONTROL, &th);
+    if (err == MICA_OK && tf->rsi > MICA_PRIO_MAX)
+        err = MICA_EINVAL;
+    if (err == MICA_OK && tf->rsi > current->prio)
+        err = MICA_EUPGRADE;
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    bool queued = th->state == TS_RUNNABLE && th != current;
+    if (queued)
+        sched_dequeue(th);
+    th->prio = (uint8_t)tf->rsi;
+    if (queued)
+        sched_wake(th);
+    ST(tf, MICA_OK);
+}
+
+static void sys_thread_abort(struct trap_frame *tf)
+{
+    struct thread *th;
+    int err = lookup_thread(tf->rdi, MICA_R_CONTROL, &th);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    ST(tf, MICA_OK);
+    if (th != current)
+        ipc_abort(th, MICA_EABORTED);
+}
+
+/* Check a SYS_MAP request completely; 0 or the error, nothing changed. */
+static int check_map(struct task *t, uint64_t src, uint64_t dst, uint64_t pages, uint64_t rights)
+{
+    if (pages > MAX_MAP_PAGES || rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)))
+        return MICA_EINVAL;
+    int err = user_range_check(src, pages);
+    if (err == MICA_OK)
+        err = user_range_check(dst, pages);
+    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
+        uint64_t pa, dpa;
+        uint32_t have, dhave;
+        if (!space_lookup(self(), src + i * MICA_PAGE_SIZE, &pa, &have))
+            err = MICA_ENOTOWNER;
+        else if (rights & ~(uint64_t)have)
+            err = MICA_EUPGRADE;
+        else if (space_lookup(t, dst + i * MICA_PAGE_SIZE, &dpa, &dhave))
+            err = MICA_EEXISTS;
+    }
+    return err;
+}
+
+static void sys_map(struct trap_frame *tf)
+{
+    struct task *t;
+    uint64_t src = tf->rsi, dst = tf->rdx, pages = tf->r10, rights = tf->r8;
+    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    if (err == MICA_OK)
+        err = check_map(t, src, dst, pages, rights);
+    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
+        uint64_t pa;
+        uint32_t have;
+        space_lookup(self(), src + i * MICA_PAGE_SIZE, &pa, &have);
+        err = space_map_page(t, dst + i * MICA_PAGE_SIZE, pa & ~(uint64_t)(MICA_PAGE_SIZE - 1), (uint32_t)rights);
+        if (err) {
+            /* Out of page-table pages: undo this call's mappings. */
+            while (i-- > 0)
+                space_unmap_page(t, dst + i * MICA_PAGE_SIZE);
+        }
+    }
+    ST(tf, err);
+}
+
+static void sys_unmap(struct trap_frame *tf)
+{
+    struct task *t;
+    uint64_t dst = tf->rsi, pages = tf->rdx;
+    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    if (err == MICA_OK && pages > MAX_MAP_PAGES)
+        err = MICA_EINVAL;
+    if (err == MICA_OK)
+        err = user_range_check(dst, pages);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    for (uint64_t i = 0; i < pages; i++)
+        space_unmap_page(t, dst + i * MICA_PAGE_SIZE);
+    ST(tf, MICA_OK);
+}
+
+static void sys_debug_counts(struct trap_frame *tf)
+{
+    struct mica_obj_counts c;
+    pool_counts(&c);
+    ST(tf, tf->rdi ? copy_to_user(tf->rdi, &c, sizeof c) : MICA_OK);
+    if (tf->rdi == 0)
+        pool_print_counts();
+}
+
+static void sys_fastpath_set(struct trap_frame *tf)
+{
+    if (self()->id != 1) { /* only the first task steers the kernel's tests */
+        ST(tf, MICA_ERIGHTS);
+        return;
+    }
+    fastpath_enabled = tf->rdi != 0;
+    ST(tf, MICA_OK);
+}
+
+static void sys_debug_shutdown(struct trap_frame *tf)
+{
+    if (self()->id != 1) {
+        ST(tf, MICA_ERIGHTS);
+        return;
+    }
+    LOG_INFO("shutdown requested by init (%s)", tf->rdi ? "failure" : "success");
+    arch_emulator_exit(tf->rdi ? EXIT_FAILURE_CODE : EXIT_SUCCESS_CODE);
+    arch_halt_forever();
+}
+
+static void sys_time(struct trap_frame *tf)
+{
+    tf->rdi = ticks * TICK_US;
+    ST(tf, MICA_OK);
+}
+
+static const syscall_fn syscalls[SYS_COUNT] = {
+    [SYS_NULL] = sys_null,
+    [SYS_DEBUG_WRITE] = sys_debug_write,
+    [SYS_SEND] = sys_send,
+    [SYS_RECV] = sys_recv,
+    [SYS_CALL] = sys_call,
+    [SYS_REPLY] = sys_reply,
+    [SYS_REPLY_RECV] = sys_reply_recv,
+    [SYS_NOTIFY_SIGNAL] = sys_notify_signal,
+    [SYS_NOTIFY_WAIT] = sys_notify_wait,
+    [SYS_YIELD] = sys_yield,
+    [SYS_SLEEP] = sys_sleep,
+    [SYS_ENDPOINT_CREATE] = sys_endpoint_create,
+    [SYS_NOTIFICATION_CREATE] = sys_notification_create,
+    [SYS_HANDLE_CLOSE] = sys_handle_close,
+    [SYS_HANDLE_MINT] = sys_handle_mint,
+    [SYS_HANDLE_INFO] = sys_handle_info,
+    [SYS_TASK_CREATE] = sys_task_create,
+    [SYS_TASK_KILL] = sys_task_kill,
+    [SYS_TASK_GIVE] = sys_task_give,
+    [SYS_THREAD_CREATE] = sys_thread_create,
+    [SYS_THREAD_EXIT] = sys_thread_exit,
+    [SYS_MAP] = sys_map,
+    [SYS_UNMAP] = sys_unmap,
+    [SYS_DEBUG_COUNTS] = sys_debug_counts,
+    [SYS_FASTPATH_SET] = sys_fastpath_set,
+    [SYS_THREAD_SET_PRIORITY] = sys_thread_set_priority,
+    [SYS_TIME] = sys_time,
+    [SYS_THREAD_ABORT] = sys_thread_abort,
+    [SYS_DEBUG_SHUTDOWN] = sys_debug_shutdown,
+};
+
+void syscall_dispatch(struct trap_frame *tf);
+
+void syscall_dispatch(struct trap_frame *tf)
+{
+    uint64_t nr = tf->rax;
+    if (nr < SYS_COUNT && syscalls[nr] != NULL)
+        syscalls[nr](tf);
+    else
+        ST(tf, MICA_ENOSYS);
+    struct thread *t = current;
+    if (t->state != TS_RUNNABLE || t->rr_yield || sched_should_preempt() || t->frame->rip >= user_top)
+        sched_exit();
+}
