@@ -59,7 +59,7 @@ HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/tes
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
-.PHONY: all iso run debug test test-host test-boot fuzz clean help deps format
+.PHONY: all iso run debug test test-host test-boot bench fuzz clean help deps format
 all: deps $(KERNEL) $(INIT) $(ISO)
 
 help:
@@ -67,6 +67,7 @@ help:
 	@echo "make test     host unit tests, a short fuzz run, and the boot matrix (BIOS 4/5-level, UEFI, KVM)"
 	@echo "make iso      build $(ISO) (BIOS and UEFI)"
 	@echo "make debug    QEMU halted with its GDB stub on :1234 (see docs/debugging.md)"
+	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
 	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "variables: CMDLINE='paging=4 test=boot'  MEM=512M  QEMU_EXTRA=..."
@@ -148,6 +149,10 @@ test: deps $(KERNEL) $(INIT) $(HOST_TESTS) $(FUZZ_TARGETS)
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
+
+# Benchmarks in guest instructions (QEMU -icount), beside seL4's figures.
+bench: deps $(KERNEL) $(INIT)
+	MODULES="$(MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
 
 FUZZ_SECONDS ?= 600
 fuzz: deps $(FUZZ_TARGETS)

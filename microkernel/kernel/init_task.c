@@ -181,6 +181,7 @@ struct thread *init_task_create(void)
     bi->user_top = user_top;
     bi->ipc_buffer = INIT_IPCBUF_ADDR;
     bi->stack_top = INIT_STACK_TOP;
+    bi->kernel_entry_tsc = kernel_entry_tsc;
     size_t n = str_nlen(kernel_cmdline, sizeof bi->cmdline - 1);
     for (size_t i = 0; i < n; i++)
         bi->cmdline[i] = kernel_cmdline[i];

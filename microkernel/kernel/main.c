@@ -140,8 +140,11 @@ static void memory_init(void)
     LOG_OK("memory: no page-table frame, boot information, module or kernel byte is in the free set");
 }
 
+uint64_t kernel_entry_tsc;
+
 void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
 {
+    kernel_entry_tsc = rdtsc();
     arch_console_init();
     paging_levels = la57 ? 5 : 4;
     gdt_init();

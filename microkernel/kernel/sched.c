@@ -57,6 +57,23 @@ bool sched_should_preempt(void)
     return current != NULL && top_prio() > (int)current->prio;
 }
 
+bool sched_should_preempt_by(unsigned prio)
+{
+    return top_prio() > (int)prio;
+}
+
+__attribute__((noreturn)) void sched_switch_direct(struct thread *t)
+{
+    /* The IPC fastpath: the previous thread blocked, t was chosen by the
+     * same rule sched_exit applies; no queue to touch. */
+    t->rr_yield = 0;
+    current = t;
+    percpu.current = t;
+    arch_switch_space(t->task);
+    arch_set_kernel_stack(t->kstack + PAGE_SIZE);
+    arch_return_to_user(t->frame);
+}
+
 /* Pop the first thread of the highest non-empty queue, or NULL. */
 static struct thread *pick(void)
 {

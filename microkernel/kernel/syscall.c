@@ -459,6 +459,8 @@ static void sys_debug_counts(struct trap_frame *tf)
 {
     struct mica_obj_counts c;
     pool_counts(&c);
+    c.fastpath_calls = fastpath_calls;
+    c.fastpath_reply_recvs = fastpath_reply_recvs;
     ST(tf, tf->rdi ? copy_to_user(tf->rdi, &c, sizeof c) : MICA_OK);
     if (tf->rdi == 0)
         pool_print_counts();

@@ -305,12 +305,25 @@ static void t_pingpong_same_space(void)
     mica_handle_close(th);
 }
 
+/* Whether this pass runs with the fastpath on. */
+static int fast_pass;
+
 static void t_pingpong_cross_space(void)
 {
     mica_handle_t ep = new_endpoint(), task = 0, th = 0;
     CHECK_EQ(spawn_remote_with(echo_server, ep, MICA_R_RECV, 0, &task, &th), MICA_OK);
+    struct mica_obj_counts before, after;
+    settle(); /* the server now waits in recv */
+    mica_debug_counts(&before);
     for (int i = 0; i < 200; i++)
         CHECK_EQ(echo_once(ep, 0), MICA_OK);
+    mica_debug_counts(&after);
+    /* With the fastpath on, every one of these calls and replies took it
+     * (the server waits, nothing outranks it); with it off, none did. */
+    uint64_t calls = after.fastpath_calls - before.fastpath_calls;
+    uint64_t replies = after.fastpath_reply_recvs - before.fastpath_reply_recvs;
+    CHECK_EQ(calls, fast_pass ? 200 : 0);
+    CHECK_EQ(replies, fast_pass ? 200 : 0);
     kill_child(task, th);
     mica_handle_close(ep);
 }
@@ -1014,6 +1027,7 @@ int ipc_suite_run(void)
     mica_printf("TAP version 13\n1..%d\n", 2 * NCASES + 1);
     for (int pass = 0; pass < 2; pass++) {
         int fast = pass == 0;
+        fast_pass = fast;
         mica_fastpath_set(fast);
         for (int i = 0; i < NCASES; i++) {
             case_failures = 0;

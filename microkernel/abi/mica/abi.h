@@ -147,6 +147,7 @@ enum mica_obj_tag {
 struct mica_obj_counts {
     uint64_t live[MICA_TAG_COUNT];
     uint64_t pool_pages_total, pool_pages_free;
+    uint64_t fastpath_calls, fastpath_reply_recvs;  /* IPCs the fastpath completed */
 };
 
 /* ---- the first task ------------------------------------------------------ */
@@ -170,6 +171,7 @@ struct mica_bootinfo {
     uint64_t user_top;              /* first address above the user half */
     uint64_t ipc_buffer;            /* init's first thread's IPC buffer page */
     uint64_t stack_top;             /* top of init's first stack */
+    uint64_t kernel_entry_tsc;      /* the time stamp counter when kmain began */
     /* Handles init starts with. */
     mica_handle_t self_task;        /* init's own task, all rights */
     mica_handle_t self_thread;

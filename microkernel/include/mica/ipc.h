@@ -24,6 +24,7 @@ void ipc_timeout_expired(struct thread *t);
 /* The IPC fastpath for call and reply_recv (fastpath.c); switchable for
  * tests.  Returns only when the fast path does not apply. */
 extern int fastpath_enabled;
+extern uint64_t fastpath_calls, fastpath_reply_recvs;
 void fastpath_call(struct trap_frame *tf);
 void fastpath_reply_recv(struct trap_frame *tf);
 

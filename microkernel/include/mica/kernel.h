@@ -17,6 +17,9 @@ extern const char *kernel_cmdline;
 /* Physical address of the multiboot2 information. */
 extern uint64_t boot_info_phys;
 
+/* The time stamp counter when kmain began (boot_to_init benchmark). */
+extern uint64_t kernel_entry_tsc;
+
 struct mb2_info;
 extern struct mb2_info boot_info;
 

@@ -33,6 +33,12 @@ __attribute__((noreturn)) void sched_exit(void);
 /* True when a thread of higher priority than the current one is runnable. */
 bool sched_should_preempt(void);
 
+/* True when a runnable queued thread has a priority above prio. */
+bool sched_should_preempt_by(unsigned prio);
+
+/* Run t now (the IPC fastpath): the caller has set every state. */
+__attribute__((noreturn)) void sched_switch_direct(struct thread *t);
+
 /* The timer interrupt: count, expire timeouts, rotate the time slice. */
 void sched_tick(void);
 
