@@ -153,13 +153,13 @@ struct task *task_create(const char *name)
         pool_obj_free(t, MICA_TAG_TASK);
         return NULL;
     }
+    t->id = next_task_id++; /* before the space: its PCID derives from it */
     if (arch_space_create(t) != 0) {
         pool_page_free(t->handles, MICA_TAG_HANDLE_TABLE);
         pool_obj_free(t, MICA_TAG_TASK);
         return NULL;
     }
     t->hdr.type = MICA_OBJ_TASK;
-    t->id = next_task_id++;
     list_init(&t->threads);
     size_t n = str_nlen(name, sizeof t->name - 1);
     for (size_t i = 0; i < n; i++)

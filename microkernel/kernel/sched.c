@@ -15,7 +15,7 @@ struct thread *current;
 volatile uint64_t ticks;
 
 static struct list runq[NPRIO];
-static uint64_t runq_bits;          /* bit p set: runq[p] not empty */
+uint64_t runq_bits;                 /* bit p set: runq[p] not empty */
 static struct list timeouts;        /* threads with a deadline, sorted */
 static unsigned slice_left = TIMESLICE_TICKS;
 
@@ -57,22 +57,7 @@ bool sched_should_preempt(void)
     return current != NULL && top_prio() > (int)current->prio;
 }
 
-bool sched_should_preempt_by(unsigned prio)
-{
-    return top_prio() > (int)prio;
-}
 
-__attribute__((noreturn)) void sched_switch_direct(struct thread *t)
-{
-    /* The IPC fastpath: the previous thread blocked, t was chosen by the
-     * same rule sched_exit applies; no queue to touch. */
-    t->rr_yield = 0;
-    current = t;
-    percpu.current = t;
-    arch_switch_space(t->task);
-    arch_set_kernel_stack(t->kstack + PAGE_SIZE);
-    arch_return_to_user(t->frame);
-}
 
 /* Pop the first thread of the highest non-empty queue, or NULL. */
 static struct thread *pick(void)
@@ -98,7 +83,6 @@ static __attribute__((noreturn)) void run(struct thread *t)
     if (zombies_pending())
         reap_zombies();
     current = t;
-    percpu.current = t;
     arch_switch_space(t->task);
     arch_set_kernel_stack(t->kstack + PAGE_SIZE);
     arch_return_to_user(t->frame);
@@ -125,7 +109,6 @@ __attribute__((noreturn)) void sched_exit(void)
     if (zombies_pending())
         reap_zombies();
     current = NULL;
-    percpu.current = NULL;
     arch_idle_loop((uint64_t)boot_stack_top);
 }
 

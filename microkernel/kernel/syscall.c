@@ -75,8 +75,6 @@ static void sys_send(struct trap_frame *tf) { sys_send_or_call(tf, 0); }
 
 static void sys_call(struct trap_frame *tf)
 {
-    if (fastpath_enabled)
-        fastpath_call(tf);
     sys_send_or_call(tf, 1);
 }
 
@@ -104,8 +102,6 @@ static void sys_reply_recv(struct trap_frame *tf)
         ST(tf, err);
         return;
     }
-    if (fastpath_enabled)
-        fastpath_reply_recv(tf);
     /* A reply nobody waits for (or one to a dead caller) does not stop the
      * server from receiving its next message. */
     if (current->reply_to != NULL) {
@@ -530,11 +526,21 @@ void syscall_dispatch(struct trap_frame *tf);
 void syscall_dispatch(struct trap_frame *tf)
 {
     uint64_t nr = tf->rax;
+    if (tf->rip >= user_top) {
+        /* SYSCALL as the last instruction below the top of the user half:
+         * SYSRET to the non-canonical next address would fault in ring 0.
+         * The thread is stopped instead, so no saved frame ever holds a
+         * return address that cannot be returned to. */
+        LOG_FAIL("task %u thread %u: system call at the very top of the user half; thread stopped",
+                 current->task->id, current->id);
+        thread_kill(current);
+        sched_exit();
+    }
     if (nr < SYS_COUNT && syscalls[nr] != NULL)
         syscalls[nr](tf);
     else
         ST(tf, MICA_ENOSYS);
     struct thread *t = current;
-    if (t->state != TS_RUNNABLE || t->rr_yield || sched_should_preempt() || t->frame->rip >= user_top)
+    if (t->state != TS_RUNNABLE || t->rr_yield || sched_should_preempt())
         sched_exit();
 }

@@ -6,6 +6,7 @@
 #include "arch/layout.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
+#include "mica/abi.h"
 
 #define DEFINE(name, value) __asm__ volatile("\n.ascii \"->" #name " %0\"" : : "i"(value))
 
@@ -34,6 +35,8 @@ void asm_offsets(void)
     DEFINE(TF_GPR_SIZE, offsetof(struct trap_frame, vector));
     DEFINE(TF_RIP, offsetof(struct trap_frame, rip));
     DEFINE(VEC_SYSCALL, VEC_SYSCALL);
+    DEFINE(SYS_CALL, SYS_CALL);
+    DEFINE(SYS_REPLY_RECV, SYS_REPLY_RECV);
     DEFINE(GDT_USER_CS, GDT_USER_CS);
     DEFINE(GDT_USER_DS, GDT_USER_DS);
     DEFINE(PERCPU_KSTACK_TOP, offsetof(struct percpu, kstack_top));

@@ -102,6 +102,8 @@ trap_common:
 ; SFMASK.  Switch to the thread's kernel stack (per-CPU data at GS, after
 ; SWAPGS) and build a struct trap_frame there.
 extern syscall_dispatch
+extern fastpath_call
+extern fastpath_reply_recv
 global syscall_entry:function
 syscall_entry:
     swapgs
@@ -131,9 +133,24 @@ syscall_entry:
     push r15
     mov rdi, rsp
     xor ebp, ebp                        ; backtraces end at the user boundary
+    ; The two IPC calls of the fastpath go there first (it returns only
+    ; when it does not apply, having changed nothing).
+    cmp rax, SYS_CALL
+    je .fast_call
+    cmp rax, SYS_REPLY_RECV
+    je .fast_reply_recv
+.dispatch:
     call syscall_dispatch               ; returns only to resume this same thread
     mov rdi, rsp
-    ; fall through
+    jmp arch_return_to_user
+.fast_call:
+    call fastpath_call
+    mov rdi, rsp
+    jmp .dispatch
+.fast_reply_recv:
+    call fastpath_reply_recv
+    mov rdi, rsp
+    jmp .dispatch
 
 ; void arch_return_to_user(struct trap_frame *tf): load tf and leave to ring 3.
 global arch_return_to_user:function

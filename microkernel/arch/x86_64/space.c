@@ -16,6 +16,7 @@
 #include "mica/object.h"
 #include "mica/pool.h"
 #include "mica/space.h"
+#include "mica/sched.h"
 
 uint64_t user_top;
 struct percpu percpu;
@@ -31,6 +32,9 @@ int arch_space_create(struct task *t)
     for (int i = 256; i < 512; i++)
         u[i] = k[i];
     t->root = root;
+    /* A PCID may have served a dead task: flush it on first use. */
+    t->pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
+    t->tlb_stale = 1;
     return 0;
 }
 
@@ -52,8 +56,10 @@ void arch_space_destroy(struct task *t)
 {
     if (t->root == 0)
         return;
-    if ((read_cr3() & PTE_ADDR_MASK) == t->root)
+    if ((percpu.cr3 & PTE_ADDR_MASK) == t->root) {
+        percpu.cr3 = kernel_root();
         write_cr3(kernel_root());
+    }
     free_tables(t->root, paging_levels, 0, 256);
     t->root = 0;
 }
@@ -99,8 +105,12 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
 
 void space_unmap_page(struct task *t, uint64_t va)
 {
-    if (pt_unmap_4k(t->root, va) && (read_cr3() & PTE_ADDR_MASK) == t->root)
-        invlpg(va);
+    if (!pt_unmap_4k(t->root, va))
+        return;
+    if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
+        invlpg(va);   /* the current PCID's entry */
+    else
+        t->tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
 }
 
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
@@ -117,7 +127,7 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
  * and SMAP stays on). */
 static int copy_user(uint64_t u, void *k, size_t len, int to_user)
 {
-    struct task *t = percpu.current->task;
+    struct task *t = current->task;
     char *kp = k;
     while (len > 0) {
         uint64_t pa;
@@ -157,14 +167,12 @@ int copy_to_user(uint64_t dst, const void *src, size_t len)
 
 void arch_switch_space(struct task *t)
 {
-    if ((read_cr3() & PTE_ADDR_MASK) != t->root)
-        write_cr3(t->root);
+    arch_switch_space_inline(t);
 }
 
 void arch_set_kernel_stack(uint64_t top)
 {
-    percpu.kstack_top = top;
-    kernel_tss.rsp[0] = top;
+    arch_set_kernel_stack_inline(top);
 }
 
 void syscall_entry(void);
@@ -180,6 +188,11 @@ void syscall_entry(void);
 void syscall_init(void)
 {
     user_top = paging_levels == 5 ? (1ull << 56) : (1ull << 47);
+    percpu.cr3 = read_cr3();
+    if (cpu_features.pcid) {
+        /* PCIDE may be set only while CR3's PCID field is 0, as it is. */
+        write_cr4(read_cr4() | CR4_PCIDE);
+    }
     wrmsr(MSR_GS_BASE, (uint64_t)&percpu);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     wrmsr(MSR_STAR, ((uint64_t)GDT_USER_CS32 << 48) | ((uint64_t)GDT_KERNEL_CS << 32));

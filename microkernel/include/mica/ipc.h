@@ -21,11 +21,9 @@ void ipc_abort(struct thread *t, int64_t status);
 /* A timeout set by sched_set_timeout expired. */
 void ipc_timeout_expired(struct thread *t);
 
-/* The IPC fastpath for call and reply_recv (fastpath.c); switchable for
- * tests.  Returns only when the fast path does not apply. */
+/* The IPC fastpath for call and reply_recv (fastpath.c, entered from
+ * syscall_entry); switchable for tests, with counters of its successes. */
 extern int fastpath_enabled;
 extern uint64_t fastpath_calls, fastpath_reply_recvs;
-void fastpath_call(struct trap_frame *tf);
-void fastpath_reply_recv(struct trap_frame *tf);
 
 #endif

@@ -28,7 +28,9 @@ struct handle {
     uint32_t rights;     /* MICA_R_* */
     uint32_t reserved;
     uint64_t badge;      /* given to receivers of messages sent through it */
+    uint64_t pad;        /* 32 bytes: the fastpath indexes with a shift */
 };
+_Static_assert(sizeof(struct handle) == 32, "handle slots are 32 bytes");
 
 #define HANDLES_PER_TASK 128
 struct handle_table {
@@ -40,6 +42,7 @@ struct task {
     uint64_t root;                /* physical address of the top-level table */
     uint16_t pcid;                /* 0 when PCID is off */
     bool dying;
+    uint8_t tlb_stale;            /* a mapping changed while another space was loaded */
     struct handle_table *handles;
     struct list threads;          /* struct thread.task_link */
     uint32_t id;

@@ -33,11 +33,14 @@ __attribute__((noreturn)) void sched_exit(void);
 /* True when a thread of higher priority than the current one is runnable. */
 bool sched_should_preempt(void);
 
-/* True when a runnable queued thread has a priority above prio. */
-bool sched_should_preempt_by(unsigned prio);
+/* Bit p is set when a thread of priority p waits on the run queue. */
+extern uint64_t runq_bits;
 
-/* Run t now (the IPC fastpath): the caller has set every state. */
-__attribute__((noreturn)) void sched_switch_direct(struct thread *t);
+/* True when a queued runnable thread has a priority above prio. */
+static inline bool sched_outranked(unsigned prio)
+{
+    return (runq_bits >> prio) > 1;
+}
 
 /* The timer interrupt: count, expire timeouts, rotate the time slice. */
 void sched_tick(void);

@@ -55,6 +55,7 @@
 #define CR4_PAE 0x20
 #define CR4_PGE 0x80
 #define CR4_UMIP 0x800
+#define CR4_PCIDE 0x20000
 #define CR4_LA57 0x1000
 #define CR4_SMEP 0x100000
 #define CR4_SMAP 0x200000

@@ -12,12 +12,37 @@ struct thread;
 struct percpu {
     uint64_t kstack_top;     /* top of the current thread's kernel stack */
     uint64_t user_rsp;       /* scratch for syscall_entry */
-    struct thread *current;
+    uint64_t cr3;            /* what CR3 holds now (saves reading it) */
 };
 _Static_assert(offsetof(struct percpu, kstack_top) == 0, "entry.asm: PERCPU_KSTACK_TOP");
 _Static_assert(offsetof(struct percpu, user_rsp) == 8, "entry.asm: PERCPU_USER_RSP");
 
 extern struct percpu percpu;
+
+#include "arch/cpu.h"
+#include "arch/desc.h"
+#include "mica/object.h"
+
+/* Load t's address space; with PCIDs, without flushing its TLB entries
+ * (unless they went stale while it was not loaded). */
+static inline void arch_switch_space_inline(struct task *t)
+{
+    uint64_t cr3 = t->root | t->pcid;
+    if (cr3 == percpu.cr3)
+        return;
+    percpu.cr3 = cr3;
+    if (t->pcid != 0 && !t->tlb_stale)
+        cr3 |= 1ull << 63; /* keep this PCID's entries */
+    t->tlb_stale = 0;
+    write_cr3(cr3);
+}
+
+/* The kernel stack the next entry from ring 3 uses. */
+static inline void arch_set_kernel_stack_inline(uint64_t top)
+{
+    percpu.kstack_top = top;
+    kernel_tss.rsp[0] = top;
+}
 
 /* Point GS at percpu and program STAR/LSTAR/SFMASK/EFER.SCE for SYSCALL. */
 void syscall_init(void);
