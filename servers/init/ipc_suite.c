@@ -942,6 +942,37 @@ static void t_task_kill_frees(void)
     CHECK_EQ(after.pool_pages_free, before.pool_pages_free);
 }
 
+static void t_pool_exhaustion_enomem(void)
+{
+    /* Map one page at addresses 1 GiB apart into a child: each needs new
+     * page tables from the kernel pool until the pool runs dry.  That is
+     * MICA_ENOMEM for the caller, and killing the child gives it all back. */
+    struct mica_obj_counts before, mid, after;
+    mica_debug_counts(&before);
+    mica_handle_t task = 0;
+    CHECK_EQ(mica_task_create(&task), MICA_OK);
+    char *page = page_alloc(1);
+    int st = MICA_OK;
+    uint64_t n = 0;
+    while (st == MICA_OK && n < 200000) {
+        st = mica_map(task, (uint64_t)(uintptr_t)page, (n + 1) << 30, 1, MICA_MAP_READ);
+        n++;
+    }
+    CHECK_EQ(st, MICA_ENOMEM);
+    mica_debug_counts(&mid);
+    CHECK(mid.pool_pages_free < 4);
+    mica_handle_t ep = 0;
+    CHECK_EQ(mica_endpoint_create(&ep) == MICA_OK || ep == 0, 1); /* may fail: no page for a slab */
+    if (ep)
+        mica_handle_close(ep);
+    CHECK_EQ(mica_task_kill(task), MICA_OK);
+    mica_handle_close(task);
+    settle();
+    mica_debug_counts(&after);
+    CHECK_EQ(after.pool_pages_free, before.pool_pages_free);
+    CHECK_EQ(after.live[MICA_TAG_PAGE_TABLE], before.live[MICA_TAG_PAGE_TABLE]);
+}
+
 static void t_pool_exhaustion_is_an_error(void)
 {
     /* Create endpoints until the kernel says no: an error, never a panic;
@@ -1014,7 +1045,8 @@ static const struct ipc_case cases[] = {
     { "thread_create_hostile", t_thread_create_hostile },
     { "fault_contained", t_fault_contained },
     { "task_kill_frees_everything", t_task_kill_frees },
-    { "pool_exhaustion_is_an_error", t_pool_exhaustion_is_an_error },
+    { "handle_table_exhaustion", t_pool_exhaustion_is_an_error },
+    { "pool_exhaustion_enomem", t_pool_exhaustion_enomem },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 

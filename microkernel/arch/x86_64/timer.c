@@ -7,6 +7,8 @@
 #include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/bootmem.h"
+#include "mica/kernel.h"
+#include "base/str.h"
 #include "mica/log.h"
 #include "mica/panic.h"
 #include "mica/sched.h"
@@ -27,8 +29,10 @@
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3e0
+#define LAPIC_LVT_LINT0 0x350
 #define LVT_PERIODIC (1u << 17)
 #define LVT_MASKED (1u << 16)
+#define LVT_EXTINT (7u << 8)
 
 /* Where the LAPIC's registers are mapped (uncached) in the kernel half. */
 #define LAPIC_VA 0xffffffffff000000ull
@@ -74,18 +78,35 @@ static uint32_t lapic_ticks_per_ms(void)
 
 /* Must run before the free set is handed to init: the LAPIC's page-table
  * pages come from it (bootmem_alloc_page). */
+/* The PIT on IRQ 0 (vector VEC_TIMER through the 8259) at the tick rate.
+ * With a local APIC present, LINT0 passes the 8259's interrupts through
+ * ("virtual wire"). */
+static void pit_start(bool have_lapic)
+{
+    use_pic = true;
+    outb(PIC1_CMD, 0x11);
+    outb(PIC1_DATA, VEC_TIMER);  /* IRQ 0 -> VEC_TIMER */
+    outb(PIC1_DATA, 4);
+    outb(PIC1_DATA, 1);
+    uint16_t div = (uint16_t)(PIT_HZ / (1000000 / TICK_US));
+    outb(PIT_CMD, 0x34);
+    outb(PIT_CH0, (uint8_t)div);
+    outb(PIT_CH0, (uint8_t)(div >> 8));
+    if (have_lapic) {
+        lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+        lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
+    }
+    outb(PIC1_DATA, 0xfe);
+    LOG_OK("timer: PIT at %u Hz through the 8259%s", 1000000 / TICK_US,
+           have_lapic ? " (timer=pit on the command line)" : " (no local APIC)");
+}
+
 void arch_timer_init(void)
 {
     pic_init_masked();
-    if (!(cpuid(1, 0).edx & (1u << 9))) {
-        /* No local APIC: the PIT on IRQ 0 at the tick rate. */
-        use_pic = true;
-        uint16_t div = (uint16_t)(PIT_HZ / (1000000 / TICK_US));
-        outb(PIT_CMD, 0x34);
-        outb(PIT_CH0, (uint8_t)div);
-        outb(PIT_CH0, (uint8_t)(div >> 8));
-        outb(PIC1_DATA, 0xfe);
-        LOG_OK("timer: PIT at %u Hz (no local APIC)", 1000000 / TICK_US);
+    bool have_lapic = cpuid(1, 0).edx & (1u << 9);
+    if (!have_lapic) {
+        pit_start(false);
         return;
     }
     uint64_t base = rdmsr(MSR_APIC_BASE) & 0xffffff000ull;
@@ -94,6 +115,10 @@ void arch_timer_init(void)
         PANIC("cannot map the local APIC at 0x%llx", (unsigned long long)base);
     lapic = (volatile uint32_t *)LAPIC_VA;
     lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
+    if (str_has_word(kernel_cmdline, "timer=pit")) {
+        pit_start(true);
+        return;
+    }
     uint32_t per_ms = lapic_ticks_per_ms();
     uint32_t init = per_ms / (1000 / TICK_US);
     if (init == 0)
