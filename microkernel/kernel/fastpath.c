@@ -38,7 +38,7 @@ static inline void copy_regs(const struct trap_frame *from, struct trap_frame *t
 }
 
 /* Run t (chosen by the scheduler's own rule) on its saved frame. */
-static inline __attribute__((noreturn)) void switch_to(struct thread *t)
+static inline __attribute__((noreturn, always_inline)) void switch_to(struct thread *t)
 {
     t->rr_yield = 0;
     current = t;
@@ -66,7 +66,6 @@ void fastpath_call(struct trap_frame *tf)
 
     list_remove(&srv->queue_link);
     copy_regs(tf, srv->frame, slot->badge);
-    srv->blocked_on = NULL;
     srv->state = TS_RUNNABLE;
     srv->reply_to = caller;
     srv->reply_dead = 0;
@@ -96,7 +95,6 @@ void fastpath_reply_recv(struct trap_frame *tf)
     caller->state = TS_RUNNABLE;
     srv->reply_to = NULL;
     srv->state = TS_RECV_BLOCKED;
-    srv->blocked_on = ep;
     list_push_back(&ep->receivers, &srv->queue_link);
     fastpath_reply_recvs++;
     switch_to(caller);

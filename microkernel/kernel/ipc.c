@@ -90,16 +90,14 @@ static void wake_with(struct thread *t, int64_t status)
 {
     sched_cancel_timeout(t);
     t->frame->rax = (uint64_t)status;
-    t->blocked_on = NULL;
     sched_wake(t);
 }
 
-/* Block current on `queue` (of `obj`) in `state`, with a timeout. */
-static void block_on(struct list *queue, void *obj, uint8_t state, uint64_t timeout)
+/* Block current on `queue` in `state`, with a timeout. */
+static void block_on(struct list *queue, uint8_t state, uint64_t timeout)
 {
     struct thread *t = current;
     t->state = state;
-    t->blocked_on = obj;
     list_push_back(queue, &t->queue_link);
     if (timeout != MICA_TIMEOUT_INFINITE)
         sched_set_timeout(t, timeout);
@@ -161,7 +159,7 @@ void ipc_send(struct handle *h, uint64_t timeout, int is_call)
         s->frame->rax = (uint64_t)MICA_ETIMEOUT;
         return;
     }
-    block_on(&ep->senders, ep, TS_SEND_BLOCKED, timeout);
+    block_on(&ep->senders, TS_SEND_BLOCKED, timeout);
 }
 
 void ipc_recv(struct handle *h, uint64_t timeout)
@@ -185,7 +183,6 @@ void ipc_recv(struct handle *h, uint64_t timeout)
         }
         list_remove(&s->queue_link);
         sched_cancel_timeout(s);
-        s->blocked_on = NULL;
         transfer(s, r, s->send_badge);
         after_delivery(s, r);
         return;
@@ -194,7 +191,7 @@ void ipc_recv(struct handle *h, uint64_t timeout)
         r->frame->rax = (uint64_t)MICA_ETIMEOUT;
         return;
     }
-    block_on(&ep->receivers, ep, TS_RECV_BLOCKED, timeout);
+    block_on(&ep->receivers, TS_RECV_BLOCKED, timeout);
 }
 
 int ipc_reply(void)
@@ -248,7 +245,7 @@ void ipc_notify_wait(struct notification *n, uint64_t timeout)
         t->frame->rax = (uint64_t)MICA_ETIMEOUT;
         return;
     }
-    block_on(&n->waiters, n, TS_NOTIFY_BLOCKED, timeout);
+    block_on(&n->waiters, TS_NOTIFY_BLOCKED, timeout);
 }
 
 void ipc_sleep(uint64_t us)

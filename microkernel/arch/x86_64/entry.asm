@@ -132,7 +132,6 @@ syscall_entry:
     push r14
     push r15
     mov rdi, rsp
-    xor ebp, ebp                        ; backtraces end at the user boundary
     ; The two IPC calls of the fastpath go there first (it returns only
     ; when it does not apply, having changed nothing).
     cmp rax, SYS_CALL
@@ -140,6 +139,7 @@ syscall_entry:
     cmp rax, SYS_REPLY_RECV
     je .fast_reply_recv
 .dispatch:
+    xor ebp, ebp                        ; backtraces end at the user boundary
     call syscall_dispatch               ; returns only to resume this same thread
     mov rdi, rsp
     jmp arch_return_to_user

@@ -34,6 +34,7 @@ int arch_space_create(struct task *t)
     t->root = root;
     /* A PCID may have served a dead task: flush it on first use. */
     t->pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
+    t->cr3 = root | t->pcid;
     t->tlb_stale = 1;
     return 0;
 }

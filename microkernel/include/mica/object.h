@@ -40,6 +40,7 @@ struct handle_table {
 struct task {
     struct kobj hdr;
     uint64_t root;                /* physical address of the top-level table */
+    uint64_t cr3;                 /* root | pcid: what CR3 holds while it runs */
     uint16_t pcid;                /* 0 when PCID is off */
     bool dying;
     uint8_t tlb_stale;            /* a mapping changed while another space was loaded */
@@ -86,7 +87,6 @@ struct thread {
     struct trap_frame *frame;     /* its saved user registers (top of kstack) */
     uint64_t ipc_buffer;          /* user address of its IPC buffer page, or 0 */
     struct list queue_link;       /* run queue, endpoint queue or notification waiters */
-    void *blocked_on;             /* endpoint or notification it waits on */
     struct thread *reply_to;      /* the caller this thread must reply to */
     struct thread *replier;       /* the server holding this caller's reply */
     uint64_t send_badge;          /* badge of the handle it sends through */

@@ -27,7 +27,7 @@ extern struct percpu percpu;
  * (unless they went stale while it was not loaded). */
 static inline void arch_switch_space_inline(struct task *t)
 {
-    uint64_t cr3 = t->root | t->pcid;
+    uint64_t cr3 = t->cr3;
     if (cr3 == percpu.cr3)
         return;
     percpu.cr3 = cr3;
