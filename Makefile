@@ -49,8 +49,10 @@ USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt
             $(patsubst %.asm,$(BUILD)/u/%.o,$(wildcard libipc/*.asm))
 INIT_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/init/*.c))
 INIT     := $(BUILD)/init.elf
+PAGER_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/pager/*.c))
+PAGER    := $(BUILD)/pager.elf
 # Modules of the ISO, in grub.cfg order: "file:command line".
-MODULES  := $(INIT):init
+MODULES  := $(INIT):init $(PAGER):pager
 
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
@@ -60,7 +62,7 @@ FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard te
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
 .PHONY: all iso run debug test test-host test-boot bench fuzz clean help deps format
-all: deps $(KERNEL) $(INIT) $(ISO)
+all: deps $(KERNEL) $(INIT) $(PAGER) $(ISO)
 
 help:
 	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits)"
@@ -116,7 +118,11 @@ $(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $@"
 	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
 
-$(ISO): $(KERNEL) $(INIT) grub/grub.cfg.in scripts/mkiso.sh
+$(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+	@echo "  ULD     $@"
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
+
+$(ISO): $(KERNEL) $(INIT) $(PAGER) grub/grub.cfg.in scripts/mkiso.sh
 	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
 
 iso: deps $(ISO)
@@ -142,16 +148,16 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(HOST_SRCS)
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 
 # The whole suite; the last line is "N passed, N failed".
-test: deps $(KERNEL) $(INIT) $(HOST_TESTS) $(FUZZ_TARGETS)
+test: deps $(KERNEL) $(INIT) $(PAGER) $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
 	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS)
 
 # Boot matrix only (quicker while working on the kernel).
-test-boot: deps $(KERNEL) $(INIT)
+test-boot: deps $(KERNEL) $(INIT) $(PAGER)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures.
-bench: deps $(KERNEL) $(INIT)
+bench: deps $(KERNEL) $(INIT) $(PAGER)
 	MODULES="$(MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
 
 FUZZ_SECONDS ?= 600
@@ -169,6 +175,6 @@ clean:
 	rm -rf $(BUILD)
 
 # Flags live here: a change to this file rebuilds everything.
-$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ): Makefile
+$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ): Makefile
 
--include $(KERNEL_OBJ:.o=.d) $(USER_LIB_OBJ:.o=.d) $(INIT_OBJ:.o=.d)
+-include $(KERNEL_OBJ:.o=.d) $(USER_LIB_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(PAGER_OBJ:.o=.d)

@@ -22,6 +22,9 @@ void mica_thread_entry(void);
  * mica_ipcbuf stays NULL (.bss) until main sets it. */
 void mica_start(const struct mica_bootinfo *bi, uint64_t arg)
 {
+    /* The first thread's IPC buffer is at MICA_IPCBUF_ADDR in every program
+     * (init's boot information says the same). */
+    mica_ipcbuf = (struct mica_ipc_buffer *)(uintptr_t)MICA_IPCBUF_ADDR;
     if (bi != NULL && bi->magic == MICA_BOOTINFO_MAGIC)
         mica_ipcbuf = (struct mica_ipc_buffer *)(uintptr_t)bi->ipc_buffer;
     mica_thread_exit(main(bi, arg));

@@ -81,7 +81,7 @@ def run_boot(kernel, modules, mode, timeout):
 def main():
     ap = argparse.ArgumentParser(description="Mica benchmarks")
     ap.add_argument("--kernel", default="build/mica.elf")
-    ap.add_argument("--modules", default=os.environ.get("MODULES", "build/init.elf:init"))
+    ap.add_argument("--modules", default=os.environ.get("MODULES", "build/init.elf:init build/pager.elf:pager"))
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--sel4", default="../shared/peers/sel4.md")
     ap.add_argument("--modes", default="icount,tcg")

@@ -142,6 +142,13 @@ CASES = [
      "expect": [r"\[ OK \] init: running in ring 3", r"# ipc: passed=\d+ failed=0",
                 r"ok \d+ - ipc/objects_back_to_baseline", r"\[ OK \] timer: local APIC"],
      "paging": "row", "min_tests": 90},
+    {"name": "pager", "cmdline": "test=pager", "exit": EXIT_PASS, "tap": True,
+     "expect": [r"\[ OK \] init: pager started; \d+ MiB", r"# every frame: \d+ frames .* 0 errors",
+                r"# demand paging: 65536 pages \(256 MiB\)", r"# pager: passed=\d+ failed=0"],
+     "paging": "row", "min_tests": 9},
+    # The every-frame test again on a small machine.
+    {"name": "pager-96m", "cmdline": "test=pager", "exit": EXIT_PASS, "tap": True, "qemu": ["-m", "96M"],
+     "expect": [r"# every frame: \d+ frames .* 0 errors", r"# pager: passed=\d+ failed=0"], "min_tests": 9},
     {"name": "ipc-pit", "cmdline": "test=ipc timer=pit", "exit": EXIT_PASS, "tap": True,
      "expect": [r"\[ OK \] timer: PIT at 1000 Hz", r"# ipc: passed=\d+ failed=0"], "min_tests": 90},
     # A malformed first module: the kernel's own image (a W+X segment, and
@@ -179,7 +186,8 @@ CPU_CHECKS = [
 def build_iso(kernel, cmdline, out, modules=None):
     # The Makefile passes the module list; by hand, init alone.
     env = dict(os.environ)
-    env.setdefault("MODULES", os.path.join(os.path.dirname(kernel), "init.elf") + ":init")
+    b = os.path.dirname(kernel)
+    env.setdefault("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     if modules:
         env["MODULES"] = modules.replace("KERNEL", kernel)
     subprocess.run(["scripts/mkiso.sh", kernel, out, cmdline], check=True, env=env)
@@ -329,7 +337,7 @@ def run_matrix(kernel, build, jobs, res):
     def one(row, case):
         log = os.path.join(logdir, row.name, case["name"] + ".log")
         e9 = os.path.join(logdir, row.name, case["name"] + ".e9.log")
-        status, text, secs, _ = boot(isos[case["name"]], row.args, log, e9, BOOT_TIMEOUT)
+        status, text, secs, _ = boot(isos[case["name"]], row.args + case.get("qemu", []), log, e9, BOOT_TIMEOUT)
         e9text = open(e9, "rb").read().decode("utf-8", "replace") if os.path.exists(e9) else ""
         return row, case, status, text, e9text, secs
 

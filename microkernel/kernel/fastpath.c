@@ -83,6 +83,10 @@ void fastpath_reply_recv(struct trap_frame *tf)
     if (unlikely(!fastpath_enabled || caller == NULL || h - 1 >= HANDLES_PER_TASK - 1 ||
                  (tf->rsi & INFO_NOT_SHORT) || tf->r12 != MICA_TIMEOUT_INFINITE))
         return;
+    /* A caller in a call; a thread waiting for the answer to its page
+     * fault is resumed by the slow path, which installs the mapping. */
+    if (unlikely(caller->state != TS_REPLY_BLOCKED))
+        return;
     struct handle *slot = &srv->task->handles->slot[h];
     struct endpoint *ep = (struct endpoint *)slot->obj;
     if (unlikely(ep == NULL || ep->hdr.type != MICA_OBJ_ENDPOINT || !(slot->rights & MICA_R_RECV)))

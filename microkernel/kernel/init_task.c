@@ -27,7 +27,7 @@
 #define INIT_IMAGE_TOP 0x7e0000000000ull    /* ELF segments must lie below */
 #define INIT_WINDOW_BASE 0x100000000000ull  /* free memory: window + phys */
 #define INIT_MODULES_BASE 0x7f0000000000ull
-#define INIT_IPCBUF_ADDR 0x7fe000000000ull
+#define INIT_IPCBUF_ADDR MICA_IPCBUF_ADDR
 #define INIT_STACK_TOP 0x7fd000000000ull
 #define INIT_STACK_PAGES 16
 
@@ -132,7 +132,7 @@ static bool map_window(struct mica_bootinfo *bi)
         bi->nranges++;
         while (pa < end) {
             uint64_t page = ((pa % PAGE_2M) == 0 && end - pa >= PAGE_2M) ? PAGE_2M : PAGE_SIZE;
-            if (pt_map(init->root, INIT_WINDOW_BASE + pa, pa, page, page, PTE_U | PTE_W | PTE_NX,
+            if (pt_map(init->root, INIT_WINDOW_BASE + pa, pa, page, page, PTE_U | PTE_W | PTE_NX | PTE_XGRANT,
                        pool_pt_alloc) != 0)
                 return false;
             pa += page;

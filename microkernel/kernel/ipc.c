@@ -10,6 +10,7 @@
 #include "mica/arch.h"
 #include "mica/ipc.h"
 #include "mica/sched.h"
+#include "mica/space.h"
 
 /* Direct-map pointer to t's IPC buffer if it is mapped user (and writable
  * when `write`), else NULL.  The buffer lies in one page by construction. */
@@ -27,6 +28,8 @@ static struct mica_ipc_buffer *ipc_buffer(struct thread *t, int write)
  * handles it passes.  Returns 0 or the error the sender gets. */
 static int check_message(struct thread *s)
 {
+    if (s->in_fault)
+        return 0; /* the kernel's own fault message: registers only */
     uint64_t info = s->frame->rsi;
     uint32_t words = MICA_INFO_WORDS(info), nh = MICA_INFO_HANDLES(info);
     if (words > MICA_MSG_MAX_WORDS || nh > MICA_MSG_MAX_HANDLES)
@@ -50,6 +53,8 @@ static int check_message(struct thread *s)
  * the handles.  Returns 0 or the error the receiver gets. */
 static int check_receiver(struct thread *s, struct thread *r)
 {
+    if (s->in_fault)
+        return 0;
     uint64_t info = s->frame->rsi;
     uint32_t words = MICA_INFO_WORDS(info), nh = MICA_INFO_HANDLES(info);
     if (words == 0 && nh == 0)
@@ -65,6 +70,16 @@ static int check_receiver(struct thread *s, struct thread *r)
 static void transfer(struct thread *s, struct thread *r, uint64_t badge)
 {
     struct trap_frame *from = s->frame, *to = r->frame;
+    if (s->in_fault) {
+        to->rsi = MICA_INFO(MICA_LABEL_FAULT, 0, 0);
+        to->rdx = s->fault_addr;
+        to->r10 = s->fault_access;
+        to->r8 = s->fault_rip;
+        to->r9 = s->id;
+        to->rdi = badge;
+        to->rax = MICA_OK;
+        return;
+    }
     uint64_t info = from->rsi;
     to->rsi = info;
     to->rdx = from->rdx;
@@ -83,6 +98,15 @@ static void transfer(struct thread *s, struct thread *r, uint64_t badge)
         struct handle *h = handle_get(s->task, sb->send_handles[i]);
         rb->recv_handles[i] = handle_install(r->task, h->obj, sb->send_rights[i] & h->rights, h->badge);
     }
+}
+
+/* A fault the pager could not serve (or whose pager is gone): the
+ * faulting thread's task is stopped. */
+static void fault_unserved(struct thread *c, const char *why)
+{
+    c->in_fault = 0;
+    if (!c->task->dying)
+        task_stop_for_fault(c->task, VEC_PF, c->fault_addr, c->fault_rip, c->fault_access, why);
 }
 
 /* Set t's status register and make it runnable. */
@@ -107,17 +131,21 @@ static void block_on(struct list *queue, uint8_t state, uint64_t timeout)
  * anyone else goes on. */
 static void after_delivery(struct thread *s, struct thread *r)
 {
-    if (s->is_call) {
+    if (s->is_call || s->in_fault) {
         if (r->reply_to != NULL) {
             /* r took a new call without answering the last one. */
             struct thread *old = r->reply_to;
             old->replier = NULL;
-            wake_with(old, MICA_ENOREPLY);
+            r->reply_to = NULL;
+            if (old->state == TS_FAULT_BLOCKED)
+                fault_unserved(old, "the pager took another message instead of answering");
+            else
+                wake_with(old, MICA_ENOREPLY);
         }
         r->reply_to = s;
         r->reply_dead = 0;
         s->replier = r;
-        s->state = TS_REPLY_BLOCKED;
+        s->state = s->in_fault ? TS_FAULT_BLOCKED : TS_REPLY_BLOCKED;
         s->is_call = 0;
     } else {
         wake_with(s, MICA_OK);
@@ -131,6 +159,10 @@ void ipc_send(struct handle *h, uint64_t timeout, int is_call)
     int err = check_message(s);
     if (err) {
         s->frame->rax = (uint64_t)err;
+        return;
+    }
+    if (ep->recv_handles == 0) {
+        s->frame->rax = (uint64_t)MICA_EDEAD; /* nobody can ever receive it */
         return;
     }
     s->send_badge = h->badge;
@@ -194,6 +226,60 @@ void ipc_recv(struct handle *h, uint64_t timeout)
     block_on(&ep->receivers, TS_RECV_BLOCKED, timeout);
 }
 
+
+/* The pager r answers the fault of c: install the mapping it names and
+ * resume c at the faulting instruction, or stop c's task.  A mapping the
+ * kernel refuses is the pager's error; c keeps waiting for a better one. */
+static int fault_reply(struct thread *r, struct thread *c)
+{
+    const struct trap_frame *m = r->frame;
+    uint32_t label = MICA_INFO_LABEL(m->rsi);
+    if (label == MICA_FAULT_KILL) {
+        r->reply_to = NULL;
+        c->replier = NULL;
+        fault_unserved(c, "the pager refused the fault");
+        return MICA_OK;
+    }
+    if (label != MICA_FAULT_MAP)
+        return MICA_EINVAL;
+    uint64_t src = m->rdx, dst = m->r10, pages = m->r8, rights = m->r9;
+    uint64_t page = c->fault_addr & ~(uint64_t)(MICA_PAGE_SIZE - 1);
+    if (pages == 0 || page < dst || (page - dst) / MICA_PAGE_SIZE >= pages)
+        return MICA_EINVAL; /* it must cover the faulting page, or c faults again */
+    int err = space_map_range(r->task, c->task, src, dst, pages, rights);
+    if (err)
+        return err;
+    r->reply_to = NULL;
+    c->replier = NULL;
+    c->in_fault = 0;
+    sched_wake(c); /* its frame is untouched: the instruction runs again */
+    return MICA_OK;
+}
+
+bool ipc_fault_to_pager(struct thread *t, uint64_t addr, uint64_t access, uint64_t rip)
+{
+    struct endpoint *ep = t->task->pager;
+    if (ep == NULL || ep->recv_handles == 0)
+        return false; /* no pager, or one that is gone: the task stops */
+    t->in_fault = 1;
+    t->fault_addr = addr;
+    t->fault_access = access;
+    t->fault_rip = rip;
+    t->send_badge = t->task->pager_badge;
+    if (!list_empty(&ep->receivers)) {
+        struct thread *r = list_entry(list_first(&ep->receivers), struct thread, queue_link);
+        list_remove(&r->queue_link);
+        sched_cancel_timeout(r);
+        transfer(t, r, t->send_badge);
+        wake_with(r, MICA_OK);
+        after_delivery(t, r);
+        return true;
+    }
+    t->state = TS_SEND_BLOCKED;
+    list_push_back(&ep->senders, &t->queue_link);
+    return true;
+}
+
 int ipc_reply(void)
 {
     struct thread *r = current;
@@ -203,6 +289,8 @@ int ipc_reply(void)
         r->reply_dead = 0;
         return err;
     }
+    if (c->state == TS_FAULT_BLOCKED)
+        return fault_reply(r, c);
     int err = check_message(r);
     if (err)
         return err;
@@ -219,7 +307,7 @@ int ipc_reply(void)
     return MICA_OK;
 }
 
-void ipc_notify_signal(struct notification *n, uint64_t bits)
+void notification_signal(struct notification *n, uint64_t bits)
 {
     n->bits |= bits;
     if (n->bits != 0 && !list_empty(&n->waiters)) {
@@ -229,6 +317,11 @@ void ipc_notify_signal(struct notification *n, uint64_t bits)
         n->bits = 0;
         wake_with(w, MICA_OK);
     }
+}
+
+void ipc_notify_signal(struct notification *n, uint64_t bits)
+{
+    notification_signal(n, bits);
     current->frame->rax = MICA_OK;
 }
 
@@ -270,6 +363,17 @@ static void leave_wait(struct thread *t)
 
 void ipc_abort(struct thread *t, int64_t status)
 {
+    if (t->in_fault) {
+        /* A faulting thread is not in a system call: nothing to return to. */
+        if (t->state == TS_SEND_BLOCKED)
+            list_remove(&t->queue_link);
+        if (t->replier) {
+            t->replier->reply_to = NULL;
+            t->replier = NULL;
+        }
+        fault_unserved(t, "its fault was aborted");
+        return;
+    }
     switch (t->state) {
     case TS_SEND_BLOCKED:
     case TS_RECV_BLOCKED:
@@ -299,12 +403,16 @@ void ipc_thread_dying(struct thread *t)
 {
     sched_cancel_timeout(t);
     leave_wait(t);
+    t->in_fault = 0;
     if (t->reply_to) {
         /* Its caller waits for a reply that will never come. */
         struct thread *c = t->reply_to;
         c->replier = NULL;
         t->reply_to = NULL;
-        wake_with(c, MICA_EDEAD);
+        if (c->state == TS_FAULT_BLOCKED)
+            fault_unserved(c, "its pager died");
+        else
+            wake_with(c, MICA_EDEAD);
     }
     if (t->replier) {
         t->replier->reply_to = NULL;
@@ -313,14 +421,18 @@ void ipc_thread_dying(struct thread *t)
     }
 }
 
-/* Wake every thread on `queue` with MICA_EDEAD. */
+/* Wake every thread on `queue` with MICA_EDEAD (faulting ones: their
+ * tasks stop, the pager is gone). */
 static void wake_all_dead(struct list *queue)
 {
     while (!list_empty(queue)) {
         struct thread *t = list_entry(list_first(queue), struct thread, queue_link);
         list_remove(&t->queue_link);
         t->is_call = 0;
-        wake_with(t, MICA_EDEAD);
+        if (t->in_fault)
+            fault_unserved(t, "its pager endpoint was destroyed");
+        else
+            wake_with(t, MICA_EDEAD);
     }
 }
 
@@ -328,6 +440,11 @@ void ipc_endpoint_destroyed(struct endpoint *ep)
 {
     wake_all_dead(&ep->senders);
     wake_all_dead(&ep->receivers);
+}
+
+void ipc_endpoint_unreceivable(struct endpoint *ep)
+{
+    wake_all_dead(&ep->senders);
 }
 
 void ipc_notification_destroyed(struct notification *n)

@@ -68,6 +68,8 @@ mica_handle_t handle_install(struct task *t, struct kobj *obj, uint32_t rights, 
         if (slot->obj == NULL) {
             *slot = (struct handle){ .obj = obj, .rights = rights, .badge = badge };
             obj_ref(obj);
+            if (obj->type == MICA_OBJ_ENDPOINT && (rights & MICA_R_RECV))
+                ((struct endpoint *)obj)->recv_handles++;
             return i;
         }
     }
@@ -80,7 +82,11 @@ void handle_close(struct task *t, mica_handle_t h)
     if (slot == NULL)
         return;
     struct kobj *o = slot->obj;
+    bool last_receiver = o->type == MICA_OBJ_ENDPOINT && (slot->rights & MICA_R_RECV) &&
+                         --((struct endpoint *)o)->recv_handles == 0 && o->refs > 1;
     *slot = (struct handle){ 0 };
+    if (last_receiver)
+        ipc_endpoint_unreceivable((struct endpoint *)o);
     obj_unref(o);
 }
 
@@ -236,10 +242,27 @@ static void task_release(struct task *t)
     t->handles = NULL;
 }
 
+void task_stop_for_fault(struct task *t, unsigned vector, uint64_t addr, uint64_t rip, uint64_t error,
+                         const char *why)
+{
+    if (t->dying)
+        return;
+    t->end_state = MICA_TASK_FAULTED;
+    t->end_vector = (uint8_t)vector;
+    t->end_addr = addr;
+    t->end_rip = rip;
+    t->end_error = error;
+    LOG_FAIL("task %u \"%s\": %s at 0x%llx, rip 0x%llx (%s); task stopped", t->id, t->name, trap_name(vector),
+             (unsigned long long)addr, (unsigned long long)rip, why);
+    task_destroy(t);
+}
+
 void task_destroy(struct task *t)
 {
     if (t->dying)
         return;
+    if (t->end_state == MICA_TASK_ALIVE)
+        t->end_state = MICA_TASK_KILLED;
     if (t->id == 1) {
         /* init holds the system together (docs/abi.md): without it nothing
          * can be restarted, so the run ends here, loudly, never silently. */
@@ -252,6 +275,17 @@ void task_destroy(struct task *t)
         thread_kill(list_entry(list_first(&t->threads), struct thread, task_link));
     for (mica_handle_t h = 1; h < HANDLES_PER_TASK; h++)
         handle_close(t, h);
+    if (t->pager) {
+        obj_unref(&t->pager->hdr);
+        t->pager = NULL;
+    }
+    if (t->watch) {
+        /* Its supervisor learns of the end; SYS_TASK_STATUS says why. */
+        struct notification *w = t->watch;
+        t->watch = NULL;
+        notification_signal(w, t->watch_bits);
+        obj_unref(&w->hdr);
+    }
     task_release(t);
     obj_unref(&t->hdr);
 }

@@ -17,7 +17,6 @@
 typedef void (*syscall_fn)(struct trap_frame *tf);
 
 #define ST(tf, v) ((tf)->rax = (uint64_t)(int64_t)(v))
-#define MAX_MAP_PAGES 65536u      /* 256 MiB per call bounds the time spent with interrupts off */
 #define MAX_DEBUG_WRITE 65536u
 
 /* The current task. */
@@ -391,63 +390,77 @@ static void sys_thread_abort(struct trap_frame *tf)
         ipc_abort(th, MICA_EABORTED);
 }
 
-/* Check a SYS_MAP request completely; 0 or the error, nothing changed. */
-static int check_map(struct task *t, uint64_t src, uint64_t dst, uint64_t pages, uint64_t rights)
-{
-    if (pages > MAX_MAP_PAGES || rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)))
-        return MICA_EINVAL;
-    int err = user_range_check(src, pages);
-    if (err == MICA_OK)
-        err = user_range_check(dst, pages);
-    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
-        uint64_t pa, dpa;
-        uint32_t have, dhave;
-        if (!space_lookup(self(), src + i * MICA_PAGE_SIZE, &pa, &have))
-            err = MICA_ENOTOWNER;
-        else if (rights & ~(uint64_t)have)
-            err = MICA_EUPGRADE;
-        else if (space_lookup(t, dst + i * MICA_PAGE_SIZE, &dpa, &dhave))
-            err = MICA_EEXISTS;
-    }
-    return err;
-}
-
 static void sys_map(struct trap_frame *tf)
 {
     struct task *t;
-    uint64_t src = tf->rsi, dst = tf->rdx, pages = tf->r10, rights = tf->r8;
     int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
     if (err == MICA_OK)
-        err = check_map(t, src, dst, pages, rights);
-    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
-        uint64_t pa;
-        uint32_t have;
-        space_lookup(self(), src + i * MICA_PAGE_SIZE, &pa, &have);
-        err = space_map_page(t, dst + i * MICA_PAGE_SIZE, pa & ~(uint64_t)(MICA_PAGE_SIZE - 1), (uint32_t)rights);
-        if (err) {
-            /* Out of page-table pages: undo this call's mappings. */
-            while (i-- > 0)
-                space_unmap_page(t, dst + i * MICA_PAGE_SIZE);
-        }
-    }
+        err = space_map_range(self(), t, tf->rsi, tf->rdx, tf->r10, tf->r8);
     ST(tf, err);
 }
 
 static void sys_unmap(struct trap_frame *tf)
 {
     struct task *t;
-    uint64_t dst = tf->rsi, pages = tf->rdx;
     int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
-    if (err == MICA_OK && pages > MAX_MAP_PAGES)
-        err = MICA_EINVAL;
     if (err == MICA_OK)
-        err = user_range_check(dst, pages);
+        err = space_unmap_range(t, tf->rsi, tf->rdx);
+    ST(tf, err);
+}
+
+static void sys_task_set_pager(struct trap_frame *tf)
+{
+    struct task *t;
+    struct handle *ep = NULL;
+    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    if (err == MICA_OK && tf->rsi != 0)
+        err = lookup(tf->rsi, MICA_OBJ_ENDPOINT, MICA_R_SEND, &ep);
     if (err) {
         ST(tf, err);
         return;
     }
-    for (uint64_t i = 0; i < pages; i++)
-        space_unmap_page(t, dst + i * MICA_PAGE_SIZE);
+    if (t->pager)
+        obj_unref(&t->pager->hdr);
+    t->pager = ep ? (struct endpoint *)ep->obj : NULL;
+    t->pager_badge = ep ? ep->badge : 0;
+    if (t->pager)
+        obj_ref(&t->pager->hdr);
+    ST(tf, MICA_OK);
+}
+
+static void sys_task_status(struct trap_frame *tf)
+{
+    struct handle *h;
+    int err = lookup(tf->rdi, MICA_OBJ_TASK, 0, &h);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    struct task *t = (struct task *)h->obj;
+    tf->rdi = t->dying ? t->end_state : MICA_TASK_ALIVE;
+    tf->rsi = t->end_vector;
+    tf->rdx = t->end_addr;
+    tf->r10 = t->end_rip;
+    tf->r8 = t->end_error;
+    ST(tf, MICA_OK);
+}
+
+static void sys_task_watch(struct trap_frame *tf)
+{
+    struct task *t;
+    struct handle *n = NULL;
+    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    if (err == MICA_OK)
+        err = lookup(tf->rsi, MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL, &n);
+    if (err) {
+        ST(tf, err);
+        return;
+    }
+    if (t->watch)
+        obj_unref(&t->watch->hdr);
+    t->watch = (struct notification *)n->obj;
+    obj_ref(&t->watch->hdr);
+    t->watch_bits = tf->rdx;
     ST(tf, MICA_OK);
 }
 
@@ -519,6 +532,9 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_TIME] = sys_time,
     [SYS_THREAD_ABORT] = sys_thread_abort,
     [SYS_DEBUG_SHUTDOWN] = sys_debug_shutdown,
+    [SYS_TASK_SET_PAGER] = sys_task_set_pager,
+    [SYS_TASK_STATUS] = sys_task_status,
+    [SYS_TASK_WATCH] = sys_task_watch,
 };
 
 void syscall_dispatch(struct trap_frame *tf);

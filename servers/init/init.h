@@ -9,6 +9,8 @@ extern const struct mica_bootinfo *bootinfo;
 
 /* The in-guest IPC regression suite (TAP); returns the number of failures. */
 int ipc_suite_run(void);
+/* The ring-3 system-call fuzzer (sysfuzz.c): failures counted. */
+int sysfuzz_run(uint64_t seed, uint64_t calls);
 /* The benchmarks: one BENCH line per figure. */
 void bench_run(void);
 
@@ -16,8 +18,33 @@ void bench_run(void);
 
 #define STACK_PAGES 4
 
-/* `pages` zeroed pages from the free-memory window, or NULL. */
+/* The module whose GRUB command line starts with the word `name`, or NULL. */
+const struct mica_bootinfo_module *find_module(const char *name);
+/* Start a module as a task at priority prio, giving it handle `give` (its
+ * number there is the argument of its main); refused images are reported. */
+int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
+                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out);
+
+/* The pager, when a "pager" module was started: init's handles to it. */
+extern mica_handle_t pager_admin;   /* badge PAGER_BADGE_INIT */
+extern mica_handle_t pager_self;    /* init's own client handle */
+extern mica_handle_t pager_task;
+extern mica_handle_t pager_mint;    /* unbadged: clients' handles are minted from it */
+extern uint64_t pager_self_id;
+/* Register a task with the pager (quota in pages): its id and badge. */
+int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge);
+/* Start the pager and hand it all free memory; false if there is none. */
+bool pager_start(void);
+/* The pager's own tests (test=pager): failures counted. */
+int pager_suite_run(void);
+
+/* `pages` zeroed pages from the free-memory window (or, once the pager
+ * runs, from init's heap region it serves), or NULL. */
 void *page_alloc(uint64_t pages);
+/* From now on page_alloc takes pages from a region of the pager's. */
+void mem_use_pager(mica_handle_t pager);
+/* Range i of the window minus what page_alloc already took. */
+bool mem_window_rest(uint64_t i, uint64_t *va, uint64_t *bytes);
 /* A thread of init running fn(arg, its own IPC buffer). */
 int spawn_local(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *out);
 /* A new task running fn(arg, buffer) on init's code (shared read-only);
@@ -29,4 +56,6 @@ int spawn_remote_with(mica_thread_fn *fn, mica_handle_t give, uint32_t rights, u
                       mica_handle_t *task_out, mica_handle_t *thread_out);
 int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge, int prio,
                     mica_handle_t *task_out, mica_handle_t *thread_out);
+/* Start fn(arg, buffer) in an existing task on init's code (as spawn_remote). */
+int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *thread_out);
 #endif

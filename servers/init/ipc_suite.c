@@ -877,7 +877,9 @@ static void t_map_hostile(void)
     CHECK_EQ(mica_map(task, kernel, 0x200000, 1, MICA_MAP_READ), MICA_EKERNEL);
     uint64_t text = (uint64_t)(uintptr_t)t_map_hostile & ~0xfffull;
     CHECK_EQ(mica_map(task, text, 0x200000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_EUPGRADE);
-    CHECK_EQ(mica_map(task, src, 0x200000, 1, MICA_MAP_READ | MICA_MAP_EXEC), MICA_EUPGRADE);
+    /* The IPC buffer is read-write and may not grant execution (init's heap
+     * may: init loads programs; docs/pager.md). */
+    CHECK_EQ(mica_map(task, bootinfo->ipc_buffer, 0x200000, 1, MICA_MAP_READ | MICA_MAP_EXEC), MICA_EUPGRADE);
     CHECK_EQ(mica_map(task, src, 0x200000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
     CHECK_EQ(mica_map(task, src, 0x200000, 1, MICA_MAP_READ), MICA_EEXISTS);
     CHECK_EQ(mica_unmap(task, 0x200000, 1), MICA_OK);
@@ -1074,9 +1076,12 @@ int ipc_suite_run(void)
     mica_fastpath_set(1);
     settle();
     mica_debug_counts(&end);
+    /* Every kind of object is back where it was, but init's own page
+     * tables: they grow with init's heap, which the pager serves on demand
+     * (task_kill_frees_everything checks page tables per task). */
     int leaks = 0;
     for (int i = 0; i < MICA_TAG_COUNT; i++)
-        leaks += end.live[i] != base.live[i];
+        leaks += i != MICA_TAG_PAGE_TABLE && end.live[i] != base.live[i];
     n++;
     failed += leaks != 0;
     mica_printf("%s %d - ipc/objects_back_to_baseline\n", leaks ? "not ok" : "ok", n);

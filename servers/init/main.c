@@ -1,7 +1,8 @@
-/* init: the first task.  Today it checks its boot information, reports
- * what the kernel gave it, and runs the user-space test suites the kernel
- * command line selects (test=ipc) or the benchmarks (bench=ipc).  Starting
- * servers from the other modules is issue #5. */
+/* init: the first task.  It checks its boot information, starts the pager
+ * (the "pager" module) and hands it every free frame, then runs the
+ * user-space test suites the kernel command line selects (test=ipc,pager,
+ * sysfuzz) or the benchmarks (bench=ipc).  Starting the other servers from
+ * their modules is issue #5. */
 #include <mica/ipc.h>
 
 #include "base/str.h"
@@ -24,6 +25,17 @@ static bool cmdline_selects(const char *key, const char *suite)
     return false;
 }
 
+/* The number after `key=` on the kernel command line, or `dflt`. */
+static uint64_t cmdline_number(const char *key, uint64_t dflt)
+{
+    const char *v;
+    size_t len;
+    uint64_t n;
+    if (str_word_value(bootinfo->cmdline, key, &v, &len) && str_parse_u64(v, len, &n))
+        return n;
+    return dflt;
+}
+
 int main(const struct mica_bootinfo *bi, uint64_t arg)
 {
     (void)arg;
@@ -41,8 +53,20 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
                 (unsigned long long)bi->nranges);
     int failed = 0;
     bool ran = false;
+    bool have_pager = pager_start();
+    if (cmdline_selects("test", "pager")) {
+        if (have_pager)
+            failed += pager_suite_run();
+        else
+            failed += 1, mica_puts("not ok 1 - pager/started # no pager module");
+        ran = true;
+    }
     if (cmdline_selects("test", "ipc")) {
         failed += ipc_suite_run();
+        ran = true;
+    }
+    if (cmdline_selects("test", "sysfuzz")) {
+        failed += sysfuzz_run(cmdline_number("fuzzseed", 1), cmdline_number("fuzzcalls", 20000));
         ran = true;
     }
     if (cmdline_selects("bench", "ipc")) {

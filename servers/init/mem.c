@@ -2,16 +2,48 @@
  * the free-memory window the kernel handed over (a bump allocator: the
  * pager, issue #4, will own this memory). */
 #include "init.h"
+#include <mica/pager.h>
 
 extern char __mica_image_start[], __mica_text_end[], __mica_rodata_end[], __mica_image_end[];
 
 static uint64_t next_range, next_addr, range_end;
+/* Once the pager owns the free memory, init's pages come from a region the
+ * pager serves on demand (vm_alloc); before that, from the window. */
+static int from_pager;
+
+#define INIT_HEAP_BYTES (96ull << 20)
+
+void mem_use_pager(mica_handle_t pager)
+{
+    uint64_t base;
+    if (mica_vm_alloc(pager, INIT_HEAP_BYTES, &base) != MICA_OK)
+        return;
+    next_addr = base;
+    range_end = base + INIT_HEAP_BYTES;
+    from_pager = 1;
+}
+
+/* The part of the window not handed out yet, range by range: after the
+ * first call the bump pointer moves to the next range. */
+bool mem_window_rest(uint64_t i, uint64_t *va, uint64_t *bytes)
+{
+    if (i >= bootinfo->nranges)
+        return false;
+    uint64_t base = bootinfo->ranges[i].vaddr, end = base + bootinfo->ranges[i].size;
+    if (i + 1 == next_range && next_addr > base)
+        base = next_addr; /* the range page_alloc is using: only its rest */
+    else if (i + 1 < next_range)
+        base = end;       /* used up */
+    *va = base;
+    *bytes = end - base;
+    return true;
+}
 
 void *page_alloc(uint64_t pages)
 {
     uint64_t bytes = pages * MICA_PAGE_SIZE;
     while (next_addr + bytes > range_end) {
-        if (next_range >= bootinfo->nranges)
+        if (from_pager || next_range >= bootinfo->nranges)
             return NULL;
         next_addr = bootinfo->ranges[next_range].vaddr;
         range_end = next_addr + bootinfo->ranges[next_range].size;
@@ -65,10 +97,22 @@ int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32
         err = mica_task_give(task, give, rights, badge, &remote);
         arg = remote;
     }
+    if (!err)
+        err = spawn_in_task(task, fn, arg, prio, thread_out);
+    if (err) {
+        mica_task_kill(task);
+        mica_handle_close(task);
+        return err;
+    }
+    *task_out = task;
+    return MICA_OK;
+}
+
+int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *thread_out)
+{
     /* The child runs init's code: text and read-only data shared, init's
      * writable data shared read-only (a child must not write globals). */
-    if (!err)
-        err = share_image(task, __mica_image_start, __mica_text_end, MICA_MAP_READ | MICA_MAP_EXEC);
+    int err = share_image(task, __mica_image_start, __mica_text_end, MICA_MAP_READ | MICA_MAP_EXEC);
     if (!err)
         err = share_image(task, __mica_text_end, __mica_rodata_end, MICA_MAP_READ);
     if (!err)
@@ -86,11 +130,5 @@ int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32
      * init's mapping of the stack is where the child will read it. */
     if (!err)
         err = mica_thread_spawn(task, fn, arg, stack + STACK_PAGES * MICA_PAGE_SIZE, prio, buf, thread_out);
-    if (err) {
-        mica_task_kill(task);
-        mica_handle_close(task);
-        return err;
-    }
-    *task_out = task;
-    return MICA_OK;
+    return err;
 }

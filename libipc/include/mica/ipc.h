@@ -354,6 +354,35 @@ static inline int mica_debug_shutdown(int failed)
     return mica_syscall1(SYS_DEBUG_SHUTDOWN, failed != 0, NULL);
 }
 
+/* ---- paging and supervision (docs/pager.md) --------------------------------- */
+
+/* Send task's page faults to endpoint ep (needs MICA_R_CONTROL on task and
+ * MICA_R_SEND on ep, whose badge the pager then sees); 0 clears it. */
+static inline int mica_task_set_pager(mica_handle_t task, mica_handle_t ep)
+{
+    return mica_syscall2(SYS_TASK_SET_PAGER, task, ep, NULL);
+}
+
+/* Why a task ended: state (enum mica_task_state), exception vector, fault
+ * address, RIP and error code; a live task reports MICA_TASK_ALIVE. */
+struct mica_task_status {
+    uint64_t state, vector, addr, rip, error;
+};
+static inline int mica_task_status(mica_handle_t task, struct mica_task_status *out)
+{
+    uint64_t r[5];
+    int st = mica_syscall1_r5(SYS_TASK_STATUS, task, r);
+    if (st == MICA_OK && out != NULL)
+        *out = (struct mica_task_status){ r[0], r[1], r[2], r[3], r[4] };
+    return st;
+}
+
+/* Signal `bits` on notification ntf when task ends. */
+static inline int mica_task_watch(mica_handle_t task, mica_handle_t ntf, uint64_t bits)
+{
+    return mica_syscall3(SYS_TASK_WATCH, task, ntf, bits, NULL);
+}
+
 /* ---- the runtime (crt0.asm, start.c) ------------------------------------ */
 
 /* Every program defines main.  The first thread starts in _start with RSP

@@ -48,6 +48,9 @@ enum mica_syscall {
     SYS_TIME = 26,           /* () -> microseconds since boot in RDI */
     SYS_THREAD_ABORT = 27,   /* (thread): end its IPC wait, notification wait or sleep with MICA_EABORTED */
     SYS_DEBUG_SHUTDOWN = 28, /* (failed): first task only: end the run (the emulator under test=) */
+    SYS_TASK_SET_PAGER = 29, /* (task, endpoint or 0): where the task's page faults go, with that handle's badge */
+    SYS_TASK_STATUS = 30,    /* (task) -> state, vector, address, rip, error in RDI RSI RDX R10 R8 */
+    SYS_TASK_WATCH = 31,     /* (task, notification, bits): signal bits when the task ends */
     SYS_COUNT
 };
 
@@ -134,6 +137,26 @@ struct mica_ipc_buffer {
 };
 _Static_assert(sizeof(struct mica_ipc_buffer) <= 4096, "the IPC buffer fits one page");
 
+/* ---- page faults (docs/pager.md) ----------------------------------------- */
+/* A fault arrives at the pager as a call with this label and
+ *   mr0 = fault address, mr1 = MICA_FAULT_* access bits, mr2 = RIP,
+ *   mr3 = the faulting thread's id; the badge is the pager handle's. */
+#define MICA_LABEL_FAULT 0xfff0u
+/* The pager answers with one of these labels:
+ *   MAP:  mr0 = source address in the pager, mr1 = destination page in the
+ *         faulting task, mr2 = pages, mr3 = MICA_MAP_* rights; the kernel
+ *         checks it like SYS_MAP, installs it and resumes the thread;
+ *   KILL: the fault cannot be served: the task is stopped. */
+#define MICA_FAULT_MAP 0xfff1u
+#define MICA_FAULT_KILL 0xfff2u
+#define MICA_FAULT_READ 0x1u
+#define MICA_FAULT_WRITE 0x2u
+#define MICA_FAULT_EXEC 0x4u
+#define MICA_FAULT_PRESENT 0x8u   /* the page was mapped: a rights violation */
+
+/* SYS_TASK_STATUS states. */
+enum mica_task_state { MICA_TASK_ALIVE = 0, MICA_TASK_KILLED = 1, MICA_TASK_FAULTED = 2 };
+
 /* ---- priorities ---------------------------------------------------------- */
 #define MICA_PRIO_MIN 0
 #define MICA_PRIO_MAX 63
@@ -149,6 +172,11 @@ struct mica_obj_counts {
     uint64_t pool_pages_total, pool_pages_free;
     uint64_t fastpath_calls, fastpath_reply_recvs;  /* IPCs the fastpath completed */
 };
+
+/* ---- programs ----------------------------------------------------------- */
+/* Where a program's first thread finds its IPC buffer: the kernel maps
+ * init's there, and init's loader maps every server's there. */
+#define MICA_IPCBUF_ADDR 0x7fe000000000ull
 
 /* ---- the first task ------------------------------------------------------ */
 /* The kernel maps this page read-only into init at MICA_BOOTINFO_ADDR. */

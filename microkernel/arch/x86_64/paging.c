@@ -127,7 +127,7 @@ bool pt_translate(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *flags)
             uint64_t span = 1ull << (PAGE_SHIFT + 9 * (l - 1));
             uint64_t base = e & PTE_ADDR_MASK & ~(span - 1);
             *pa = base + (va & (span - 1));
-            *flags = acc | (e & (PTE_P | PTE_G | PTE_PS));
+            *flags = acc | (e & (PTE_P | PTE_G | PTE_PS | PTE_XGRANT));
             return true;
         }
         t = table(e);

@@ -16,6 +16,8 @@
 #include "mica/object.h"
 #include "mica/pool.h"
 #include "mica/space.h"
+#include "mica/pool.h"
+#include "arch/percpu.h"
 #include "mica/sched.h"
 
 uint64_t user_top;
@@ -89,13 +91,24 @@ int user_range_check(uint64_t va, uint64_t pages)
     return MICA_OK;
 }
 
-int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
+/* Page-table bits for MICA_MAP_* rights.  Never writable and executable:
+ * asking for both gives a writable, non-executable page that keeps the
+ * right to grant execution (PTE_XGRANT). */
+static uint64_t rights_to_pte(uint32_t rights)
 {
     uint64_t flags = PTE_U;
     if (rights & MICA_MAP_WRITE)
         flags |= PTE_W;
     if (!(rights & MICA_MAP_EXEC))
         flags |= PTE_NX;
+    else if (rights & MICA_MAP_WRITE)
+        flags |= PTE_NX | PTE_XGRANT;
+    return flags;
+}
+
+int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
+{
+    uint64_t flags = rights_to_pte(rights);
     uint64_t old_pa, old_flags;
     if (pt_translate(t->root, va, &old_pa, &old_flags))
         return MICA_EEXISTS;
@@ -119,8 +132,136 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
     uint64_t flags;
     if (va >= user_top || !pt_translate(t->root, va, pa, &flags) || !(flags & PTE_U))
         return false;
-    *rights = MICA_MAP_READ | ((flags & PTE_W) ? MICA_MAP_WRITE : 0) | ((flags & PTE_NX) ? 0 : MICA_MAP_EXEC);
+    *rights = MICA_MAP_READ | ((flags & PTE_W) ? MICA_MAP_WRITE : 0) |
+              ((flags & PTE_NX) && !(flags & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
     return true;
+}
+
+#define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
+#define PAGES_2M (PAGE_2M / PAGE_SIZE)
+
+int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
+                    uint64_t rights)
+{
+    if (pages > MAX_MAP_PAGES || rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)))
+        return MICA_EINVAL;
+    int err = user_range_check(src, pages);
+    if (err == MICA_OK)
+        err = user_range_check(dst, pages);
+    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
+        uint64_t pa, dpa;
+        uint32_t have, dhave;
+        if (!space_lookup(from, src + i * PAGE_SIZE, &pa, &have))
+            err = MICA_ENOTOWNER;
+        else if (rights & ~(uint64_t)have)
+            err = MICA_EUPGRADE;
+        else if (space_lookup(to, dst + i * PAGE_SIZE, &dpa, &dhave))
+            err = MICA_EEXISTS;
+    }
+    return err;
+}
+
+/* True when a whole 2 MiB leaf of `from` at src can become one 2 MiB leaf
+ * of `to` at dst: both aligned, enough pages left, and src a large page. */
+static bool can_map_2m(struct task *from, uint64_t src, uint64_t dst, uint64_t left)
+{
+    uint64_t pa, flags;
+    return left >= PAGES_2M && ((src | dst) & (PAGE_2M - 1)) == 0 && pt_translate(from->root, src, &pa, &flags) &&
+           (flags & PTE_PS);
+}
+
+int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
+                    uint64_t rights)
+{
+    int err = space_map_check(from, to, src, dst, pages, rights);
+    uint64_t done = 0;
+    while (err == MICA_OK && done < pages) {
+        uint64_t pa;
+        uint32_t have;
+        uint64_t s = src + done * PAGE_SIZE, d = dst + done * PAGE_SIZE;
+        space_lookup(from, s, &pa, &have);
+        if (can_map_2m(from, s, d, pages - done)) {
+            if (pt_map(to->root, d, pa, PAGE_2M, PAGE_2M, rights_to_pte((uint32_t)rights), pool_pt_alloc) != 0)
+                err = MICA_ENOMEM;
+            else
+                done += PAGES_2M;
+            continue;
+        }
+        err = space_map_page(to, d, pa & ~(uint64_t)(PAGE_SIZE - 1), (uint32_t)rights);
+        if (err == MICA_OK)
+            done++;
+    }
+    if (err != MICA_OK && done > 0)
+        space_unmap_range(to, dst, done); /* out of page tables: undo */
+    return err;
+}
+
+/* The level-2 entry (page directory slot) that maps va in t, or NULL. */
+static uint64_t *pd_entry(struct task *t, uint64_t va)
+{
+    uint64_t *tab = phys_to_virt(t->root);
+    for (unsigned l = paging_levels; l > 2; l--) {
+        uint64_t e = tab[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511];
+        if (!(e & PTE_P) || (e & PTE_PS))
+            return NULL;
+        tab = phys_to_virt(e & PTE_ADDR_MASK);
+    }
+    return &tab[(va >> (PAGE_SHIFT + 9)) & 511];
+}
+
+/* True when va lies in a 2 MiB page of t that [lo, hi) covers only in part. */
+static bool needs_split(struct task *t, uint64_t va, uint64_t lo, uint64_t hi)
+{
+    uint64_t *e = pd_entry(t, va);
+    uint64_t base = va & ~(PAGE_2M - 1);
+    return e && (*e & PTE_P) && (*e & PTE_PS) && (base < lo || base + PAGE_2M > hi);
+}
+
+/* Turn the 2 MiB page holding va into a table of 512 small pages. */
+static void split_2m(struct task *t, uint64_t va)
+{
+    uint64_t *e = pd_entry(t, va);
+    uint64_t pt = pool_pt_alloc();
+    uint64_t *ptv = phys_to_virt(pt);
+    uint64_t flags = (*e & ~PTE_ADDR_MASK & ~PTE_PS) | (*e & PTE_NX);
+    uint64_t pa = *e & PTE_ADDR_MASK & ~(PAGE_2M - 1);
+    for (unsigned i = 0; i < 512; i++)
+        ptv[i] = (pa + i * PAGE_SIZE) | flags;
+    *e = pt | PTE_P | PTE_W | PTE_U;
+}
+
+int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
+{
+    int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
+    if (err)
+        return err;
+    uint64_t end = dst + pages * PAGE_SIZE;
+    unsigned splits = needs_split(t, dst, dst, end) + needs_split(t, end - 1, dst, end);
+    struct mica_obj_counts c;
+    pool_counts(&c);
+    if (c.pool_pages_free < splits)
+        return MICA_ENOMEM;
+    if (needs_split(t, dst, dst, end))
+        split_2m(t, dst);
+    if (needs_split(t, end - 1, dst, end))
+        split_2m(t, end - 1);
+    bool current_space = (percpu.cr3 & PTE_ADDR_MASK) == t->root;
+    for (uint64_t va = dst; va < end;) {
+        uint64_t *e = pd_entry(t, va);
+        if (e && (*e & PTE_P) && (*e & PTE_PS)) {
+            *e = 0; /* a whole 2 MiB page inside the range */
+            if (current_space)
+                invlpg(va);
+            va += PAGE_2M;
+            continue;
+        }
+        if (pt_unmap_4k(t->root, va) && current_space)
+            invlpg(va);
+        va += PAGE_SIZE;
+    }
+    if (!current_space)
+        t->tlb_stale = 1;
+    return MICA_OK;
 }
 
 /* Copy len bytes between kernel buffer k and user address u of the current

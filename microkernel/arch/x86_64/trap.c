@@ -12,6 +12,8 @@
 #include "mica/panic.h"
 #include "mica/object.h"
 #include "mica/sched.h"
+#include "mica/ipc.h"
+#include "base/fmt.h"
 
 struct idt_entry {
     uint16_t offset_lo;
@@ -198,24 +200,33 @@ static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
     panic_stop();
 }
 
-/* One line that names the task and decodes the fault, then the task is
- * stopped; every other task goes on.  (Issue #4 turns page faults into
- * messages to the pager first.) */
+/* Access bits of a #PF error code, as the pager protocol gives them. */
+static uint64_t fault_access(uint64_t err)
+{
+    uint64_t a = (err & PF_I) ? MICA_FAULT_EXEC : (err & PF_W) ? MICA_FAULT_WRITE : MICA_FAULT_READ;
+    return a | ((err & PF_P) ? MICA_FAULT_PRESENT : 0);
+}
+
+/* A ring-3 exception: page faults go to the task's pager when it has one;
+ * anything else (or a fault with no pager) stops the task with one line
+ * that names it and decodes the fault; every other task goes on. */
 static void user_fault(struct trap_frame *tf)
 {
     struct thread *t = current;
-    uint64_t cr2 = read_cr2();
-    if (tf->vector == VEC_PF)
-        LOG_FAIL("task %u \"%s\" thread %u: %s at 0x%llx (%s %s%s) rip 0x%llx; task stopped", t->task->id,
-                 t->task->name, t->id, trap_name(tf->vector), (unsigned long long)cr2,
-                 (tf->error & PF_P) ? "protection" : "not-present",
-                 (tf->error & PF_I) ? "execute" : (tf->error & PF_W) ? "write" : "read",
-                 (tf->error & PF_RSVD) ? ", reserved bit" : "", (unsigned long long)tf->rip);
-    else
-        LOG_FAIL("task %u \"%s\" thread %u: %s (%s, error 0x%llx) rip 0x%llx rsp 0x%llx; task stopped",
-                 t->task->id, t->task->name, t->id, trap_mnemonic(tf->vector), trap_name(tf->vector),
-                 (unsigned long long)tf->error, (unsigned long long)tf->rip, (unsigned long long)tf->rsp);
-    task_destroy(t->task);
+    if (tf->vector == VEC_PF) {
+        uint64_t cr2 = read_cr2();
+        if (!(tf->error & PF_RSVD) && ipc_fault_to_pager(t, cr2, fault_access(tf->error), tf->rip))
+            return;
+        char why[64];
+        fmt_snprintf(why, sizeof why, "%s %s%s, %s", (tf->error & PF_P) ? "protection" : "not-present",
+                     (tf->error & PF_I) ? "execute" : (tf->error & PF_W) ? "write" : "read",
+                     (tf->error & PF_RSVD) ? ", reserved bit" : "", t->task->pager ? "pager refused" : "no pager");
+        task_stop_for_fault(t->task, VEC_PF, cr2, tf->rip, tf->error, why);
+        return;
+    }
+    char why[48];
+    fmt_snprintf(why, sizeof why, "%s, error 0x%llx", trap_mnemonic(tf->vector), (unsigned long long)tf->error);
+    task_stop_for_fault(t->task, (unsigned)tf->vector, tf->rsp, tf->rip, tf->error, why);
 }
 
 void trap_dispatch(struct trap_frame *tf)

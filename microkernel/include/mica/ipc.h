@@ -4,6 +4,7 @@
 #ifndef MICA_IPC_H
 #define MICA_IPC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mica/object.h"
@@ -17,6 +18,10 @@ void ipc_notify_wait(struct notification *n, uint64_t timeout);
 void ipc_sleep(uint64_t us);
 /* Wake a thread blocked in IPC, a notification wait or a sleep with `status`. */
 void ipc_abort(struct thread *t, int64_t status);
+
+/* Send t's page fault to its task's pager (a call the kernel makes for
+ * it); false when the task has no pager. */
+bool ipc_fault_to_pager(struct thread *t, uint64_t addr, uint64_t access, uint64_t rip);
 
 /* A timeout set by sched_set_timeout expired. */
 void ipc_timeout_expired(struct thread *t);

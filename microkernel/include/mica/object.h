@@ -46,6 +46,13 @@ struct task {
     uint8_t tlb_stale;            /* a mapping changed while another space was loaded */
     struct handle_table *handles;
     struct list threads;          /* struct thread.task_link */
+    struct endpoint *pager;       /* counted reference, or NULL: faults stop the task */
+    uint64_t pager_badge;
+    struct notification *watch;   /* counted reference: signalled when the task ends */
+    uint64_t watch_bits;
+    uint8_t end_state;            /* enum mica_task_state */
+    uint8_t end_vector;
+    uint64_t end_addr, end_rip, end_error;
     uint32_t id;
     char name[24];
 };
@@ -58,11 +65,13 @@ enum thread_state {
     TS_REPLY_BLOCKED,/* its call was received; waiting for the reply */
     TS_NOTIFY_BLOCKED,
     TS_SLEEPING,
+    TS_FAULT_BLOCKED, /* its fault was received by the pager: waiting for the mapping */
     TS_DEAD,
 };
 
 struct endpoint {
     struct kobj hdr;
+    uint32_t recv_handles;   /* handles with MICA_R_RECV: at 0 no message can ever be received */
     struct list senders;     /* threads in TS_SEND_BLOCKED, FIFO */
     struct list receivers;   /* threads in TS_RECV_BLOCKED, FIFO */
 };
@@ -82,6 +91,8 @@ struct thread {
     uint8_t is_call;              /* blocked sending a call (wants a reply) */
     uint8_t rr_yield;             /* go behind same-priority peers at the next exit */
     uint8_t reply_dead;           /* the caller this thread owed a reply died */
+    uint8_t in_fault;             /* queued at its pager with a fault message */
+    uint64_t fault_addr, fault_access, fault_rip;
     uint32_t id;
     uint64_t kstack;              /* direct-map address of its kernel stack page */
     struct trap_frame *frame;     /* its saved user registers (top of kstack) */
@@ -125,14 +136,22 @@ struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uin
 
 /* Destroy a task now: kill its threads, close its handles, free its space. */
 void task_destroy(struct task *t);
+/* Stop a task because of a fault nobody will serve: one log line with the
+ * decoded fault, the reason recorded for SYS_TASK_STATUS, then destroy. */
+void task_stop_for_fault(struct task *t, unsigned vector, uint64_t addr, uint64_t rip, uint64_t error,
+                         const char *why);
 /* Stop and free a thread (it may be the current one). */
 void thread_kill(struct thread *th);
 
 /* Called by the object code when an endpoint or notification dies, and by
  * thread_kill: wake every thread waiting there with MICA_EDEAD. */
 void ipc_endpoint_destroyed(struct endpoint *ep);
+/* The last handle that could receive from ep is gone: fail its senders. */
+void ipc_endpoint_unreceivable(struct endpoint *ep);
 void ipc_notification_destroyed(struct notification *n);
 void ipc_thread_dying(struct thread *th);
+/* OR bits into n and wake its first waiter (from anywhere in the kernel). */
+void notification_signal(struct notification *n, uint64_t bits);
 
 /* Free the kernel stacks of dead threads (called when leaving the kernel,
  * once the dying thread's stack is no longer needed). */

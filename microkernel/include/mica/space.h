@@ -39,6 +39,22 @@ void space_unmap_page(struct task *t, uint64_t va);
 /* Look up va in t: physical address and MICA_MAP_* rights of a user mapping. */
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights);
 
+/* Check a request to map `pages` pages of `from` at src into `to` at dst
+ * with MICA_MAP_* rights, changing nothing: 0, MICA_EINVAL (count, rights,
+ * alignment), MICA_ENONCANON, MICA_EKERNEL, MICA_ENOTOWNER (a source page
+ * not mapped in `from`), MICA_EUPGRADE (rights beyond the source's),
+ * MICA_EEXISTS (a destination page already mapped). */
+int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
+                    uint64_t rights);
+/* Check, then map (2 MiB pages where both sides allow); all or nothing:
+ * on MICA_ENOMEM the pages mapped so far are removed again. */
+int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
+                    uint64_t rights);
+/* Unmap [dst, dst + pages * 4 KiB) of t, splitting 2 MiB pages that are
+ * only partly inside: 0, the range errors of user_range_check, or
+ * MICA_ENOMEM (no page for a split; nothing changed). */
+int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages);
+
 /* Copy between kernel and the current task's user memory; MICA_EFAULT if
  * any byte is not mapped user memory (writable, for copy_to_user). */
 int copy_from_user(void *dst, uint64_t src, size_t len);

@@ -17,6 +17,10 @@
 #define PTE_D 0x40ull
 #define PTE_PS 0x80ull
 #define PTE_G 0x100ull
+/* Software bit (ignored by the CPU): the holder of this user mapping may
+ * grant execute rights on the frame although the mapping itself is NX.
+ * Free memory is handed out this way, so nothing is ever W and X at once. */
+#define PTE_XGRANT 0x200ull
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 

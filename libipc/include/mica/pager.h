@@ -1,0 +1,47 @@
+/* The pager's IPC protocol (servers/pager), and libipc's client calls.
+ *
+ * Requests are calls on the pager endpoint; the handle's badge names the
+ * client (init mints one per task it starts).  Every reply has label
+ * PAGER_REPLY, mr[0] = status (MICA_OK or MICA_E*), mr[1..3] = results.
+ * Page faults arrive from the kernel with label MICA_LABEL_FAULT (abi.h). */
+#ifndef MICA_PAGER_H
+#define MICA_PAGER_H
+
+#include <mica/ipc.h>
+
+enum pager_label {
+    PAGER_REPLY = 0,
+    PAGER_VM_ALLOC = 1,      /* mr0 size in bytes -> mr1 address of a zero-fill-on-demand region */
+    PAGER_VM_FREE = 2,       /* mr0 address, mr1 size: the whole region at that address */
+    PAGER_VM_SHARE = 3,      /* mr0 address (a region of the caller), mr1 client id -> mr1 address there */
+    PAGER_STATS = 4,         /* -> mr1 free frames, mr2 frames holding the pager's tables, mr3 frames of the caller */
+    /* From init (badge PAGER_BADGE_INIT) only: */
+    PAGER_ADD_MEMORY = 16,   /* mr0 address in the pager (mapped RW by init), mr1 bytes */
+    PAGER_ADD_CLIENT = 17,   /* handle 0: the client's task (MAP); mr0 quota in pages, mr1 PAGER_CLIENT_* -> mr1 id, mr2 badge */
+    PAGER_REMOVE_CLIENT = 18,/* mr0 id: give back every frame of the client */
+    PAGER_EVERY_FRAME = 19,  /* allocate, pattern, check and free every free frame -> mr1 frames, mr2 errors */
+};
+
+/* PAGER_ADD_CLIENT flags: the client's pages may be made executable (init's,
+ * for loading programs): they are mapped writable with the right to grant
+ * execution, never writable and executable at once. */
+#define PAGER_CLIENT_EXEC 0x1ull
+
+/* Init's own handle carries this badge; a client's badge is 0x100 + id. */
+#define PAGER_BADGE_INIT 0x1ull
+#define PAGER_BADGE_CLIENT(id) (0x100ull + (id))
+
+/* Where regions of VM_ALLOC are placed: client id's start at PAGER_VM_BASE
+ * + id * PAGER_VM_SLICE (below init's fixed areas), so addresses of
+ * different clients never coincide (init shares pages with the tasks it
+ * starts at the same addresses). */
+#define PAGER_VM_BASE 0x600000000000ull
+#define PAGER_VM_SLICE (64ull << 30)
+
+/* Client calls: status as the return value, results through pointers. */
+int mica_vm_alloc(mica_handle_t pager, uint64_t size, uint64_t *addr);
+int mica_vm_free(mica_handle_t pager, uint64_t addr, uint64_t size);
+int mica_vm_share(mica_handle_t pager, uint64_t addr, uint64_t client, uint64_t *addr_there);
+int mica_vm_stats(mica_handle_t pager, uint64_t *free_frames, uint64_t *table_frames, uint64_t *mine);
+
+#endif

@@ -1,0 +1,79 @@
+/* init's program loader: a GRUB module (mapped read-only in init's space)
+ * becomes a new task.  The ELF image is validated by libbase/elf.c (the
+ * same code the kernel uses for init); a bad image is refused with a clear
+ * message and the rest of the system goes on.  Each segment is copied into
+ * fresh pages of init's, which are then mapped into the task with the
+ * segment's rights; the task gets a stack and an IPC buffer at the
+ * conventional address, one handle from init, and its first thread. */
+#include "base/elf.h"
+#include "base/str.h"
+#include "init.h"
+
+#define SERVER_STACK_TOP 0x7fd000000000ull
+#define SERVER_STACK_PAGES 16
+#define SERVER_IMAGE_TOP 0x7e0000000000ull
+
+const struct mica_bootinfo_module *find_module(const char *name)
+{
+    for (uint64_t i = 0; i < bootinfo->nmodules; i++) {
+        const char *cl = bootinfo->modules[i].cmdline;
+        size_t n = str_nlen(name, 64);
+        if (__builtin_memcmp(cl, name, n) == 0 && (cl[n] == '\0' || cl[n] == ' '))
+            return &bootinfo->modules[i];
+    }
+    return NULL;
+}
+
+/* Copy and map one validated segment of `file` into task. */
+static int load_segment(mica_handle_t task, const uint8_t *file, const struct elf_segment *s)
+{
+    uint64_t start = s->vaddr & ~(MICA_PAGE_SIZE - 1);
+    uint64_t pages = (s->vaddr + s->memsz - start + MICA_PAGE_SIZE - 1) / MICA_PAGE_SIZE;
+    uint8_t *mem = page_alloc(pages);
+    if (mem == NULL)
+        return MICA_ENOMEM;
+    for (uint64_t i = 0; i < s->filesz; i++)
+        mem[s->vaddr - start + i] = file[s->offset + i];
+    uint32_t rights = MICA_MAP_READ | ((s->flags & ELF_PF_W) ? MICA_MAP_WRITE : 0) |
+                      ((s->flags & ELF_PF_X) ? MICA_MAP_EXEC : 0);
+    return mica_map(task, (uint64_t)(uintptr_t)mem, start, pages, rights);
+}
+
+int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
+                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
+{
+    const uint8_t *file = (const uint8_t *)(uintptr_t)mod->vaddr;
+    struct elf_image img;
+    int err = mod->vaddr ? elf_parse(file, mod->size, MICA_PAGE_SIZE, SERVER_IMAGE_TOP, &img) : ELF_ESHORT;
+    if (err != ELF_OK) {
+        mica_printf("[FAIL] init: module \"%s\" refused: %s\n", mod->cmdline, elf_strerror(err));
+        return MICA_EINVAL;
+    }
+    mica_handle_t task = 0, remote = 0;
+    int st = mica_task_create(&task);
+    for (unsigned i = 0; st == MICA_OK && i < img.nsegments; i++)
+        st = load_segment(task, file, &img.seg[i]);
+    char *stack = st == MICA_OK ? page_alloc(SERVER_STACK_PAGES) : NULL;
+    char *ipcbuf = st == MICA_OK ? page_alloc(1) : NULL;
+    if (st == MICA_OK && (stack == NULL || ipcbuf == NULL))
+        st = MICA_ENOMEM;
+    if (st == MICA_OK)
+        st = mica_map(task, (uint64_t)(uintptr_t)stack, SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE,
+                      SERVER_STACK_PAGES, MICA_MAP_READ | MICA_MAP_WRITE);
+    if (st == MICA_OK)
+        st = mica_map(task, (uint64_t)(uintptr_t)ipcbuf, MICA_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE);
+    if (st == MICA_OK && give != MICA_HANDLE_NONE)
+        st = mica_task_give(task, give, rights, badge, &remote);
+    if (st == MICA_OK)
+        st = mica_thread_create(task, img.entry, SERVER_STACK_TOP, remote, prio, MICA_IPCBUF_ADDR, thread_out);
+    if (st != MICA_OK) {
+        mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", mod->cmdline, st);
+        if (task) {
+            mica_task_kill(task);
+            mica_handle_close(task);
+        }
+        return st;
+    }
+    *task_out = task;
+    return MICA_OK;
+}

@@ -1,0 +1,105 @@
+/* Starting the pager (the "pager" module) and handing it every free frame.
+ *
+ * Init holds the free memory only from boot until here: it maps each free
+ * range into the pager at the same address, unmaps it from itself, and
+ * tells the pager (PAGER_ADD_MEMORY).  Init then becomes a client like any
+ * other: its own heap is a pager region, and its page faults go there. */
+#include <mica/pager.h>
+
+#include "init.h"
+
+mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
+uint64_t pager_self_id;
+
+#define PAGER_PRIO 62          /* below init (63), above every test and server */
+#define MAP_CHUNK 65536ull     /* pages per SYS_MAP (the kernel's limit) */
+#define PAGES_2M 512ull
+
+/* Move [va, va + bytes) from init to the pager, in chunks SYS_MAP takes,
+ * keeping 2 MiB pages 2 MiB pages. */
+static int grant(uint64_t va, uint64_t bytes)
+{
+    uint64_t pages = bytes / MICA_PAGE_SIZE;
+    while (pages > 0) {
+        uint64_t n = pages < MAP_CHUNK ? pages : MAP_CHUNK;
+        uint64_t to_2m = ((va + (2ull << 20) - 1) & ~((2ull << 20) - 1)) - va;
+        if (to_2m != 0 && to_2m / MICA_PAGE_SIZE < n)
+            n = to_2m / MICA_PAGE_SIZE; /* reach a 2 MiB boundary first */
+        /* Read, write and the right to grant execution (never W and X at once). */
+        int st = mica_map(pager_task, va, va, n, MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC);
+        if (st == MICA_OK)
+            st = mica_unmap(bootinfo->self_task, va, n);
+        if (st != MICA_OK)
+            return st;
+        struct mica_msg m;
+        mica_msg_init(&m, PAGER_ADD_MEMORY);
+        m.mr[0] = va;
+        m.mr[1] = n * MICA_PAGE_SIZE;
+        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+        if (st != MICA_OK || m.mr[0] != MICA_OK)
+            return st != MICA_OK ? st : (int)(int64_t)m.mr[0];
+        va += n * MICA_PAGE_SIZE;
+        pages -= n;
+    }
+    return MICA_OK;
+}
+
+/* Register a task as a client with a quota; its id and badge come back. */
+int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge)
+{
+    struct mica_msg m;
+    mica_msg_init(&m, PAGER_ADD_CLIENT);
+    m.mr[0] = quota_pages;
+    m.mr[1] = flags;
+    int st = mica_msg_add_handle(&m, task, MICA_R_MAP);
+    if (st == MICA_OK)
+        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+    if (st == MICA_OK && (int64_t)m.mr[0] != MICA_OK)
+        st = (int)(int64_t)m.mr[0];
+    if (st == MICA_OK) {
+        *id = m.mr[1];
+        *badge = m.mr[2];
+    }
+    return st;
+}
+
+bool pager_start(void)
+{
+    const struct mica_bootinfo_module *mod = find_module("pager");
+    if (mod == NULL)
+        return false;
+    mica_handle_t ep = 0, th = 0;
+    if (mica_endpoint_create(&ep) != MICA_OK ||
+        start_program(mod, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
+        mica_handle_mint(ep, MICA_R_SEND, PAGER_BADGE_INIT, &pager_admin) != MICA_OK) {
+        mica_puts("[FAIL] init: the pager did not start; init keeps the free memory");
+        return false;
+    }
+    mica_handle_close(th);
+    uint64_t granted = 0, va, bytes;
+    for (uint64_t i = 0; mem_window_rest(i, &va, &bytes); i++) {
+        bytes &= ~(MICA_PAGE_SIZE - 1);
+        int st = bytes ? grant(va, bytes) : MICA_OK;
+        if (st != MICA_OK) {
+            mica_printf("[FAIL] init: handing memory to the pager failed: status %d\n", st);
+            return false;
+        }
+        granted += bytes;
+    }
+    uint64_t badge = 0;
+    if (pager_add_client(bootinfo->self_task, UINT64_MAX, PAGER_CLIENT_EXEC, &pager_self_id, &badge) != MICA_OK ||
+        mica_handle_mint(ep, MICA_R_SEND, badge, &pager_self) != MICA_OK ||
+        mica_task_set_pager(bootinfo->self_task, pager_self) != MICA_OK) {
+        mica_puts("[FAIL] init: cannot become a client of the pager");
+        return false;
+    }
+    /* An unbadged send handle, to mint each client's badged one from; init
+     * keeps no receive right: if the pager dies, faults fail at once. */
+    if (mica_handle_mint(ep, MICA_R_SEND | MICA_R_TRANSFER, 0, &pager_mint) != MICA_OK)
+        return false;
+    mica_handle_close(ep);
+    mem_use_pager(pager_self);
+    mica_printf("[ OK ] init: pager started; %llu MiB of free memory handed to it\n",
+                (unsigned long long)(granted >> 20));
+    return true;
+}

@@ -1,0 +1,420 @@
+/* The pager: the ring-3 owner of every free physical frame.
+ *
+ * Init maps all free memory into the pager's space (the "window") and tells
+ * it where (PAGER_ADD_MEMORY); from then on the pager is the only task that
+ * holds those frames, and it hands them out as demand-zero pages:
+ *   - a client reserves a region (PAGER_VM_ALLOC) and its pages appear,
+ *     zero-filled, when first touched: the kernel turns the page fault into
+ *     a call to the pager, whose reply names the frame to map;
+ *   - regions can be shared with another client (PAGER_VM_SHARE);
+ *   - a region freed, or a client removed, gives its frames back.
+ * docs/pager.md describes the protocol and the ownership model.
+ *
+ * Frames: a LIFO free list threaded through the free frames themselves (O(1)
+ * allocation and freeing), zeroed when allocated (`rep stosq`).  Per client:
+ * a quota and a count of frames.  Per region: a two-level table (directory
+ * page -> leaf pages -> frame addresses), built lazily from frames too. */
+#include <mica/ipc.h>
+#include <mica/pager.h>
+
+#define MAX_CLIENTS 32
+#define MAX_REGIONS 16
+#define MAX_SHARERS 4
+#define LEAF_SPAN 512ull                            /* pages per leaf table */
+#define REGION_MAX_PAGES (1ull << 18)               /* 1 GiB */
+#define GUARD_BYTES (64ull << 10)                   /* unmapped gap between regions */
+#define PAGER_DEBUG 0
+
+struct sharer {
+    uint32_t client, region;
+};
+
+struct region {
+    uint64_t base, pages;          /* pages == 0: a free slot */
+    uint64_t **dir;                /* leaf tables, or NULL until the first fault */
+    int borrowed;                  /* its frames belong to owner_client's region */
+    uint32_t owner_client, owner_region;
+    struct sharer sharers[MAX_SHARERS];
+    unsigned nsharers;
+};
+
+struct client {
+    int used;
+    mica_handle_t task;            /* the client's task, with MICA_R_MAP */
+    uint64_t quota, frames;        /* in pages */
+    uint64_t flags;                /* PAGER_CLIENT_* */
+    uint64_t next_va;
+    struct region regions[MAX_REGIONS];
+};
+
+static struct client clients[MAX_CLIENTS];
+static uint64_t free_head, nfree, ntotal, nmeta;
+
+#define LOG(...)                                   \
+    do {                                           \
+        if (PAGER_DEBUG)                           \
+            mica_printf("pager: " __VA_ARGS__);    \
+    } while (0)
+
+/* ---- frames ---------------------------------------------------------------- */
+
+/* Fill the page at f with zeros: 512 iterations of `rep stosq`. */
+static void page_zero(uint64_t f)
+{
+    uint64_t n = MICA_PAGE_SIZE / 8;
+    __asm__ volatile("rep stosq" : "+D"(f), "+c"(n) : "a"(0ull) : "memory");
+}
+
+/* Take a zeroed frame (its address in the pager's window), or 0. */
+static uint64_t frame_alloc(void)
+{
+    uint64_t f = free_head;
+    if (f == 0)
+        return 0;
+    free_head = *(uint64_t *)f;
+    nfree--;
+    page_zero(f);
+    return f;
+}
+
+static void frame_free(uint64_t f)
+{
+    *(uint64_t *)f = free_head;
+    free_head = f;
+    nfree++;
+}
+
+/* ---- region tables ---------------------------------------------------------- */
+
+/* The slot holding the frame of page `idx` of r, creating the tables on
+ * the way when `create`; NULL when absent (or out of frames). */
+static uint64_t *frame_slot(struct region *r, uint64_t idx, int create)
+{
+    if (r->dir == NULL) {
+        if (!create || (r->dir = (uint64_t **)frame_alloc()) == NULL)
+            return NULL;
+        nmeta++;
+    }
+    uint64_t **leaf = &r->dir[idx / LEAF_SPAN];
+    if (*leaf == NULL) {
+        if (!create || (*leaf = (uint64_t *)frame_alloc()) == NULL)
+            return NULL;
+        nmeta++;
+    }
+    return &(*leaf)[idx % LEAF_SPAN];
+}
+
+/* Give back r's table pages (and, when r owns them, its frames). */
+static void region_release(struct client *c, struct region *r)
+{
+    if (r->dir != NULL) {
+        for (uint64_t d = 0; d < (r->pages + LEAF_SPAN - 1) / LEAF_SPAN; d++) {
+            uint64_t *leaf = r->dir[d];
+            if (leaf == NULL)
+                continue;
+            for (uint64_t i = 0; i < LEAF_SPAN && !r->borrowed; i++) {
+                if (leaf[i] != 0) {
+                    frame_free(leaf[i]);
+                    c->frames--;
+                }
+            }
+            frame_free((uint64_t)leaf);
+            nmeta--;
+        }
+        frame_free((uint64_t)r->dir);
+        nmeta--;
+    }
+    *r = (struct region){ 0 };
+}
+
+/* The client's region containing addr, or NULL. */
+static struct region *region_at(struct client *c, uint64_t addr, uint32_t *index)
+{
+    for (uint32_t i = 0; i < MAX_REGIONS; i++) {
+        struct region *r = &c->regions[i];
+        if (r->pages && addr >= r->base && addr - r->base < r->pages * MICA_PAGE_SIZE) {
+            if (index)
+                *index = i;
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* A free region slot of c, or NULL. */
+static struct region *region_new(struct client *c, uint64_t pages, uint32_t *index)
+{
+    for (uint32_t i = 0; i < MAX_REGIONS; i++) {
+        if (c->regions[i].pages == 0) {
+            struct region *r = &c->regions[i];
+            *r = (struct region){ .base = c->next_va, .pages = pages };
+            c->next_va += pages * MICA_PAGE_SIZE + GUARD_BYTES;
+            *index = i;
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* The client a badge names, or NULL. */
+static struct client *client_of(uint64_t badge)
+{
+    uint64_t id = badge - PAGER_BADGE_CLIENT(0);
+    if (badge < PAGER_BADGE_CLIENT(0) || id >= MAX_CLIENTS || !clients[id].used)
+        return NULL;
+    return &clients[id];
+}
+
+/* Unmap r from its client, and from every client it is shared with. */
+static void region_unmap_everywhere(struct client *c, struct region *r)
+{
+    mica_unmap(c->task, r->base, r->pages);
+    for (unsigned s = 0; s < r->nsharers; s++) {
+        struct client *o = &clients[r->sharers[s].client];
+        struct region *b = &o->regions[r->sharers[s].region];
+        if (o->used && b->pages && b->borrowed) {
+            mica_unmap(o->task, b->base, b->pages);
+            region_release(o, b);
+        }
+    }
+}
+
+/* ---- page faults -------------------------------------------------------------- */
+
+/* The frame for page idx of region r of client c, allocated on first use
+ * (a borrowed region takes its owner's frame); 0 if out of frames/quota. */
+static uint64_t frame_for(struct client *c, struct region *r, uint64_t idx)
+{
+    if (r->borrowed) {
+        struct client *o = &clients[r->owner_client];
+        return frame_for(o, &o->regions[r->owner_region], idx);
+    }
+    uint64_t *slot = frame_slot(r, idx, 1);
+    if (slot == NULL)
+        return 0;
+    if (*slot == 0) {
+        if (c->frames >= c->quota)
+            return 0;
+        uint64_t f = frame_alloc();
+        if (f == 0)
+            return 0;
+        *slot = f;
+        c->frames++;
+    }
+    return *slot;
+}
+
+/* Serve one fault: set m to the MAP (or KILL) answer. */
+static void serve_fault(uint64_t badge, struct mica_msg *m)
+{
+    uint64_t addr = m->mr[0], access = m->mr[1];
+    struct client *c = client_of(badge);
+    struct region *r = c ? region_at(c, addr, NULL) : NULL;
+    uint64_t f = 0, page = addr & ~(MICA_PAGE_SIZE - 1);
+    if (r != NULL && !(access & (MICA_FAULT_PRESENT | MICA_FAULT_EXEC)))
+        f = frame_for(c, r, (page - r->base) / MICA_PAGE_SIZE);
+    if (f == 0) {
+        LOG("fault at 0x%llx (access 0x%llx) of client 0x%llx refused\n", (unsigned long long)addr,
+            (unsigned long long)access, (unsigned long long)badge);
+        mica_msg_init(m, MICA_FAULT_KILL);
+        return;
+    }
+    m->info = MICA_INFO(MICA_FAULT_MAP, 0, 0);
+    m->mr[0] = f;
+    m->mr[1] = page;
+    m->mr[2] = 1;
+    m->mr[3] = MICA_MAP_READ | MICA_MAP_WRITE | ((c->flags & PAGER_CLIENT_EXEC) ? MICA_MAP_EXEC : 0);
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+/* Set m to a reply with a status and up to three results. */
+static void answer(struct mica_msg *m, int status, uint64_t r1, uint64_t r2, uint64_t r3)
+{
+    mica_msg_init(m, PAGER_REPLY);
+    m->mr[0] = (uint64_t)(int64_t)status;
+    m->mr[1] = r1;
+    m->mr[2] = r2;
+    m->mr[3] = r3;
+}
+
+static void vm_alloc(struct client *c, struct mica_msg *m)
+{
+    uint64_t pages = (m->mr[0] + MICA_PAGE_SIZE - 1) / MICA_PAGE_SIZE;
+    uint32_t idx;
+    struct region *r;
+    if (pages == 0 || pages > REGION_MAX_PAGES)
+        answer(m, MICA_EINVAL, 0, 0, 0);
+    else if ((r = region_new(c, pages, &idx)) == NULL)
+        answer(m, MICA_ENOMEM, 0, 0, 0);
+    else
+        answer(m, MICA_OK, r->base, 0, 0);
+}
+
+static void vm_free(struct client *c, struct mica_msg *m)
+{
+    uint32_t idx;
+    struct region *r = region_at(c, m->mr[0], &idx);
+    if (r == NULL || r->base != m->mr[0]) {
+        answer(m, MICA_EINVAL, 0, 0, 0);
+        return;
+    }
+    region_unmap_everywhere(c, r);
+    region_release(c, r);
+    answer(m, MICA_OK, 0, 0, 0);
+}
+
+static void vm_share(struct client *c, uint32_t cid, struct mica_msg *m)
+{
+    uint32_t idx, bidx;
+    struct region *r = region_at(c, m->mr[0], &idx);
+    uint64_t target = m->mr[1];
+    struct client *o = target < MAX_CLIENTS && clients[target].used && target != cid ? &clients[target] : NULL;
+    struct region *b;
+    if (r == NULL || r->base != m->mr[0] || r->borrowed || o == NULL || r->nsharers == MAX_SHARERS) {
+        answer(m, MICA_EINVAL, 0, 0, 0);
+        return;
+    }
+    if ((b = region_new(o, r->pages, &bidx)) == NULL) {
+        answer(m, MICA_ENOMEM, 0, 0, 0);
+        return;
+    }
+    b->borrowed = 1;
+    b->owner_client = cid;
+    b->owner_region = idx;
+    r->sharers[r->nsharers++] = (struct sharer){ (uint32_t)target, bidx };
+    answer(m, MICA_OK, b->base, 0, 0);
+}
+
+static void add_memory(struct mica_msg *m)
+{
+    uint64_t base = m->mr[0], bytes = m->mr[1] & ~(MICA_PAGE_SIZE - 1);
+    for (uint64_t off = bytes; off > 0; off -= MICA_PAGE_SIZE)
+        frame_free(base + off - MICA_PAGE_SIZE);
+    ntotal += bytes / MICA_PAGE_SIZE;
+    answer(m, MICA_OK, nfree, ntotal, 0);
+}
+
+static void add_client(struct mica_msg *m, struct mica_ipc_buffer *buf)
+{
+    mica_handle_t task = mica_buf_recv_handle(buf, m, 0);
+    for (uint32_t id = 0; id < MAX_CLIENTS; id++) {
+        if (!clients[id].used) {
+            clients[id] = (struct client){
+                .used = 1, .task = task, .quota = m->mr[0], .flags = m->mr[1],
+                .next_va = PAGER_VM_BASE + id * PAGER_VM_SLICE
+            };
+            answer(m, MICA_OK, id, PAGER_BADGE_CLIENT(id), 0);
+            return;
+        }
+    }
+    if (task)
+        mica_handle_close(task);
+    answer(m, MICA_ENOMEM, 0, 0, 0);
+}
+
+static void remove_client(struct mica_msg *m)
+{
+    uint64_t id = m->mr[0];
+    if (id >= MAX_CLIENTS || !clients[id].used) {
+        answer(m, MICA_EINVAL, 0, 0, 0);
+        return;
+    }
+    struct client *c = &clients[id];
+    for (uint32_t i = 0; i < MAX_REGIONS; i++) {
+        if (c->regions[i].pages) {
+            region_unmap_everywhere(c, &c->regions[i]);
+            region_release(c, &c->regions[i]);
+        }
+    }
+    mica_handle_close(c->task);
+    c->used = 0;
+    answer(m, MICA_OK, nfree, 0, 0);
+}
+
+/* A pattern word for word i of frame f: differs per frame and per word. */
+static uint64_t pattern(uint64_t f, uint64_t i)
+{
+    return (f * 0x9e3779b97f4a7c15ull) ^ (i * 0xc2b2ae3d27d4eb4full) ^ 0x5a5a5a5a5a5a5a5aull;
+}
+
+/* Take every free frame, fill it all with a pattern, check it, give it back.
+ * Word 0 of each taken frame links the chain; it is patterned and checked
+ * last, one frame at a time, while the link is held in a register. */
+static void every_frame(struct mica_msg *m)
+{
+    uint64_t chain = 0, n = 0, errors = 0;
+    for (uint64_t f; (f = free_head) != 0; n++) {
+        free_head = *(uint64_t *)f;
+        nfree--;
+        uint64_t *w = (uint64_t *)f;
+        w[0] = chain;
+        chain = f;
+        for (uint64_t i = 1; i < MICA_PAGE_SIZE / 8; i++)
+            w[i] = pattern(f, i);
+    }
+    for (uint64_t f = chain; f != 0;) {
+        uint64_t *w = (uint64_t *)f, next = w[0];
+        for (uint64_t i = 1; i < MICA_PAGE_SIZE / 8; i++)
+            errors += w[i] != pattern(f, i);
+        w[0] = pattern(f, 0);
+        errors += w[0] != pattern(f, 0);
+        frame_free(f);
+        f = next;
+    }
+    answer(m, MICA_OK, n, errors, nfree);
+}
+
+/* Handle one request of client badge `badge` (m is replaced by the answer). */
+static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *buf)
+{
+    uint32_t label = mica_msg_label(m);
+    LOG("request label 0x%x badge 0x%llx mr0 0x%llx mr1 0x%llx mr2 0x%llx\n", label, (unsigned long long)badge, (unsigned long long)m->mr[0], (unsigned long long)m->mr[1], (unsigned long long)m->mr[2]);
+    if (label == MICA_LABEL_FAULT) {
+        serve_fault(badge, m);
+        return;
+    }
+    if (badge == PAGER_BADGE_INIT) {
+        switch (label) {
+        case PAGER_ADD_MEMORY: add_memory(m); return;
+        case PAGER_ADD_CLIENT: add_client(m, buf); return;
+        case PAGER_REMOVE_CLIENT: remove_client(m); return;
+        case PAGER_EVERY_FRAME: every_frame(m); return;
+        case PAGER_STATS: answer(m, MICA_OK, nfree, ntotal, nmeta); return;
+        default: break;
+        }
+    }
+    struct client *c = client_of(badge);
+    if (c == NULL) {
+        answer(m, MICA_ERIGHTS, 0, 0, 0);
+        return;
+    }
+    uint32_t cid = (uint32_t)(c - clients);
+    switch (label) {
+    case PAGER_VM_ALLOC: vm_alloc(c, m); break;
+    case PAGER_VM_FREE: vm_free(c, m); break;
+    case PAGER_VM_SHARE: vm_share(c, cid, m); break;
+    case PAGER_STATS: answer(m, MICA_OK, nfree, nmeta, c->frames); break;
+    default: answer(m, MICA_EINVAL, 0, 0, 0); break;
+    }
+}
+
+int main(const struct mica_bootinfo *bi, uint64_t ep)
+{
+    (void)bi;
+    struct mica_ipc_buffer *buf = mica_ipcbuf;
+    struct mica_msg m;
+    uint64_t badge;
+    int st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+    for (;;) {
+        if (st != MICA_OK) {
+            /* A reply the kernel refused (a bad mapping: a pager bug) or a
+             * failed receive: say so, then wait for the next request. */
+            mica_printf("[WARN] pager: status %d; going on\n", st);
+            st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+            continue;
+        }
+        request(badge, &m, buf);
+        st = mica_reply_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+    }
+}
