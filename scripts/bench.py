@@ -25,7 +25,7 @@ SEL4_ROWS = {
     "ipc_reply_recv_sas": "seL4_ReplyRecv, same address space, 0-word",
     "map_page": "map one 4 KiB page (seL4_X86_Page_Map, per page at 1..2048 pages)",
 }
-TARGETS = {"ipc_roundtrip_xas": 320, "ipc_call_xas": 150, "map_page": 500}
+TARGETS = {"ipc_roundtrip_xas": 320, "ipc_call_xas": 150, "map_page": 500, "pager_fault": 1300}
 BENCH = re.compile(r"^BENCH name=(\S+) unit=(\S+) min=(\d+) median=(\d+) max=(\d+) samples=(\d+)(.*)$")
 
 
@@ -48,6 +48,10 @@ def sel4_figures(path):
         a, b = figs.get(f"ipc_call_{kind}"), figs.get(f"ipc_reply_recv_{kind}")
         if a and b:
             figs[f"ipc_roundtrip_{kind}"] = a + b
+    # A fault served by a user-level handler plus a map, as sel4.md derives it.
+    fault = next((v for k, v in rows.items() if k.startswith("fault round trip")), None)
+    if fault and figs.get("map_page"):
+        figs["pager_fault"] = fault + figs["map_page"]
     return figs
 
 

@@ -10,6 +10,7 @@
  * "instructions" under -icount, "cycles" otherwise). */
 #include "base/str.h"
 #include "init.h"
+#include <mica/pager.h>
 
 #define WARMUP 16
 #define SAMPLES 64
@@ -270,6 +271,60 @@ static void bench_task_create(void)
     report("task_create", samples, NULL);
 }
 
+/* page_clear: what the pager does to a frame before handing it out. */
+static void bench_page_clear(void)
+{
+    uint64_t *page = page_alloc(1);
+    for (int i = 0; i < WARMUP + SAMPLES; i++) {
+        uint64_t p = (uint64_t)(uintptr_t)page, n = MICA_PAGE_SIZE / 8;
+        uint64_t t0 = rdtsc();
+        __asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ull) : "memory");
+        uint64_t t1 = rdtsc();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = net(t1 - t0);
+    }
+    report("page_clear", samples, "(rep stosq: 512 iterations, each counted once)");
+}
+
+/* pager_fault: one store to a fresh page of a demand-zero region, from the
+ * faulting instruction to its completion: trap, fault message, the pager
+ * allocating and clearing a frame, its reply, the kernel's checks and the
+ * mapping, and the return to the instruction. */
+static void bench_pager_fault(void)
+{
+    uint64_t base = 0;
+    if (!pager_self || mica_vm_alloc(pager_self, (WARMUP + SAMPLES) * MICA_PAGE_SIZE, &base) != MICA_OK) {
+        mica_puts("# bench: no pager: pager_fault not measured");
+        return;
+    }
+    for (int i = 0; i < WARMUP + SAMPLES; i++) {
+        volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(base + (uint64_t)i * MICA_PAGE_SIZE);
+        uint64_t t0 = rdtsc();
+        *p = 1;
+        uint64_t t1 = rdtsc();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = net(t1 - t0);
+    }
+    report("pager_fault", samples, "(demand-zero; the frame was cleared ahead of time, when it was freed: see page_clear)");
+    mica_vm_free(pager_self, base, (WARMUP + SAMPLES) * MICA_PAGE_SIZE);
+}
+
+/* touch_<n>mib_per_page: the cost per page of touching n MiB once. */
+static void bench_touch(uint64_t mib, const char *name)
+{
+    uint64_t base = 0, pages = (mib << 20) / MICA_PAGE_SIZE;
+    if (!pager_self || mica_vm_alloc(pager_self, mib << 20, &base) != MICA_OK)
+        return;
+    uint64_t t0 = rdtsc();
+    for (uint64_t i = 0; i < pages; i++)
+        *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i;
+    uint64_t per = (rdtsc() - t0) / pages;
+    mica_printf("BENCH name=%s unit=%s min=%llu median=%llu max=%llu samples=%llu (mean over all pages)\n", name,
+                unit, (unsigned long long)per, (unsigned long long)per, (unsigned long long)per,
+                (unsigned long long)pages);
+    mica_vm_free(pager_self, base, mib << 20);
+}
+
 void bench_run(void)
 {
     const char *v;
@@ -311,5 +366,10 @@ void bench_run(void)
     bench_yield();
     bench_map();
     bench_task_create();
+    bench_page_clear();
+    bench_pager_fault();
+    bench_touch(4, "touch_4mib_per_page");
+    bench_touch(64, "touch_64mib_per_page");
+    bench_touch(256, "touch_256mib_per_page");
     mica_puts("# bench: done");
 }

@@ -36,7 +36,9 @@
  * Reproducing.  The same seed draws the same calls, but the kernel's
  * answers depend on timing (threads of child tasks run between the
  * fuzzer's calls), so a failure prints the call number, its registers and
- * what the model allowed; the run before it is the context. */
+ * what the model allowed; fuzztrace=N prints every call from the N-th on
+ * with its status, and fuzzrepro=N replays the N-th minimized sequence
+ * kept at the end of this file (kernel panics the fuzzer found). */
 #include "base/fmt.h"
 #include "base/str.h"
 #include "init.h"
@@ -67,9 +69,9 @@ extern char __mica_image_start[], __mica_text_end[], __mica_rodata_end[], __mica
 
 #define BIT(st) (1u << (unsigned)(-(st)))
 #define ALL_ST ((1u << NSTATUS) - 1)
-#define R MICA_MAP_READ
-#define W MICA_MAP_WRITE
-#define X MICA_MAP_EXEC
+#define MR MICA_MAP_READ
+#define MW MICA_MAP_WRITE
+#define MX MICA_MAP_EXEC
 
 /* ---- the generator ------------------------------------------------------- */
 
@@ -159,7 +161,17 @@ static uint64_t st_children, st_threads, st_faults_received, st_rescues, st_rece
 static uint64_t cov[NCALLS + 1][NSTATUS + 1]; /* calls by number (last row: huge) and status (last: bad) */
 static uint64_t seed_used;
 static uint64_t trace_from = ~0ull; /* fuzztrace=N: print every call from the N-th on */
-static bool avoid_pager;            /* fuzzavoid=pager: no fault ever goes to init */
+/* fuzzavoid=pager: steer clear of the two kernel panics found in the
+ * pager path (see repro_pager_two_faults and repro_own_pager_exits): an
+ * endpoint that is a pager is never lent to a child and a lent one never
+ * becomes a pager, and init answers a fault it holds before it receives
+ * again. */
+static bool avoid_pager;
+static bool owe_fault;              /* init received a fault and has not answered */
+#define OBJ_FLAGS 65536u            /* flags by object id modulo this (collisions only add flags) */
+#define F_LENT 1u                   /* a handle to it went to a child */
+#define F_PAGER 2u                  /* it is (or was) some task's pager */
+static uint8_t obj_flags[OBJ_FLAGS];
 
 /* The watchdog's view of the main thread. */
 static volatile uint64_t wd_seq, wd_aborted_seq, wd_aborts;
@@ -270,13 +282,13 @@ static int page_rights(uint64_t pg)
     if (in_range(pg, ALIAS_BASE, ALIAS_VOID) || in_range(pg, NEVER_MAPPED, 1ull << 40))
         return 0;
     if (pg >= text_lo && pg < text_hi)
-        return R | X;
+        return MR | MX;
     if (pg >= text_hi && pg < ro_hi)
-        return R;
+        return MR;
     if (pg >= ro_hi && pg < data_hi)
-        return R | W;
+        return MR | MW;
     if (pg == MICA_BOOTINFO_ADDR)
-        return R;
+        return MR;
     return -1;
 }
 
@@ -324,6 +336,25 @@ static void model_del(uint64_t h)
         return;
     tab[h] = (struct hslot){ 0 };
     stale[stale_pos++ % 8] = h;
+}
+
+static unsigned flags_of(uint64_t h)
+{
+    if (!present(h))
+        return 0;
+    return tab[h].obj ? obj_flags[tab[h].obj % OBJ_FLAGS] : F_LENT; /* received: it came from a child */
+}
+
+static void flag(uint64_t h, unsigned f)
+{
+    if (present(h) && tab[h].obj)
+        obj_flags[tab[h].obj % OBJ_FLAGS] |= (uint8_t)f;
+}
+
+/* Whether handle h may go to a child (avoid_pager: not a pager). */
+static bool lendable(uint64_t h)
+{
+    return !avoid_pager || !(flags_of(h) & F_PAGER);
 }
 
 /* ---- argument classes ------------------------------------------------------ */
@@ -709,7 +740,7 @@ static void map_fix(struct maparg *m)
     if (m->limit != 0 && m->pages >= 1 && m->pages <= 65536 && m->pages > m->limit)
         m->pages = 1 + below(m->limit);
     if (m->cls == SRC_DATA && !(m->rights & ~7ull))
-        m->rights &= ~(uint64_t)W;
+        m->rights &= ~(uint64_t)MW;
 }
 
 static void gen_map(bool self, struct maparg *m)
@@ -1012,6 +1043,19 @@ static void take_received(uint64_t info)
 /* Update the model after c (which is checked already). */
 static void apply(const struct call *c)
 {
+    bool sends = c->nr == SYS_SEND || c->nr == SYS_CALL || c->nr == SYS_REPLY || c->nr == SYS_REPLY_RECV;
+    for (uint32_t i = 0; sends && i < MICA_INFO_HANDLES(c->a[1]) && i < MICA_MSG_MAX_HANDLES; i++)
+        flag(mica_ipcbuf->send_handles[i], F_LENT); /* maybe delivered */
+    if (c->nr == SYS_TASK_GIVE && c->st == MICA_OK && c->a[0] != self_task)
+        flag(c->a[1], F_LENT);
+    if (c->nr == SYS_TASK_SET_PAGER && c->st == MICA_OK)
+        flag(c->a[1], F_PAGER);
+    if ((c->nr == SYS_REPLY || c->nr == SYS_REPLY_RECV) &&
+        (c->st == MICA_OK || c->st == MICA_ENOREPLY || c->st == MICA_EDEAD))
+        owe_fault = false;
+    if ((c->nr == SYS_RECV || c->nr == SYS_REPLY_RECV) && c->st == MICA_OK &&
+        MICA_INFO_LABEL(c->r[1]) == MICA_LABEL_FAULT)
+        owe_fault = true;
     if (c->st == MICA_EDEAD && c->nr != SYS_SEND && c->nr != SYS_CALL && present(c->a[0]) &&
         tab[c->a[0]].type == MICA_OBJ_TASK && child_of_obj(tab[c->a[0]].obj) >= 0)
         kids[child_of_obj(tab[c->a[0]].obj)].dead = true;
@@ -1081,9 +1125,19 @@ static void apply(const struct call *c)
     }
 }
 
-/* Issue c, check it, update the model. */
+/* Issue c, check it, update the model.  (avoid_pager: a fault init holds
+ * is answered before init receives again.) */
 static void run(struct call *c)
 {
+    if (avoid_pager && owe_fault && c->nr == SYS_RECV) {
+        struct call k;
+        call_init(&k, SYS_REPLY);
+        k.a[1] = MICA_FAULT_KILL;
+        allow(&k, 0, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOREPLY), NULL);
+        k.why = "a pager's KILL answer";
+        issue(&k);
+        apply(&k);
+    }
     issue(c);
     apply(c);
 }
@@ -1117,7 +1171,8 @@ static void gen_message(struct call *c)
         c->a[5] = m.rights;
     }
     for (int i = 0; i < MICA_MSG_MAX_HANDLES; i++) {
-        mica_ipcbuf->send_handles[i] = (uint32_t)not_foreign((uint32_t)gen_handle(0));
+        uint64_t h = not_foreign((uint32_t)gen_handle(0));
+        mica_ipcbuf->send_handles[i] = lendable(h) ? (uint32_t)h : 0;
         mica_ipcbuf->send_rights[i] = (uint32_t)gen_rights(MICA_R_ALL);
     }
 }
@@ -1272,6 +1327,8 @@ static void gen_handle_call(struct call *c)
         bool self = chance(15);
         c->a[0] = self ? self_task : gen_handle(MICA_OBJ_TASK);
         c->a[1] = h = gen_handle(0);
+        if (!self && !lendable(h))
+            c->a[1] = h = 0;
         c->a[2] = gen_rights(present(h) ? tab[h].rights : MICA_R_ALL);
         c->a[3] = gen_badge(present(h) ? tab[h].badge : 0);
         uint32_t e = lookup_err(c->a[0], MICA_OBJ_TASK, MICA_R_MAP);
@@ -1304,7 +1361,7 @@ static void gen_task_call(struct call *c)
     c->a[1] = c->nr == SYS_TASK_SET_PAGER && chance(20) ? 0 : gen_handle(type);
     c->a[2] = rnd();
     uint32_t e2 = c->nr == SYS_TASK_SET_PAGER && c->a[1] == 0 ? 0 : lookup_err(c->a[1], type, right);
-    if (avoid_pager && c->nr == SYS_TASK_SET_PAGER && !e2)
+    if (avoid_pager && c->nr == SYS_TASK_SET_PAGER && !e2 && (flags_of(c->a[1]) & F_LENT))
         c->a[1] = 0;
     if (self && !e2 && !(c->nr == SYS_TASK_SET_PAGER && c->a[1] == 0)) {
         c->a[1] = 128; /* init gets no pager and no watcher */
@@ -1377,7 +1434,7 @@ static void gen_call(struct call *c)
         break;
     case SYS_DEBUG_WRITE: {
         uint64_t p = gen_read_ptr(), len = gen_len();
-        if (len <= 65536 && range_known(p, 1, R) == 1) {
+        if (len <= 65536 && range_known(p, 1, MR) == 1) {
             /* Readable: print at most 64 newlines, all from p's page. */
             uint64_t left = PAGE - (p & (PAGE - 1));
             if (len > 64)
@@ -1387,7 +1444,7 @@ static void gen_call(struct call *c)
         }
         c->a[0] = p;
         c->a[1] = len;
-        int k = range_known(p, len, R);
+        int k = range_known(p, len, MR);
         if (len > 65536)
             allow(c, BIT(MICA_EINVAL) | (k == 1 ? 0 : BIT(MICA_EFAULT)), 0, "debug_write: length over 65536");
         else if (len == 0)
@@ -1446,7 +1503,7 @@ static void gen_call(struct call *c)
     case SYS_DEBUG_COUNTS: {
         uint64_t p = gen_write_ptr();
         c->a[0] = p;
-        int k = range_known(p, sizeof(struct mica_obj_counts), W);
+        int k = range_known(p, sizeof(struct mica_obj_counts), MW);
         allow(c, p != 0 && k == 0 ? BIT(MICA_EFAULT) : 0, BIT(MICA_OK), "debug_counts: not writable user memory");
         break;
     }
@@ -1632,7 +1689,7 @@ static void provision(int ci)
     static const struct {
         int which;
         uint32_t rights;
-    } parts[] = { { 0, R | X }, { 1, R }, { 2, R }, { 3, R | W } };
+    } parts[] = { { 0, MR | MX }, { 1, MR }, { 2, MR }, { 3, MR | MW } };
     for (unsigned i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         uint64_t lo = parts[i].which == 0 ? text_lo : parts[i].which == 1 ? text_hi : parts[i].which == 2 ? ro_hi
                     : slot_stack(ci, 0);
@@ -1736,6 +1793,8 @@ static void spawn_in(int ci, int force)
     struct call g;
     call_init(&g, SYS_TASK_GIVE);
     uint64_t h = pick_owned(chance(70) ? MICA_OBJ_ENDPOINT : chance(50) ? MICA_OBJ_NOTIFICATION : 0);
+    if (!lendable(h))
+        h = 0;
     g.a[0] = kids[ci].task;
     g.a[1] = h;
     g.a[2] = present(h) && chance(80) ? tab[h].rights : gen_rights(present(h) ? tab[h].rights : 0);
@@ -1814,6 +1873,8 @@ static void op_ipc(void)
         c.a[2 + i] = rnd();
     for (int i = 0; i < MICA_MSG_MAX_HANDLES; i++) {
         uint64_t h = pick_owned(0);
+        if (!lendable(h))
+            h = 0;
         mica_ipcbuf->send_handles[i] = (uint32_t)h;
         mica_ipcbuf->send_rights[i] = present(h) ? tab[h].rights & (uint32_t)rnd() : 0;
     }
@@ -1855,7 +1916,7 @@ static void reply_fault(const struct call *rc)
         m.dst = page - back * PAGE;
         m.pages = back + 1 + below(2);
         if (chance(70))
-            m.rights = chance(50) ? R | W : R | X;
+            m.rights = chance(50) ? MR | MW : MR | MX;
         map_fix(&m);
     }
     c.a[1] = label;
@@ -1876,10 +1937,10 @@ static void reply_fault(const struct call *rc)
 static void op_pager(void)
 {
     int ci = pick_child();
-    if (ci < 0 || avoid_pager)
+    if (ci < 0)
         return;
-    uint64_t ep = pick_hot(MICA_OBJ_ENDPOINT);
-    if (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV))
+    uint64_t ep = avoid_pager ? 0 : pick_hot(MICA_OBJ_ENDPOINT);
+    if (!avoid_pager && (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)))
         ep = pick_owned(MICA_OBJ_ENDPOINT);
     if (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)) {
         struct call e;
@@ -1896,7 +1957,7 @@ static void op_pager(void)
     c.a[1] = ep;
     allow(&c, 0, BIT(MICA_OK) | BIT(MICA_EDEAD), NULL);
     run(&c);
-    if (tab[ep].obj)
+    if (tab[ep].obj && !avoid_pager)
         hot[hot_pos++ % 8] = tab[ep].obj;
     if (!kids[ci].provisioned)
         provision(ci);
@@ -2029,12 +2090,12 @@ static void spot_checks(void)
     struct call t = spot(SYS_TASK_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "task_create");
     if (t.st == MICA_OK) {
         uint64_t task = t.r[0], src = va(scratch) + PAGE;
-        spot(SYS_MAP, task, src, 0xffff800000000000ull, 1, R, BIT(MICA_EKERNEL), "map into the kernel half is EKERNEL");
-        spot(SYS_MAP, task, src, utop, 1, R, BIT(MICA_ENONCANON), "map at user_top is ENONCANON");
-        spot(SYS_MAP, task, NEVER_MAPPED, 0x200000, 1, R, BIT(MICA_ENOTOWNER), "map of a page init never mapped");
-        spot(SYS_MAP, task, text_lo, 0x200000, 1, R | W, BIT(MICA_EUPGRADE), "map of code with write is EUPGRADE");
-        spot(SYS_MAP, task, src, 0x200000, 1, R | W, BIT(MICA_OK), "map");
-        spot(SYS_MAP, task, src, 0x200000, 1, R, BIT(MICA_EEXISTS), "map over a mapping is EEXISTS");
+        spot(SYS_MAP, task, src, 0xffff800000000000ull, 1, MR, BIT(MICA_EKERNEL), "map into the kernel half is EKERNEL");
+        spot(SYS_MAP, task, src, utop, 1, MR, BIT(MICA_ENONCANON), "map at user_top is ENONCANON");
+        spot(SYS_MAP, task, NEVER_MAPPED, 0x200000, 1, MR, BIT(MICA_ENOTOWNER), "map of a page init never mapped");
+        spot(SYS_MAP, task, text_lo, 0x200000, 1, MR | MW, BIT(MICA_EUPGRADE), "map of code with write is EUPGRADE");
+        spot(SYS_MAP, task, src, 0x200000, 1, MR | MW, BIT(MICA_OK), "map");
+        spot(SYS_MAP, task, src, 0x200000, 1, MR, BIT(MICA_EEXISTS), "map over a mapping is EEXISTS");
         spot(SYS_UNMAP, task, 0x200000, 1, 0, 0, BIT(MICA_OK), "unmap");
         spot(SYS_TASK_STATUS, task, 0, 0, 0, 0, BIT(MICA_OK), "status of a live task");
         spot(SYS_TASK_KILL, task, 0, 0, 0, 0, BIT(MICA_OK), "kill a live task");
@@ -2134,32 +2195,6 @@ static void repro_own_pager_exits(void)
     kill_record(ci);
 }
 
-static void debug_echo(void)
-{
-    struct call t = spot(SYS_TASK_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "task_create");
-    struct call e = spot(SYS_ENDPOINT_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "endpoint_create");
-    int ci = child_of_task(t.r[0]);
-    provision(ci);
-    struct call g = spot(SYS_TASK_GIVE, t.r[0], e.r[0], 0x43, 0, 0, BIT(MICA_OK), "give");
-    struct call c;
-    call_init(&c, SYS_THREAD_CREATE);
-    c.a[0] = t.r[0];
-    c.a[1] = va(fz_worker);
-    c.a[2] = slot_stack_top(ci, 0);
-    c.a[3] = W_ECHO | 10 << 4 | g.r[0] << 12;
-    c.a[4] = 10;
-    c.a[5] = slot_buf(ci, 0);
-    c.spawn_ci = ci;
-    c.spawn_si = 0;
-    allow(&c, 0, BIT(MICA_OK), NULL);
-    run(&c);
-    spot(SYS_SLEEP, 1000, 0, 0, 0, 0, BIT(MICA_OK), "sleep");
-    for (int i = 0; i < 3; i++) {
-        struct call k = spot(SYS_CALL, e.r[0], 5, 1, 2, 3, BIT(MICA_OK), "call the echo");
-        mica_printf("# debug: call -> %d info 0x%llx mr0 %llu\n", k.st, (unsigned long long)k.r[1], (unsigned long long)k.r[2]);
-    }
-}
-
 /* ---- the handle table against the model ------------------------------------------- */
 
 /* Compare every slot with the kernel's answer; adopt the kernel's view
@@ -2231,20 +2266,20 @@ static bool setup(void)
         alias[i] = 0;
     mica_unmap(self_task, ALIAS_BASE, ALIAS_PAGES); /* a second run finds the first one's pages */
     /* What the window lends: read-write, and execute if the probe says so. */
-    win_rights = R | W;
-    if (mica_map(self_task, va(scratch) + PAGE, ALIAS_BASE + 511 * PAGE, 1, R | W | X) == MICA_OK) {
-        win_rights |= X;
+    win_rights = MR | MW;
+    if (mica_map(self_task, va(scratch) + PAGE, ALIAS_BASE + 511 * PAGE, 1, MR | MW | MX) == MICA_OK) {
+        win_rights |= MX;
         mica_unmap(self_task, ALIAS_BASE + 511 * PAGE, 1);
     }
     /* The alias region: page 0 for ever (it holds the region's page
      * table), page 2 read-write with page 3 unmapped after it, page 4 the
      * newlines read-only. */
-    if (mica_map(self_task, va(scratch) + PAGE, ALIAS_BASE, 1, R | W) != MICA_OK ||
-        mica_map(self_task, va(scratch) + 2 * PAGE, ALIAS_BASE + 2 * PAGE, 1, R | W) != MICA_OK ||
-        mica_map(self_task, va(scratch), ALIAS_BASE + 4 * PAGE, 1, R) != MICA_OK)
+    if (mica_map(self_task, va(scratch) + PAGE, ALIAS_BASE, 1, MR | MW) != MICA_OK ||
+        mica_map(self_task, va(scratch) + 2 * PAGE, ALIAS_BASE + 2 * PAGE, 1, MR | MW) != MICA_OK ||
+        mica_map(self_task, va(scratch), ALIAS_BASE + 4 * PAGE, 1, MR) != MICA_OK)
         return false;
-    alias[0] = alias[2] = R | W;
-    alias[4] = R;
+    alias[0] = alias[2] = MR | MW;
+    alias[4] = MR;
     stale_pos = 0;
     for (int i = 0; i < 8; i++)
         stale[i] = 0;
@@ -2257,10 +2292,10 @@ static void alias_restore(void)
     mica_unmap(self_task, ALIAS_BASE + PAGE, ALIAS_PAGES - 1);
     for (unsigned i = 1; i < ALIAS_PAGES; i++)
         alias[i] = 0;
-    mica_map(self_task, va(scratch) + 2 * PAGE, ALIAS_BASE + 2 * PAGE, 1, R | W);
-    mica_map(self_task, va(scratch), ALIAS_BASE + 4 * PAGE, 1, R);
-    alias[2] = R | W;
-    alias[4] = R;
+    mica_map(self_task, va(scratch) + 2 * PAGE, ALIAS_BASE + 2 * PAGE, 1, MR | MW);
+    mica_map(self_task, va(scratch), ALIAS_BASE + 4 * PAGE, 1, MR);
+    alias[2] = MR | MW;
+    alias[4] = MR;
 }
 
 /* Kill every child, close every handle the run made; true when all went
@@ -2388,6 +2423,9 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
     int nchunks = (int)((calls + CHUNK - 1) / CHUNK);
     seed_used = seed;
     seed_rng(seed);
+    owe_fault = false;
+    for (unsigned i = 0; i < OBJ_FLAGS; i++)
+        obj_flags[i] = 0;
     const char *v;
     size_t vlen;
     if (!str_word_value(bootinfo->cmdline, "fuzztrace", &v, &vlen) || !str_parse_u64(v, vlen, &trace_from))
@@ -2424,8 +2462,6 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
         repro_pager_two_faults();
     else if (repro == 2)
         repro_own_pager_exits();
-    else if (repro == 3)
-        debug_echo();
     else
         spot_checks();
     tap(chunk_failed == 0, "spot_checks/before");

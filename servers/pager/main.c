@@ -11,7 +11,9 @@
  * docs/pager.md describes the protocol and the ownership model.
  *
  * Frames: a LIFO free list threaded through the free frames themselves (O(1)
- * allocation and freeing), zeroed when allocated (`rep stosq`).  Per client:
+ * allocation and freeing).  A frame is cleared (`rep stosq`) when it joins
+ * the list — when init hands it over and whenever it is freed — so a fault
+ * takes an already-clear frame and only resets the link word.  Per client:
  * a quota and a count of frames.  Per region: a two-level table (directory
  * page -> leaf pages -> frame addresses), built lazily from frames too. */
 #include <mica/ipc.h>
@@ -65,20 +67,23 @@ static void page_zero(uint64_t f)
     __asm__ volatile("rep stosq" : "+D"(f), "+c"(n) : "a"(0ull) : "memory");
 }
 
-/* Take a zeroed frame (its address in the pager's window), or 0. */
+/* Take a zeroed frame (its address in the pager's window), or 0: frames
+ * on the list are clear but for the link in word 0. */
 static uint64_t frame_alloc(void)
 {
     uint64_t f = free_head;
     if (f == 0)
         return 0;
     free_head = *(uint64_t *)f;
+    *(uint64_t *)f = 0;
     nfree--;
-    page_zero(f);
     return f;
 }
 
+/* Clear frame f and put it on the free list. */
 static void frame_free(uint64_t f)
 {
+    page_zero(f);
     *(uint64_t *)f = free_head;
     free_head = f;
     nfree++;

@@ -170,9 +170,50 @@ static bool can_map_2m(struct task *from, uint64_t src, uint64_t dst, uint64_t l
            (flags & PTE_PS);
 }
 
+/* The level-1 entry for va in the tree at root, or NULL when a table on
+ * the way is missing or a large page is in the way. */
+static uint64_t *leaf_slot(uint64_t root, uint64_t va)
+{
+    uint64_t *t = phys_to_virt(root);
+    for (unsigned l = paging_levels; l > 1; l--) {
+        uint64_t e = t[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511];
+        if ((e & (PTE_P | PTE_PS)) != PTE_P)
+            return NULL;
+        t = phys_to_virt(e & PTE_ADDR_MASK);
+    }
+    return &t[(va >> PAGE_SHIFT) & 511];
+}
+
+/* One 4 KiB page whose destination tables exist already (the common case of
+ * a fault in a region): one walk of each tree, checks as space_map_check.
+ * Returns 1 when it does not apply (the general path then runs). */
+static int map_one(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t rights)
+{
+    if (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)) ||
+        ((src | dst) & (PAGE_SIZE - 1)) || src >= user_top || dst >= user_top)
+        return 1;
+    uint64_t *d = leaf_slot(to->root, dst);
+    uint64_t pa, flags;
+    if (d == NULL || !pt_translate(from->root, src, &pa, &flags) || !(flags & PTE_U))
+        return 1;
+    uint32_t have = MICA_MAP_READ | ((flags & PTE_W) ? MICA_MAP_WRITE : 0) |
+                    ((flags & PTE_NX) && !(flags & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
+    if (rights & ~(uint64_t)have)
+        return MICA_EUPGRADE;
+    if (*d & PTE_P)
+        return MICA_EEXISTS;
+    *d = (pa & PTE_ADDR_MASK) | rights_to_pte((uint32_t)rights) | PTE_P;
+    return MICA_OK;
+}
+
 int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
+    if (pages == 1) {
+        int fast = map_one(from, to, src, dst, rights);
+        if (fast != 1)
+            return fast;
+    }
     int err = space_map_check(from, to, src, dst, pages, rights);
     uint64_t done = 0;
     while (err == MICA_OK && done < pages) {
@@ -235,6 +276,20 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
     int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
     if (err)
         return err;
+    if (pages == 1) {
+        /* One small page: one walk, no split possible. */
+        uint64_t *slot = leaf_slot(t->root, dst);
+        if (slot != NULL) {
+            if (*slot & PTE_P) {
+                *slot = 0;
+                if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
+                    invlpg(dst);
+                else
+                    t->tlb_stale = 1;
+            }
+            return MICA_OK;
+        }
+    }
     uint64_t end = dst + pages * PAGE_SIZE;
     unsigned splits = needs_split(t, dst, dst, end) + needs_split(t, end - 1, dst, end);
     struct mica_obj_counts c;
