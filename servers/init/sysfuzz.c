@@ -128,9 +128,17 @@ struct tslot {
 /* A child task the fuzzer created.  `task` is the handle TASK_CREATE gave
  * (all rights); it is closed only after the task is killed, so that no
  * task is left alive without a handle in init. */
+/* What a child is for.  Stable: init's image and calm workers, so it lives
+ * a while; crashy: any worker, and threads that fault at once; wild: only
+ * init's code and its thread slots (no read-only data, where every string
+ * is, no data), and threads that start anywhere in that code.  Only a wild
+ * child runs init's code from a random place: with init's strings mapped
+ * it would print them, TAP lines included. */
+enum { ROLE_STABLE, ROLE_CRASHY, ROLE_WILD };
+
 struct child {
     bool used, dead, provisioned;
-    bool stable; /* runs only workers that do not fault, so it lives a while */
+    uint8_t role;
     mica_handle_t task;
     uint32_t obj;
     struct tslot slot[SLOTS];
@@ -594,11 +602,12 @@ static uint64_t gen_write_ptr(void)
     return p;
 }
 
-/* A user code or stack address for THREAD_CREATE. */
-static uint64_t gen_entry(void)
+/* A user code or stack address for THREAD_CREATE (init's code only when
+ * `code` says the target is a wild child). */
+static uint64_t gen_entry(bool code)
 {
     unsigned r = (unsigned)below(100);
-    if (r < 25)
+    if (r < 25 || (r < 40 && !code))
         return NEVER_MAPPED + below(1ull << 30);
     if (r < 40)
         return text_lo + below(text_hi - text_lo);
@@ -1081,7 +1090,8 @@ static void apply(const struct call *c)
         model_add(c->r[0], MICA_OBJ_TASK, MICA_R_ALL, 0, ++next_obj);
         for (int i = 0; i < MAX_CHILDREN; i++)
             if (!kids[i].used) {
-                kids[i] = (struct child){ .used = true, .task = (mica_handle_t)c->r[0], .obj = next_obj };
+                kids[i] = (struct child){ .used = true, .role = ROLE_CRASHY, .task = (mica_handle_t)c->r[0],
+                                          .obj = next_obj };
                 st_children++;
                 return;
             }
@@ -1165,6 +1175,8 @@ static void gen_message(struct call *c)
     if (label == MICA_FAULT_MAP) {
         struct maparg m;
         gen_map(false, &m);
+        if (m.cls != SRC_SCRATCH && m.cls != SRC_BIG)
+            m.rights &= ~(uint64_t)MX; /* a faulting thread never runs init's code from a random page */
         c->a[2] = m.src;
         c->a[3] = m.dst;
         c->a[4] = m.pages;
@@ -1226,8 +1238,10 @@ static void gen_thread_create(struct call *c, bool self)
 {
     c->a[0] = self ? self_task : gen_handle(MICA_OBJ_TASK);
     int ci = child_of_task(c->a[0]), si = (int)below(SLOTS);
-    c->a[1] = gen_entry();
-    c->a[2] = ci >= 0 && chance(60) ? slot_stack_top(ci, si) - 64 : gen_entry();
+    int wc = present(c->a[0]) ? child_of_obj(tab[c->a[0]].obj) : -1;
+    bool wild = wc >= 0 && kids[wc].role == ROLE_WILD;
+    c->a[1] = gen_entry(wild);
+    c->a[2] = ci >= 0 && chance(60) ? slot_stack_top(ci, si) - 64 : gen_entry(false);
     c->a[3] = rnd();
     c->a[4] = gen_prio();
     c->a[5] = gen_ipcbuf(ci, si);
@@ -1683,7 +1697,8 @@ static void fz_worker(uint64_t arg, struct mica_ipc_buffer *buf)
 }
 
 /* Map init's image (code shared, data read-only) and the child's thread
- * slots into child ci, as spawn_remote does. */
+ * slots into child ci, as spawn_remote does; a wild child gets the code and
+ * the slots only. */
 static void provision(int ci)
 {
     static const struct {
@@ -1695,7 +1710,7 @@ static void provision(int ci)
                     : slot_stack(ci, 0);
         uint64_t hi = parts[i].which == 0 ? text_hi : parts[i].which == 1 ? ro_hi : parts[i].which == 2 ? data_hi
                     : slot_stack(ci, 0) + SLOTS * SLOT_PAGES * PAGE;
-        if (hi == lo)
+        if (hi == lo || (kids[ci].role == ROLE_WILD && (parts[i].which == 1 || parts[i].which == 2)))
             continue;
         struct call c;
         call_init(&c, SYS_MAP);
@@ -1721,9 +1736,11 @@ static void op_child_new(void)
     allow(&c, 0, room, NULL);
     run(&c);
     int ci = c.st == MICA_OK ? child_of_task(c.r[0]) : -1;
-    if (ci >= 0)
-        kids[ci].stable = chance(60);
-    if (ci >= 0 && (kids[ci].stable || chance(85)))
+    if (ci >= 0) {
+        unsigned r = (unsigned)below(100);
+        kids[ci].role = r < 60 ? ROLE_STABLE : r < 88 ? ROLE_CRASHY : ROLE_WILD;
+    }
+    if (ci >= 0 && (kids[ci].role != ROLE_CRASHY || chance(85)))
         provision(ci);
 }
 
@@ -1812,23 +1829,25 @@ static void spawn_in(int ci, int force)
     call_init(&c, SYS_THREAD_CREATE);
     static const uint8_t calm[] = { W_ECHO, W_ECHO, W_ECHO, W_CALLER, W_CALLER, W_SENDER, W_NOTIFY, W_SLEEP,
                                     W_YIELD, W_RAWSYS, W_EXIT, W_RECV_EXIT };
-    unsigned kind = force >= 0 ? (unsigned)force
-                  : kids[ci].stable ? calm[below(sizeof calm)] : (unsigned)below(W_KINDS);
+    bool stable = kids[ci].role == ROLE_STABLE;
+    unsigned kind = force >= 0 ? (unsigned)force : stable ? calm[below(sizeof calm)] : (unsigned)below(W_KINDS);
     c.a[0] = kids[ci].task;
     c.a[1] = va(fz_worker);
     c.a[2] = slot_stack_top(ci, si);
     c.a[3] = kind | below(256) << 4 | (remote & 0xfffff) << 12 | rnd() << 32;
     c.a[4] = (uint64_t)(int64_t)(int)(chance(85) ? below(my_prio + 1) : gen_prio());
     c.a[5] = slot_buf(ci, si);
-    unsigned r = force >= 0 || kids[ci].stable ? 0 : (unsigned)below(100);
+    unsigned r = force >= 0 || stable ? 0 : (unsigned)below(100);
     if (r < 65) {
         c.spawn_ci = ci;
         c.spawn_si = si;
     } else if (r < 80) {
         c.a[1] = NEVER_MAPPED + below(1ull << 30); /* faults at its first instruction */
-    } else if (r < 92) {
+    } else if (r < 92 && kids[ci].role == ROLE_WILD) {
         c.a[1] = text_lo + below(text_hi - text_lo); /* anywhere in init's code */
         c.a[2] -= 8 * below(64);
+    } else if (r < 92) {
+        c.a[1] = NEVER_MAPPED + below(1ull << 30);
     } else {
         c.a[1] = chance(50) ? 0 : utop - 2;
     }
@@ -1919,6 +1938,8 @@ static void reply_fault(const struct call *rc)
             m.rights = chance(50) ? MR | MW : MR | MX;
         map_fix(&m);
     }
+    if (m.cls != SRC_SCRATCH && m.cls != SRC_BIG)
+        m.rights &= ~(uint64_t)MX; /* a faulting thread never runs init's code from a random page */
     c.a[1] = label;
     c.a[2] = m.src;
     c.a[3] = m.dst;
@@ -2230,7 +2251,8 @@ static int tap_n;
 static void tap(bool ok, const char *name)
 {
     tap_n++;
-    mica_printf("%s %d - sysfuzz/%s\n", ok ? "ok" : "not ok", tap_n, name);
+    /* A new line first: a wild child's stray output cannot end up in front. */
+    mica_printf("\n%s %d - sysfuzz/%s\n", ok ? "ok" : "not ok", tap_n, name);
 }
 
 /* Memory (once per boot), the model of init's table, the alias region. */
@@ -2506,7 +2528,7 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
                 (unsigned long long)(ms ? fuzzed * 1000 / ms : 0), (unsigned long long)st_children,
                 (unsigned long long)st_threads, (unsigned long long)st_faults_received,
                 (unsigned long long)st_received_handles, (unsigned long long)st_rescues);
-    mica_printf("# sysfuzz: seed=%llu calls=%llu passed=%llu failed=%llu\n", (unsigned long long)seed,
+    mica_printf("\n# sysfuzz: seed=%llu calls=%llu passed=%llu failed=%llu\n", (unsigned long long)seed,
                 (unsigned long long)calls_done, (unsigned long long)checks_passed, (unsigned long long)checks_failed);
     return checks_failed > 0x7fffffff ? 0x7fffffff : (int)checks_failed;
 }
