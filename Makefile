@@ -32,7 +32,7 @@ NASMFLAGS := -f elf64 -I$(BUILD)/gen/ -Werror
 
 KERNEL_C := $(wildcard microkernel/kernel/*.c microkernel/mm/*.c microkernel/boot/*.c) \
             $(filter-out $(ARCH_DIR)/asm_offsets.c,$(wildcard $(ARCH_DIR)/*.c)) \
-            $(wildcard libbase/*.c)
+            $(filter-out libbase/sha1.c,$(wildcard libbase/*.c))
 KERNEL_ASM := $(wildcard $(ARCH_DIR)/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KERNEL_ASM))
 KERNEL   := $(BUILD)/mica.elf
@@ -45,24 +45,27 @@ USER_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -no
             -isystem $(shell $(CC) -print-file-name=include) -fno-pic -fno-pie -fno-stack-protector \
             -fno-omit-frame-pointer -mgeneral-regs-only -fcf-protection=none -fno-asynchronous-unwind-tables \
             -fno-tree-loop-distribute-patterns -Imicrokernel/abi -Ilibipc/include -Ilibbase/include -MMD -MP
-USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt.c libbase/str.c libbase/mem.c libbase/elf.c) \
+USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt.c libbase/str.c libbase/mem.c libbase/elf.c libbase/sha1.c) \
             $(patsubst %.asm,$(BUILD)/u/%.o,$(wildcard libipc/*.asm))
 INIT_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/init/*.c))
 INIT     := $(BUILD)/init.elf
 PAGER_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/pager/*.c))
 PAGER    := $(BUILD)/pager.elf
+# Further servers, each from servers/<name>/*.c into build/<name>.elf.
+SERVERS  := echo crasher
+SERVER_ELFS := $(patsubst %,$(BUILD)/%.elf,$(SERVERS))
 # Modules of the ISO, in grub.cfg order: "file:command line".
 MODULES  := $(INIT):init $(PAGER):pager
 
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
-HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c libbase/fmt.c libbase/str.c libbase/elf.c
+HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c libbase/fmt.c libbase/str.c libbase/elf.c libbase/sha1.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/test_*.c))
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
-.PHONY: all iso run debug test test-host test-boot bench fuzz clean help deps format
-all: deps $(KERNEL) $(INIT) $(PAGER) $(ISO)
+.PHONY: all iso run debug test test-host test-boot test-bochs bochs bench fuzz clean help deps format
+all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
 
 help:
 	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits)"
@@ -70,6 +73,8 @@ help:
 	@echo "make iso      build $(ISO) (BIOS and UEFI)"
 	@echo "make debug    QEMU halted with its GDB stub on :1234 (see docs/debugging.md)"
 	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
+	@echo "make bochs    Bochs with its debugger and the kernel's symbols (docs/bochs.md)"
+	@echo "make test-bochs  the self-tests and the IPC suite under Bochs"
 	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "variables: CMDLINE='paging=4 test=boot'  MEM=512M  QEMU_EXTRA=..."
@@ -122,6 +127,20 @@ $(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $@"
 	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
 
+define server_rule
+$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/$(1)/*.c)) $(USER_LIB_OBJ) libipc/user.ld
+	@echo "  ULD     $$@"
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $$@ $$(filter %.o,$$^)
+endef
+$(foreach s,$(SERVERS),$(eval $(call server_rule,$(s))))
+
+# Malformed ELF modules for the servers test, made by a host program.
+$(BUILD)/badelf/stamp: test/badelf/gen_bad_elfs.c
+	@mkdir -p $(dir $@)
+	@$(CC) -std=c11 -O1 -Wall -Wextra -Werror -o $(BUILD)/badelf/gen test/badelf/gen_bad_elfs.c
+	@$(BUILD)/badelf/gen $(BUILD)/badelf
+	@touch $@
+
 $(ISO): $(KERNEL) $(INIT) $(PAGER) grub/grub.cfg.in scripts/mkiso.sh
 	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
 
@@ -134,6 +153,15 @@ run: all
 
 debug: all
 	scripts/debug.sh $(KERNEL) $(ISO)
+
+# Bochs with its debugger, stopped at reset, kernel and init symbols loaded (docs/bochs.md).
+# BOCHS_USER=build/pager.elf loads a server's symbols instead of init's.
+bochs: all
+	scripts/bochs.sh $(KERNEL) $(ISO) $(BOCHS_USER)
+
+# The Bochs checks alone: test=all, test=ipc and the debugger path (about 10 s).
+test-bochs: deps $(KERNEL) $(INIT) $(PAGER)
+	MODULES="$(MODULES)" $(PYTHON) test/bochs.py --build $(BUILD) --kernel $(KERNEL)
 
 $(BUILD)/host/%: test/host/%.c $(HOST_SRCS) test/host/check.h
 	@mkdir -p $(dir $@)
@@ -148,12 +176,12 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(HOST_SRCS)
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 
 # The whole suite; the last line is "N passed, N failed".
-test: deps $(KERNEL) $(INIT) $(PAGER) $(HOST_TESTS) $(FUZZ_TARGETS)
+test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
 	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS)
 
 # Boot matrix only (quicker while working on the kernel).
-test-boot: deps $(KERNEL) $(INIT) $(PAGER)
+test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures.
@@ -176,5 +204,7 @@ clean:
 
 # Flags live here: a change to this file rebuilds everything.
 $(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ): Makefile
+USER_ALL_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/*/*.c))
+-include $(USER_ALL_OBJ:.o=.d)
 
 -include $(KERNEL_OBJ:.o=.d) $(USER_LIB_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(PAGER_OBJ:.o=.d)

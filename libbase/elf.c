@@ -315,3 +315,52 @@ const char *elf_strerror(int err)
         return "unknown ELF error";
     return msg[err];
 }
+
+/* True when [off, off + len) lies inside a file of `size` bytes. */
+static bool inside(uint64_t off, uint64_t len, size_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+bool elf_symbol(const void *file, size_t size, uint64_t addr, const char **name, uint64_t *offset)
+{
+    const uint8_t *f = file;
+    if (size < 64 || get_le(f, 4) != 0x464c457fu || f[4] != 2)
+        return false;
+    uint64_t shoff = get_le(f + 0x28, 8), shentsize = get_le(f + 0x3a, 2), shnum = get_le(f + 0x3c, 2);
+    if (shentsize < 64 || shnum == 0 || shnum > 4096 || !inside(shoff, shnum * shentsize, size))
+        return false;
+    for (uint64_t i = 0; i < shnum; i++) {
+        const uint8_t *sh = f + shoff + i * shentsize;
+        if (get_le(sh + 4, 4) != 2 /* SHT_SYMTAB */)
+            continue;
+        uint64_t symoff = get_le(sh + 0x18, 8), symsize = get_le(sh + 0x20, 8), link = get_le(sh + 0x28, 4);
+        if (link >= shnum || !inside(symoff, symsize, size))
+            return false;
+        const uint8_t *str = f + shoff + link * shentsize;
+        uint64_t stroff = get_le(str + 0x18, 8), strsize = get_le(str + 0x20, 8);
+        if (!inside(stroff, strsize, size) || strsize == 0)
+            return false;
+        const uint8_t *best = NULL;
+        for (uint64_t o = 0; o + 24 <= symsize; o += 24) {
+            const uint8_t *sym = f + symoff + o;
+            uint64_t value = get_le(sym + 8, 8), len = get_le(sym + 16, 8);
+            if ((sym[4] & 0xf) == 2 /* STT_FUNC */ && addr >= value && addr - value < (len ? len : 1) &&
+                get_le(sym, 4) < strsize)
+                best = sym;
+        }
+        if (best == NULL)
+            return false;
+        uint64_t n = get_le(best, 4);
+        const char *s = (const char *)(f + stroff + n);
+        size_t k = 0;
+        while (n + k < strsize && s[k] != '\0')
+            k++;
+        if (n + k >= strsize)
+            return false; /* not terminated inside the table */
+        *name = s;
+        *offset = addr - get_le(best + 8, 8);
+        return true;
+    }
+    return false;
+}

@@ -6,9 +6,9 @@ run_bochs_checks(kernel, build_dir, results) builds its ISOs with
 scripts/mkiso.sh (through harness.build_iso, so with the same modules as the
 QEMU matrix), boots each one with scripts/bochs-test.sh (rfb display,
 timeout=0, COM1 and port 0xE9 to files, ended by the guest's "Shutdown" on
-port 0x8900), and parses the TAP with harness.parse_tap, so a Bochs boot is
-judged exactly like a QEMU one.  Bochs cannot report the guest's exit code
-(it has no isa-debug-exit device): the verdict comes from the log alone.
+port 0x8900), and parses the TAP with harness.parse_tap, so the TAP is read
+exactly as the QEMU matrix reads it.  Bochs cannot report the guest's exit
+code (it has no isa-debug-exit device): the verdict comes from the log alone.
 Logs: build/test-logs/bochs/<case>.log, .e9.log, .bochs.log, .bochsrc.
 
 Standalone: python3 test/bochs.py [--kernel build/mica.elf] [--build build];
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no test/__pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (parse_tap, build_iso, Results: one definition of each)
 
@@ -107,7 +108,9 @@ def check_debugger(kernel, iso, logdir, res):
         out = proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as e:
         partial = e.stdout or b""
-        out = (partial.decode("utf-8", "replace") if isinstance(partial, bytes) else partial) + "\nbochs.sh timed out"
+        if isinstance(partial, bytes):
+            partial = partial.decode("utf-8", "replace")
+        out = partial + "\nbochs.sh timed out"
     os.makedirs(logdir, exist_ok=True)
     open(os.path.join(logdir, "debugger.log"), "w").write(out)
     ok = (re.search(r"Breakpoint 1, 0xffffffff[0-9a-f]{8} in", out) is not None

@@ -17,6 +17,7 @@ The last line is "N passed, N failed"; the exit status is 1 on any failure.
 
 import argparse
 import concurrent.futures
+import hashlib
 import os
 import re
 import shutil
@@ -149,6 +150,17 @@ CASES = [
     # The every-frame test again on a small machine.
     {"name": "pager-96m", "cmdline": "test=pager", "exit": EXIT_PASS, "tap": True, "qemu": ["-m", "96M"],
      "expect": [r"# every frame: \d+ frames .* 0 errors", r"# pager: passed=\d+ failed=0"], "min_tests": 9},
+    {"name": "servers", "cmdline": "test=servers", "exit": EXIT_PASS, "tap": True, "modules": "SERVERS",
+     "sha1_check": True, "min_tests": 28,
+     "expect": [r"# servers: passed=\d+ failed=0",
+                r"\[FAIL\] init: server \"crash-pf\" stopped: page fault at 0x7000000000 \(write, not present\), "
+                r"rip 0x[0-9a-f]+ <\w+\+0x[0-9a-f]+>",
+                r"\[FAIL\] init: server \"crash-ud\" stopped: invalid opcode \(vector 6",
+                r"\[FAIL\] init: server \"crash-de\" stopped: divide error \(vector 0",
+                r"\[FAIL\] init: module \"bad-wx\" refused: segment is both writable and executable",
+                r"\[FAIL\] init: module \"echo-badsum\" refused: sha1 mismatch",
+                r"\[FAIL\] init: server \"crash-again\" failed 3 times in 10 s: not restarted again",
+                r"\[ OK \] init: started \"echo\" \(restart\)"]},
     {"name": "ipc-pit", "cmdline": "test=ipc timer=pit", "exit": EXIT_PASS, "tap": True,
      "expect": [r"\[ OK \] timer: PIT at 1000 Hz", r"# ipc: passed=\d+ failed=0"], "min_tests": 90},
     # A malformed first module: the kernel's own image (a W+X segment, and
@@ -183,13 +195,46 @@ CPU_CHECKS = [
 ]
 
 
+CRASHES = [("crash-pf", "pf-wild"), ("crash-null", "null"), ("crash-rodata", "rodata"), ("crash-nx", "nx"),
+           ("crash-ud", "ud"), ("crash-gp", "gp-priv"), ("crash-noncanon", "gp-noncanon"), ("crash-de", "de"),
+           ("crash-bp", "bp"), ("crash-stack", "stack"), ("crash-io", "io"), ("crash-ok", "ok")]
+BAD_ELFS = [("bad-truncated", "truncated"), ("bad-magic", "bad_magic"), ("bad-class32", "class32"),
+            ("bad-machine", "machine_aarch64"), ("bad-phdrs", "phdrs_past_end"), ("bad-filesz", "filesz_gt_memsz"),
+            ("bad-overlap", "overlap"), ("bad-wx", "wx"), ("bad-kernel-half", "kernel_half"),
+            ("bad-too-many", "too_many_phdrs")]
+
+
+def iso_copy_sha1(path):
+    """SHA-1 of a module as mkiso.sh puts it on the ISO (debug sections stripped)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "m")
+        if subprocess.run(["objcopy", "--strip-debug", path, out], capture_output=True).returncode != 0:
+            out = path
+        return hashlib.sha1(open(out, "rb").read()).hexdigest()
+
+
+def servers_modules(build):
+    """The module list of the servers test: init, the pager, echo, a crasher
+    per exception kind, malformed ELFs, and sha1 checks (FILE:words, '+' for spaces)."""
+    b = build
+    mods = [f"{b}/init.elf:init", f"{b}/pager.elf:pager", f"{b}/echo.elf:echo+restart=on-failure"]
+    mods += [f"{b}/crasher.elf:{name}+crash={kind}" for name, kind in CRASHES]
+    mods.append(f"{b}/crasher.elf:crash-again+crash=ud+restart=always+limit=2")
+    mods += [f"{b}/badelf/{f}.elf:{name}" for name, f in BAD_ELFS]
+    mods.append(f"{b}/badelf/valid.elf:good-tiny")
+    mods.append(f"{b}/echo.elf:echo-badsum+sha1=" + "0" * 40)
+    mods.append(f"{b}/echo.elf:echo-goodsum+sha1=" + iso_copy_sha1(f"{b}/echo.elf"))
+    return " ".join(mods)
+
+
 def build_iso(kernel, cmdline, out, modules=None):
     # The Makefile passes the module list; by hand, init alone.
     env = dict(os.environ)
     b = os.path.dirname(kernel)
     env.setdefault("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     if modules:
-        env["MODULES"] = modules.replace("KERNEL", kernel)
+        env["MODULES"] = servers_modules(os.path.dirname(kernel)) if modules == "SERVERS" else \
+            modules.replace("KERNEL", kernel)
     subprocess.run(["scripts/mkiso.sh", kernel, out, cmdline], check=True, env=env)
     return out
 
@@ -263,6 +308,16 @@ def check_case(row, case, status, text, e9text, res):
     for pattern in case["expect"]:
         if not re.search(pattern, text):
             problems.append(f"log lacks /{pattern}/")
+    if case.get("sha1_check"):
+        # Every digest init logged equals the host's SHA-1 of the same file.
+        files = {w.split(":", 1)[1].split("+")[0]: w.split(":", 1)[0]
+                 for w in servers_modules(os.path.dirname(case_kernel)).split()}
+        logged = re.findall(r'init: module "([\w-]+)" sha1=([0-9a-f]{40})', text)
+        if len(logged) < 10:
+            problems.append(f"only {len(logged)} module digests logged")
+        for name, digest in logged:
+            if name in files and iso_copy_sha1(files[name]) != digest:
+                problems.append(f"module {name}: logged sha1 {digest} is not the host's")
     want = row.levels if case.get("paging") == "row" else case.get("paging")
     if want is not None and not re.search(rf"\[ OK \] paging: {want}-level", text):
         problems.append(f"log does not say {want}-level paging")
@@ -320,7 +375,12 @@ def check_gdb(kernel, iso, logdir, res):
           flush=True)
 
 
+case_kernel = "build/mica.elf"
+
+
 def run_matrix(kernel, build, jobs, res):
+    global case_kernel
+    case_kernel = kernel
     logdir = os.path.join(build, "test-logs")
     isodir = os.path.join(build, "test-isos")
     os.makedirs(isodir, exist_ok=True)
@@ -372,6 +432,8 @@ def main():
     run_host_tests(args.host, res)
     run_fuzz_short(args.fuzz, args.fuzz_seconds, res)
     run_matrix(args.kernel, args.build, args.jobs, res)
+    from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
+    run_bochs_checks(args.kernel, args.build, res)
     print(f"time: {time.monotonic() - start:.0f} s; logs in {args.build}/test-logs/")
     for name, detail in res.failures:
         print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))

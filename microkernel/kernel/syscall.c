@@ -353,7 +353,16 @@ static void sys_thread_create(struct trap_frame *tf)
 static void sys_thread_exit(struct trap_frame *tf)
 {
     (void)tf;
+    struct task *t = current->task;
+    obj_ref(&t->hdr); /* the thread's own reference goes with it */
     thread_kill(current);
+    /* The last thread of a task that had threads is gone: the task ends
+     * (its watcher learns it exited, SYS_TASK_STATUS says so). */
+    if (list_empty(&t->threads) && !t->dying) {
+        t->end_state = MICA_TASK_EXITED;
+        task_destroy(t);
+    }
+    obj_unref(&t->hdr);
 }
 
 static void sys_thread_set_priority(struct trap_frame *tf)

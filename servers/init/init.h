@@ -18,6 +18,43 @@ void bench_run(void);
 
 #define STACK_PAGES 4
 
+/* A server init started from a module (servers.c). */
+struct server {
+    int used, refused, running, gave_up;
+    const struct mica_bootinfo_module *mod;
+    char name[24];
+    int restart;                 /* never, on-failure, always */
+    unsigned limit;              /* restarts allowed within window_us */
+    uint64_t window_us, recent[8];
+    unsigned nrecent;
+    int prio;
+    uint64_t quota, arg, pager_id;
+    int sha1_given;
+    uint8_t sha1[20];
+    mica_handle_t task, thread;
+    unsigned starts, ends;
+    struct mica_task_status last;
+};
+
+/* Start every module after init and the pager, in grub.cfg order. */
+void servers_start_all(void);
+/* Serve the name service and restarts forever. */
+__attribute__((noreturn)) void servers_serve(void);
+/* A handle to the name service for init's own threads (or 0). */
+mica_handle_t servers_ns_handle(void);
+/* The server started from the module named `name`, or NULL. */
+const struct server *servers_find(const char *name);
+/* The servers suite (test=servers): failures counted. */
+int servers_suite_run(void);
+/* A crash kind named on a module line (crash=...), for the crasher. */
+int crash_kind_from_name(const char *name, size_t len);
+
+/* Load a module's ELF image into a new task (not started): 0 and the task
+ * and entry point, or an error after a [FAIL] line. */
+int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task, uint64_t *entry);
+/* Give a loaded task its stack and IPC buffer and start its first thread. */
+int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, mica_handle_t *thread_out);
+
 /* The module whose GRUB command line starts with the word `name`, or NULL. */
 const struct mica_bootinfo_module *find_module(const char *name);
 /* Start a module as a task at priority prio, giving it handle `give` (its

@@ -39,8 +39,7 @@ static int load_segment(mica_handle_t task, const uint8_t *file, const struct el
     return mica_map(task, (uint64_t)(uintptr_t)mem, start, pages, rights);
 }
 
-int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
-                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
+int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task_out, uint64_t *entry)
 {
     const uint8_t *file = (const uint8_t *)(uintptr_t)mod->vaddr;
     struct elf_image img;
@@ -49,29 +48,54 @@ int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_
         mica_printf("[FAIL] init: module \"%s\" refused: %s\n", mod->cmdline, elf_strerror(err));
         return MICA_EINVAL;
     }
-    mica_handle_t task = 0, remote = 0;
+    mica_handle_t task = 0;
     int st = mica_task_create(&task);
     for (unsigned i = 0; st == MICA_OK && i < img.nsegments; i++)
         st = load_segment(task, file, &img.seg[i]);
-    char *stack = st == MICA_OK ? page_alloc(SERVER_STACK_PAGES) : NULL;
-    char *ipcbuf = st == MICA_OK ? page_alloc(1) : NULL;
-    if (st == MICA_OK && (stack == NULL || ipcbuf == NULL))
-        st = MICA_ENOMEM;
+    if (st != MICA_OK) {
+        mica_printf("[FAIL] init: cannot load \"%s\": status %d\n", mod->cmdline, st);
+        if (task) {
+            mica_task_kill(task);
+            mica_handle_close(task);
+        }
+        return st;
+    }
+    *task_out = task;
+    *entry = img.entry;
+    return MICA_OK;
+}
+
+int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, mica_handle_t *thread_out)
+{
+    char *stack = page_alloc(SERVER_STACK_PAGES);
+    char *ipcbuf = page_alloc(1);
+    int st = stack && ipcbuf ? MICA_OK : MICA_ENOMEM;
     if (st == MICA_OK)
         st = mica_map(task, (uint64_t)(uintptr_t)stack, SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE,
                       SERVER_STACK_PAGES, MICA_MAP_READ | MICA_MAP_WRITE);
     if (st == MICA_OK)
         st = mica_map(task, (uint64_t)(uintptr_t)ipcbuf, MICA_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE);
-    if (st == MICA_OK && give != MICA_HANDLE_NONE)
+    if (st == MICA_OK)
+        st = mica_thread_create(task, entry, SERVER_STACK_TOP, arg, prio, MICA_IPCBUF_ADDR, thread_out);
+    return st;
+}
+
+int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
+                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
+{
+    mica_handle_t task = 0, remote = 0;
+    uint64_t entry = 0;
+    int st = load_program(mod, &task, &entry);
+    if (st != MICA_OK)
+        return st;
+    if (give != MICA_HANDLE_NONE)
         st = mica_task_give(task, give, rights, badge, &remote);
     if (st == MICA_OK)
-        st = mica_thread_create(task, img.entry, SERVER_STACK_TOP, remote, prio, MICA_IPCBUF_ADDR, thread_out);
+        st = run_program(task, entry, prio, remote, thread_out);
     if (st != MICA_OK) {
         mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", mod->cmdline, st);
-        if (task) {
-            mica_task_kill(task);
-            mica_handle_close(task);
-        }
+        mica_task_kill(task);
+        mica_handle_close(task);
         return st;
     }
     *task_out = task;

@@ -54,6 +54,13 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     int failed = 0;
     bool ran = false;
     bool have_pager = pager_start();
+    servers_start_all();
+    if (cmdline_selects("test", "servers")) {
+        /* A thread of ours checks, while this one serves the names. */
+        if (servers_suite_run() != 0)
+            mica_debug_shutdown(1);
+        servers_serve();
+    }
     if (cmdline_selects("test", "pager")) {
         if (have_pager)
             failed += pager_suite_run();
@@ -75,7 +82,6 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     }
     if (ran)
         mica_debug_shutdown(failed != 0);
-    mica_puts("[ OK ] init: ready (no servers to start yet)");
-    for (;;)
-        mica_sleep_us(1000000);
+    mica_puts("[ OK ] init: ready");
+    servers_serve();
 }

@@ -214,10 +214,8 @@ static void t_client_demand_paging(void)
     mica_handle_t t = 0, th = 0, remote = 0;
     CHECK_EQ(client_task(64, &t, &id, &remote), MICA_OK);
     CHECK_EQ(spawn_in_task(t, alloc_and_touch, remote | (32u << 16), 40, &th), MICA_OK);
-    mica_sleep_us(10000);
-    struct mica_task_status s = { 0 };
-    CHECK_EQ(mica_task_status(t, &s), MICA_OK);
-    CHECK_EQ(s.state, MICA_TASK_ALIVE); /* finished its work; its thread exited */
+    struct mica_task_status s = wait_end(t);
+    CHECK_EQ(s.state, MICA_TASK_EXITED); /* finished its work, and its only thread exited */
     drop_client(id, t, th);
     CHECK_EQ(free_frames(), nfree); /* every frame back, the tables too */
 }

@@ -25,6 +25,7 @@
 #ifndef BASE_ELF_H
 #define BASE_ELF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -106,5 +107,12 @@ int elf_parse(const void *file, size_t size, uint64_t min_vaddr, uint64_t user_t
 /* A short description of an elf_parse result, e.g. "segment is both
  * writable and executable"; never NULL, also for unknown values. */
 const char *elf_strerror(int err);
+
+/* Find the function symbol of an ELF64 file whose address range holds
+ * addr (from .symtab and its string table, every offset bounds-checked
+ * against size).  On success store its name (NUL-terminated inside the
+ * file) and the offset of addr into it.  For crash reports: a file without
+ * symbols, or a garbled one, just gives false. */
+bool elf_symbol(const void *file, size_t size, uint64_t addr, const char **name, uint64_t *offset);
 
 #endif

@@ -155,7 +155,7 @@ _Static_assert(sizeof(struct mica_ipc_buffer) <= 4096, "the IPC buffer fits one 
 #define MICA_FAULT_PRESENT 0x8u   /* the page was mapped: a rights violation */
 
 /* SYS_TASK_STATUS states. */
-enum mica_task_state { MICA_TASK_ALIVE = 0, MICA_TASK_KILLED = 1, MICA_TASK_FAULTED = 2 };
+enum mica_task_state { MICA_TASK_ALIVE = 0, MICA_TASK_KILLED = 1, MICA_TASK_FAULTED = 2, MICA_TASK_EXITED = 3 };
 
 /* ---- priorities ---------------------------------------------------------- */
 #define MICA_PRIO_MIN 0

@@ -83,6 +83,8 @@ void idt_init(void)
     idt_set(VEC_DF, trap_stubs[VEC_DF], IST_DOUBLE_FAULT);
     idt_set(VEC_NMI, trap_stubs[VEC_NMI], IST_NMI);
     idt_set(VEC_MC, trap_stubs[VEC_MC], IST_MACHINE_CHECK);
+    /* int3 from ring 3 is a breakpoint (for debuggers), not a #GP. */
+    idt[VEC_BP].type_attr = GATE_INTERRUPT | 0x60;
     struct {
         uint16_t limit;
         uint64_t base;
