@@ -9,8 +9,10 @@
  * always set.  Before the call the fuzzer works out, from its model, which
  * statuses are possible; after it, it checks the status and updates the
  * model.  Between calls it creates child tasks, maps init's code into some
- * of them, starts threads there (well-behaved workers, threads that fault,
- * threads at random code addresses) and kills them again.
+ * of them, starts threads there (workers that serve, call, send and wait
+ * on handles it gives them, threads that fault, threads at random code
+ * addresses) and kills them again; it talks to the workers, and acts as
+ * the pager of some children (receives their faults, answers them).
  *
  * The model.  The handle table of init is mirrored exactly (only init's own
  * calls change it); the fuzzer also knows the rights of its own pages that
@@ -23,11 +25,13 @@
  * system): kill its own task or abort or end its own thread, shut the
  * system down, touch a handle it did not create (init's own task and thread
  * handles, the watchdog), give a child any page of init that init still
- * uses with write access, or pass the kernel a pointer to write through
- * unless it is one of its scratch pages.  Hostile pointers go to the
- * kernel only; the fuzzer never dereferences them.  Its own task is a
- * target only for calls that cannot hurt it (map and unmap inside a private
- * 2 MiB region, give, status) or whose arguments make an error certain.
+ * uses with write access, let a child run init's code from a random place
+ * where init's strings are mapped (it would print them, TAP lines too), or
+ * pass the kernel a pointer to write through unless it is one of its
+ * scratch pages.  Hostile pointers go to the kernel only; the fuzzer never
+ * dereferences them.  Its own task is a target only for calls that cannot
+ * hurt it (map and unmap inside a private 2 MiB region, give, status) or
+ * whose arguments make an error certain.
  * Every wait is a poll or at most WAIT_MAX_US; a call's reply wait has no
  * bound (the ABI's timeout covers only the sending), so a watchdog thread
  * aborts a call that waits longer than WD_LIMIT_US (a server starved by a
@@ -2440,42 +2444,95 @@ static void print_counts(const char *what, const struct mica_obj_counts *c)
                 (unsigned long long)c->pool_pages_total);
 }
 
-int sysfuzz_run(uint64_t seed, uint64_t calls)
+/* The command-line words sysfuzz.c reads itself (sysfuzz.h); returns the
+ * reproducer fuzzrepro= selects, 0 for none. */
+static uint64_t read_options(void)
 {
-    int nchunks = (int)((calls + CHUNK - 1) / CHUNK);
+    const char *v;
+    size_t vlen;
+    uint64_t repro = 0;
+    if (!str_word_value(bootinfo->cmdline, "fuzztrace", &v, &vlen) || !str_parse_u64(v, vlen, &trace_from))
+        trace_from = ~0ull;
+    avoid_pager = str_word_value(bootinfo->cmdline, "fuzzavoid", &v, &vlen) && vlen == 5 &&
+                  __builtin_memcmp(v, "pager", 5) == 0;
+    if (!str_word_value(bootinfo->cmdline, "fuzzrepro", &v, &vlen) || !str_parse_u64(v, vlen, &repro))
+        repro = 0;
+    return repro;
+}
+
+/* Everything a previous run in this boot left behind, back to zero. */
+static void reset_run(uint64_t seed)
+{
     seed_used = seed;
     seed_rng(seed);
     owe_fault = false;
     for (unsigned i = 0; i < OBJ_FLAGS; i++)
         obj_flags[i] = 0;
-    const char *v;
-    size_t vlen;
-    if (!str_word_value(bootinfo->cmdline, "fuzztrace", &v, &vlen) || !str_parse_u64(v, vlen, &trace_from))
-        trace_from = ~0ull;
-    avoid_pager = str_word_value(bootinfo->cmdline, "fuzzavoid", &v, &vlen) && vlen == 5 &&
-                  __builtin_memcmp(v, "pager", 5) == 0;
-    uint64_t repro = 0;
-    if (str_word_value(bootinfo->cmdline, "fuzzrepro", &v, &vlen) && str_parse_u64(v, vlen, &repro) && repro)
-        calls = 0;
+    for (unsigned i = 0; i < 8; i++)
+        hot[i] = 0;
     calls_done = checks_passed = checks_failed = printed = 0;
     st_children = st_threads = st_faults_received = st_rescues = st_received_handles = 0;
     for (unsigned i = 0; i <= NCALLS; i++)
         for (unsigned s = 0; s <= NSTATUS; s++)
             cov[i][s] = 0;
     tap_n = 0;
+}
+
+/* The random calls, one TAP line per CHUNK; returns how many were made
+ * (structured ops may pass `calls` by a few), the guest time in *ms. */
+static uint64_t fuzz_chunks(uint64_t calls, uint64_t *ms)
+{
+    uint64_t t0 = mica_time_us(), start = calls_done;
+    for (uint64_t lo = 0; lo < calls; lo += CHUNK) {
+        uint64_t hi = lo + CHUNK < calls ? lo + CHUNK : calls;
+        chunk_failed = 0;
+        while (calls_done - start < hi)
+            one_op();
+        model_check();
+        char name[64];
+        fmt_snprintf(name, sizeof name, "calls/%llu-%llu", (unsigned long long)lo + 1, (unsigned long long)hi);
+        tap(chunk_failed == 0, name);
+    }
+    *ms = (mica_time_us() - t0) / 1000;
+    return calls_done - start;
+}
+
+/* After clean-up: the kernel's live objects are those the run found. */
+static bool back_to_baseline(const struct mica_obj_counts *base)
+{
+    struct mica_obj_counts end;
+    mica_sleep_us(20000); /* the kernel frees dead threads' stacks when it next schedules */
+    mica_debug_counts(&end);
+    if (counts_equal(base, &end)) {
+        pass();
+        return true;
+    }
+    fail_note("live object counts differ after clean-up", 0, 0, 0);
+    print_counts("before", base);
+    print_counts("after", &end);
+    return false;
+}
+
+int sysfuzz_run(uint64_t seed, uint64_t calls)
+{
+    uint64_t repro = read_options();
+    if (repro)
+        calls = 0;
+    reset_run(seed);
+    int nchunks = (int)((calls + CHUNK - 1) / CHUNK);
     mica_printf("# sysfuzz: seed=%llu calls=%llu\n", (unsigned long long)seed, (unsigned long long)calls);
     mica_printf("TAP version 13\n1..%d\n", nchunks + 5);
 
-    struct mica_obj_counts base, end;
+    struct mica_obj_counts base;
     bool ok = setup() && mica_debug_counts(&base) == MICA_OK && watchdog_start();
     tap(ok, "setup");
     if (!ok) {
         for (int i = 0; i < nchunks + 4; i++)
             tap(false, "skipped (set-up failed)");
-        mica_printf("# sysfuzz: seed=%llu calls=0 passed=0 failed=1\n", (unsigned long long)seed);
+        mica_printf("\n# sysfuzz: seed=%llu calls=0 passed=0 failed=1\n", (unsigned long long)seed);
         return 1;
     }
-    mica_printf("# sysfuzz: %u-level paging, user_top 0x%llx, fuzzer at priority %u, window rights 0x%x\n",
+    mica_printf("# sysfuzz: %u-level paging, user_top 0x%llx, fuzzer at priority %u, page rights 0x%x\n",
                 bootinfo->paging_levels, (unsigned long long)utop, my_prio, win_rights);
     last_time = mica_time_us();
 
@@ -2488,38 +2545,15 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
         spot_checks();
     tap(chunk_failed == 0, "spot_checks/before");
 
-    uint64_t t0 = mica_time_us(), fuzz_start = calls_done;
-    for (int k = 0; k < nchunks; k++) {
-        uint64_t lo = (uint64_t)k * CHUNK, hi = lo + CHUNK < calls ? lo + CHUNK : calls;
-        chunk_failed = 0;
-        while (calls_done - fuzz_start < hi)
-            one_op();
-        model_check();
-        char name[64];
-        fmt_snprintf(name, sizeof name, "calls/%llu-%llu", (unsigned long long)lo + 1, (unsigned long long)hi);
-        tap(chunk_failed == 0, name);
-    }
-    uint64_t fuzzed = calls_done - fuzz_start, ms = (mica_time_us() - t0) / 1000;
+    uint64_t ms, fuzzed = fuzz_chunks(calls, &ms);
 
     chunk_failed = 0;
     spot_checks();
     tap(chunk_failed == 0, "spot_checks/after");
-
     bool clean = cleanup();
     watchdog_stop();
     tap(clean, "cleanup");
-
-    mica_sleep_us(20000); /* the kernel frees dead threads' stacks when it next schedules */
-    mica_debug_counts(&end);
-    bool same = counts_equal(&base, &end);
-    if (same) {
-        pass();
-    } else {
-        fail_note("live object counts differ after clean-up", 0, 0, 0);
-        print_counts("before", &base);
-        print_counts("after", &end);
-    }
-    tap(same, "objects_back_to_baseline");
+    tap(back_to_baseline(&base), "objects_back_to_baseline");
 
     print_coverage();
     mica_printf("# sysfuzz: %llu calls in %llu ms of guest time (%llu calls/s); %llu child tasks, %llu threads, "
