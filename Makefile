@@ -64,7 +64,7 @@ HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/tes
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
-.PHONY: all iso run debug test test-host test-boot test-bochs bochs bench fuzz clean help deps format
+.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format
 all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
 
 help:
@@ -74,6 +74,7 @@ help:
 	@echo "make debug    QEMU halted with its GDB stub on :1234 (see docs/debugging.md)"
 	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
 	@echo "make bochs    Bochs with its debugger and the kernel's symbols (docs/bochs.md)"
+	@echo "make trace    QEMU with -d int,cpu_reset into build/trace.log (triple faults)"
 	@echo "make test-bochs  the self-tests and the IPC suite under Bochs"
 	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600)"
 	@echo "make clean    remove $(BUILD)/"
@@ -153,6 +154,13 @@ run: all
 
 debug: all
 	scripts/debug.sh $(KERNEL) $(ISO)
+
+# QEMU logging every interrupt and CPU reset to build/trace.log: for the
+# triple faults and early hangs where nothing else prints.
+trace: all
+	@echo "Booting with -d int,cpu_reset into $(BUILD)/trace.log (Ctrl-A X quits)"
+	$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio -no-reboot \
+	    -d int,cpu_reset -D $(BUILD)/trace.log $(QEMU_EXTRA)
 
 # Bochs with its debugger, stopped at reset, kernel and init symbols loaded (docs/bochs.md).
 # BOCHS_USER=build/pager.elf loads a server's symbols instead of init's.

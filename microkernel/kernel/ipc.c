@@ -11,6 +11,8 @@
 #include "mica/ipc.h"
 #include "mica/sched.h"
 #include "mica/space.h"
+#include "mica/bochs.h"
+#include "mica/kernel.h"
 
 /* Direct-map pointer to t's IPC buffer if it is mapped user (and writable
  * when `write`), else NULL.  The buffer lies in one page by construction. */
@@ -266,6 +268,10 @@ bool ipc_fault_to_pager(struct thread *t, uint64_t addr, uint64_t access, uint64
     t->fault_access = access;
     t->fault_rip = rip;
     t->send_badge = t->task->pager_badge;
+    if (kernel_breaks & BREAK_PAGER_FAULT) {
+        kernel_breaks &= ~(unsigned)BREAK_PAGER_FAULT; /* the first one only */
+        BOCHS_BREAK(); /* t faulted at fault_addr; its pager is about to be told */
+    }
     if (!list_empty(&ep->receivers)) {
         struct thread *r = list_entry(list_first(&ep->receivers), struct thread, queue_link);
         list_remove(&r->queue_link);

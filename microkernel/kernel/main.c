@@ -17,6 +17,7 @@
 #include "mica/ktest.h"
 #include "mica/log.h"
 #include "mica/panic.h"
+#include "mica/bochs.h"
 #include "mica/object.h"
 #include "mica/pool.h"
 #include "mica/sched.h"
@@ -24,6 +25,7 @@
 #include "arch/percpu.h"
 
 bool kernel_test_mode;
+unsigned kernel_breaks;
 const char *kernel_cmdline = "";
 uint64_t boot_info_phys;
 struct mb2_info boot_info;
@@ -38,6 +40,30 @@ static __attribute__((noreturn)) void boot_stop(void)
     if (kernel_test_mode)
         arch_emulator_exit(EXIT_FAILURE_CODE);
     arch_halt_forever();
+}
+
+/* break=init,pager-fault,user-fault: where to stop in Bochs (docs/debugging.md). */
+static void parse_breaks(void)
+{
+    static const struct {
+        const char *word;
+        unsigned bit;
+    } points[] = { { "init", BREAK_INIT }, { "pager-fault", BREAK_PAGER_FAULT }, { "user-fault", BREAK_USER_FAULT } };
+    const char *v;
+    size_t len;
+    if (!str_word_value(kernel_cmdline, "break", &v, &len))
+        return;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && v[j] != ',')
+            j++;
+        for (unsigned k = 0; k < sizeof points / sizeof points[0]; k++)
+            if (str_nlen(points[k].word, 32) == j - i && __builtin_memcmp(points[k].word, v + i, j - i) == 0)
+                kernel_breaks |= points[k].bit;
+        i = j + 1;
+    }
+    LOG_INFO("break: Bochs magic breakpoints at 0x%x (1 init, 2 first fault to a pager, 4 every user fault)",
+             kernel_breaks);
 }
 
 /* Parse the boot information and log every tag it had to distrust. */
@@ -56,6 +82,7 @@ static void read_boot_info(uint32_t info_phys)
     const char *v;
     size_t n;
     kernel_test_mode = str_word_value(kernel_cmdline, "test", &v, &n);
+    parse_breaks();
     for (size_t i = 0; i < boot_info.ndiags; i++)
         LOG_WARN("multiboot2: tag type %u at offset 0x%x: %s, skipped", boot_info.diags[i].tag_type,
                  boot_info.diags[i].offset, mb2_diag_name(boot_info.diags[i].kind));
@@ -181,5 +208,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
     }
     if (init_task_create() == NULL)
         boot_stop();
+    if (kernel_breaks & BREAK_INIT)
+        BOCHS_BREAK(); /* next: sched_exit returns to init's first instruction */
     sched_exit();
 }

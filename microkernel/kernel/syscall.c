@@ -417,6 +417,15 @@ static void sys_unmap(struct trap_frame *tf)
     ST(tf, err);
 }
 
+static void sys_protect(struct trap_frame *tf)
+{
+    struct task *t;
+    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    if (err == MICA_OK)
+        err = space_protect_range(t, tf->rsi, tf->rdx, tf->r10);
+    ST(tf, err);
+}
+
 static void sys_task_set_pager(struct trap_frame *tf)
 {
     struct task *t;
@@ -544,6 +553,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_TASK_SET_PAGER] = sys_task_set_pager,
     [SYS_TASK_STATUS] = sys_task_status,
     [SYS_TASK_WATCH] = sys_task_watch,
+    [SYS_PROTECT] = sys_protect,
 };
 
 void syscall_dispatch(struct trap_frame *tf);

@@ -251,6 +251,17 @@ static void bench_map(void)
     }
     report("map_page", samples, NULL);
     report("unmap_page", un, NULL);
+    for (int i = 0; i < WARMUP + SAMPLES; i++) {
+        uint64_t dst = 0x20000000ull + (uint64_t)i * MICA_PAGE_SIZE;
+        mica_map(task, (uint64_t)(uintptr_t)page, dst, 1, MICA_MAP_READ | MICA_MAP_WRITE);
+        uint64_t t0 = rdtsc();
+        mica_protect(task, dst, 1, MICA_MAP_READ);
+        uint64_t t1 = rdtsc();
+        mica_unmap(task, dst, 1);
+        if (i >= WARMUP)
+            samples[i - WARMUP] = net(t1 - t0);
+    }
+    report("protect_page", samples, "(read-write to read-only)");
     mica_task_kill(task);
     mica_handle_close(task);
 }

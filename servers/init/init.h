@@ -52,8 +52,10 @@ int crash_kind_from_name(const char *name, size_t len);
 /* Load a module's ELF image into a new task (not started): 0 and the task
  * and entry point, or an error after a [FAIL] line. */
 int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task, uint64_t *entry);
-/* Give a loaded task its stack and IPC buffer and start its first thread. */
-int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, mica_handle_t *thread_out);
+/* Give a loaded task its IPC buffer (and, when stack_top is 0, a stack of
+ * init's pages) and start its first thread. */
+int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint64_t stack_top,
+                mica_handle_t *thread_out);
 
 /* The module whose GRUB command line starts with the word `name`, or NULL. */
 const struct mica_bootinfo_module *find_module(const char *name);

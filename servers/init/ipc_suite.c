@@ -886,8 +886,14 @@ static void t_map_hostile(void)
     CHECK_EQ(mica_map(task, src, 0x200000, 1, MICA_MAP_READ), MICA_EEXISTS);
     CHECK_EQ(mica_unmap(task, 0x200000, 1), MICA_OK);
     CHECK_EQ(mica_map(task, src, 0x200000, 1, MICA_MAP_READ), MICA_OK);
+    /* Protect: rights only go down; pages must be mapped. */
+    CHECK_EQ(mica_protect(task, 0x200000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_EUPGRADE);
+    CHECK_EQ(mica_protect(task, 0x300000, 1, MICA_MAP_READ), MICA_EINVAL);
+    CHECK_EQ(mica_protect(task, 0x200000, 1, 0), MICA_EINVAL);
+    CHECK_EQ(mica_protect(task, 0x200000, 1, MICA_MAP_READ), MICA_OK);
     mica_handle_t ro = 0;
     CHECK_EQ(mica_handle_mint(task, MICA_R_CONTROL, 0, &ro), MICA_OK);
+    CHECK_EQ(mica_protect(ro, 0x200000, 1, MICA_MAP_READ), MICA_ERIGHTS);
     CHECK_EQ(mica_map(ro, src, 0x300000, 1, MICA_MAP_READ), MICA_ERIGHTS);
     mica_handle_close(ro);
     mica_task_kill(task);
@@ -915,6 +921,28 @@ static void t_thread_create_hostile(void)
     mica_handle_t ep = new_endpoint();
     CHECK_EQ(mica_thread_create(ep, 0x400000, stack, 0, 1, 0, &th), MICA_ETYPE);
     mica_handle_close(ep);
+}
+
+static void t_protect_stops_writes(void)
+{
+    /* A page the child may write, made read-only before it runs: its
+     * write faults (present, write) and the page keeps our value. */
+    mica_handle_t task = 0, th = 0;
+    CHECK_EQ(mica_task_create(&task), MICA_OK);
+    uint64_t *page = page_alloc(1);
+    page[0] = 42;
+    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)page, 0x8000000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
+    CHECK_EQ(mica_protect(task, 0x8000000, 1, MICA_MAP_READ), MICA_OK);
+    CHECK_EQ(spawn_in_task(task, wild_writer, 0x8000000, SERVER_PRIO, &th), MICA_OK);
+    settle();
+    struct mica_task_status s = { 0 };
+    CHECK_EQ(mica_task_status(task, &s), MICA_OK);
+    CHECK_EQ(s.state, MICA_TASK_FAULTED);
+    CHECK_EQ(s.addr, 0x8000000);
+    CHECK_EQ(s.error & 0x7, 0x7); /* present, write, user */
+    CHECK_EQ(page[0], 42);
+    mica_handle_close(th);
+    mica_handle_close(task);
 }
 
 static void t_fault_contained(void)
@@ -1048,6 +1076,7 @@ static const struct ipc_case cases[] = {
     { "bad_user_pointers", t_bad_user_pointers },
     { "thread_create_hostile", t_thread_create_hostile },
     { "fault_contained", t_fault_contained },
+    { "protect_stops_writes", t_protect_stops_writes },
     { "task_kill_frees_everything", t_task_kill_frees },
     { "handle_table_exhaustion", t_pool_exhaustion_is_an_error },
     { "pool_exhaustion_enomem", t_pool_exhaustion_enomem },

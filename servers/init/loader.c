@@ -65,18 +65,22 @@ int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task_out
     return MICA_OK;
 }
 
-int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, mica_handle_t *thread_out)
+int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint64_t stack_top,
+                mica_handle_t *thread_out)
 {
-    char *stack = page_alloc(SERVER_STACK_PAGES);
     char *ipcbuf = page_alloc(1);
-    int st = stack && ipcbuf ? MICA_OK : MICA_ENOMEM;
-    if (st == MICA_OK)
-        st = mica_map(task, (uint64_t)(uintptr_t)stack, SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE,
-                      SERVER_STACK_PAGES, MICA_MAP_READ | MICA_MAP_WRITE);
+    int st = ipcbuf ? MICA_OK : MICA_ENOMEM;
+    if (st == MICA_OK && stack_top == 0) {
+        char *stack = page_alloc(SERVER_STACK_PAGES);
+        st = stack ? mica_map(task, (uint64_t)(uintptr_t)stack, SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE,
+                              SERVER_STACK_PAGES, MICA_MAP_READ | MICA_MAP_WRITE)
+                   : MICA_ENOMEM;
+        stack_top = SERVER_STACK_TOP;
+    }
     if (st == MICA_OK)
         st = mica_map(task, (uint64_t)(uintptr_t)ipcbuf, MICA_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE);
     if (st == MICA_OK)
-        st = mica_thread_create(task, entry, SERVER_STACK_TOP, arg, prio, MICA_IPCBUF_ADDR, thread_out);
+        st = mica_thread_create(task, entry, stack_top, arg, prio, MICA_IPCBUF_ADDR, thread_out);
     return st;
 }
 
@@ -91,7 +95,7 @@ int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_
     if (give != MICA_HANDLE_NONE)
         st = mica_task_give(task, give, rights, badge, &remote);
     if (st == MICA_OK)
-        st = run_program(task, entry, prio, remote, thread_out);
+        st = run_program(task, entry, prio, remote, 0, thread_out);
     if (st != MICA_OK) {
         mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", mod->cmdline, st);
         mica_task_kill(task);

@@ -330,6 +330,36 @@ static void t_fault_reply_checks(void)
     mica_handle_close(ep);
 }
 
+/* A pager that goes away: faults waiting at it, and faults after it, stop
+ * their tasks at once; nothing hangs. */
+static void t_dead_pager(void)
+{
+    mica_handle_t ep = 0, sendh = 0, t = 0, th = 0, t2 = 0, th2 = 0;
+    CHECK_EQ(mica_endpoint_create(&ep), MICA_OK);
+    CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND, 9, &sendh), MICA_OK);
+    CHECK_EQ(mica_task_create(&t), MICA_OK);
+    CHECK_EQ(mica_task_set_pager(t, sendh), MICA_OK);
+    CHECK_EQ(spawn_in_task(t, toucher, 0xa000000ull | 1, 40, &th), MICA_OK);
+    mica_sleep_us(5000);
+    struct mica_task_status s = { 0 };
+    CHECK_EQ(mica_task_status(t, &s), MICA_OK);
+    CHECK_EQ(s.state, MICA_TASK_ALIVE); /* its fault waits at the "pager" (us, not receiving) */
+    mica_handle_close(ep);              /* the last handle that could receive */
+    s = wait_end(t);
+    CHECK_EQ(s.state, MICA_TASK_FAULTED);
+    CHECK_EQ(s.addr, 0xa000000);
+    CHECK_EQ(mica_task_create(&t2), MICA_OK);
+    CHECK_EQ(mica_task_set_pager(t2, sendh), MICA_OK);
+    CHECK_EQ(spawn_in_task(t2, toucher, 0xb000000ull | 1, 40, &th2), MICA_OK);
+    s = wait_end(t2);
+    CHECK_EQ(s.state, MICA_TASK_FAULTED); /* stopped at once */
+    mica_handle_close(th);
+    mica_handle_close(t);
+    mica_handle_close(th2);
+    mica_handle_close(t2);
+    mica_handle_close(sendh);
+}
+
 struct pager_case {
     const char *name;
     void (*fn)(void);
@@ -343,6 +373,7 @@ static const struct pager_case cases[] = {
     { "unowned_memory_stops_task", t_unowned_memory_stops_task },
     { "shared_memory", t_shared_memory },
     { "fault_reply_checks", t_fault_reply_checks },
+    { "dead_pager_does_not_hang", t_dead_pager },
     { "demand_paging_256mib", t_demand_paging_256mib },
     { "every_frame", t_every_frame },
 };

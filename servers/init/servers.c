@@ -23,6 +23,7 @@
 #define DEFAULT_QUOTA (64ull << 20 >> 12)   /* 64 MiB of demand-zero memory */
 #define DEFAULT_LIMIT 3
 #define DEFAULT_WINDOW_S 10
+#define SERVER_STACK_BYTES (256ull << 10)
 #define BADGE_SUPERVISOR 0x5000ull
 #define BADGE_INIT 0x4000ull
 
@@ -153,8 +154,21 @@ static bool server_start(int i)
     }
     if (st == MICA_OK)
         st = mica_task_watch(task, deaths, 1ull << (i % 64));
+    /* Its stack grows on demand through the pager, up to SERVER_STACK_BYTES. */
+    uint64_t stack_top = 0;
+    if (st == MICA_OK && pager_admin) {
+        struct mica_msg m;
+        mica_msg_init(&m, PAGER_VM_ALLOC_FOR);
+        m.mr[0] = s->pager_id;
+        m.mr[1] = SERVER_STACK_BYTES;
+        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+        if (st == MICA_OK)
+            st = (int)(int64_t)m.mr[0];
+        if (st == MICA_OK)
+            stack_top = m.mr[1] + SERVER_STACK_BYTES;
+    }
     if (st == MICA_OK)
-        st = run_program(task, entry, s->prio, arg, &s->thread);
+        st = run_program(task, entry, s->prio, arg, stack_top, &s->thread);
     if (st != MICA_OK) {
         mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", s->name, st);
         mica_task_kill(task);

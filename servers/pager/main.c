@@ -50,6 +50,7 @@ struct client {
 };
 
 static struct client clients[MAX_CLIENTS];
+static const char *refusal; /* why the last frame_for gave nothing */
 static uint64_t free_head, nfree, ntotal, nmeta;
 
 #define LOG(...)                                   \
@@ -195,14 +196,20 @@ static uint64_t frame_for(struct client *c, struct region *r, uint64_t idx)
         return frame_for(o, &o->regions[r->owner_region], idx);
     }
     uint64_t *slot = frame_slot(r, idx, 1);
-    if (slot == NULL)
+    if (slot == NULL) {
+        refusal = "out of memory (no frame for the pager's tables)";
         return 0;
+    }
     if (*slot == 0) {
-        if (c->frames >= c->quota)
+        if (c->frames >= c->quota) {
+            refusal = "out of memory: over its quota";
             return 0;
+        }
         uint64_t f = frame_alloc();
-        if (f == 0)
+        if (f == 0) {
+            refusal = "out of memory: no free frame left";
             return 0;
+        }
         *slot = f;
         c->frames++;
     }
@@ -216,9 +223,14 @@ static void serve_fault(uint64_t badge, struct mica_msg *m)
     struct client *c = client_of(badge);
     struct region *r = c ? region_at(c, addr, NULL) : NULL;
     uint64_t f = 0, page = addr & ~(MICA_PAGE_SIZE - 1);
+    refusal = NULL;
     if (r != NULL && !(access & (MICA_FAULT_PRESENT | MICA_FAULT_EXEC)))
         f = frame_for(c, r, (page - r->base) / MICA_PAGE_SIZE);
     if (f == 0) {
+        if (refusal != NULL) /* the other refusals are the kernel's [FAIL] line */
+            mica_printf("[WARN] pager: client %llu: fault at 0x%llx refused: %s (%llu of %llu pages)\n",
+                        (unsigned long long)(c - clients), (unsigned long long)addr, refusal,
+                        (unsigned long long)c->frames, (unsigned long long)c->quota);
         LOG("fault at 0x%llx (access 0x%llx) of client 0x%llx refused\n", (unsigned long long)addr,
             (unsigned long long)access, (unsigned long long)badge);
         mica_msg_init(m, MICA_FAULT_KILL);
@@ -254,6 +266,18 @@ static void vm_alloc(struct client *c, struct mica_msg *m)
         answer(m, MICA_ENOMEM, 0, 0, 0);
     else
         answer(m, MICA_OK, r->base, 0, 0);
+}
+
+/* From init: a region in client mr0 of mr1 bytes (a server's stack). */
+static void vm_alloc_for(struct mica_msg *m)
+{
+    uint64_t id = m->mr[0];
+    if (id >= MAX_CLIENTS || !clients[id].used) {
+        answer(m, MICA_EINVAL, 0, 0, 0);
+        return;
+    }
+    m->mr[0] = m->mr[1];
+    vm_alloc(&clients[id], m);
 }
 
 static void vm_free(struct client *c, struct mica_msg *m)
@@ -385,6 +409,7 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
         case PAGER_ADD_CLIENT: add_client(m, buf); return;
         case PAGER_REMOVE_CLIENT: remove_client(m); return;
         case PAGER_EVERY_FRAME: every_frame(m); return;
+        case PAGER_VM_ALLOC_FOR: vm_alloc_for(m); return;
         case PAGER_STATS: answer(m, MICA_OK, nfree, ntotal, nmeta); return;
         default: break;
         }

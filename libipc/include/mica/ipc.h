@@ -377,6 +377,13 @@ static inline int mica_task_status(mica_handle_t task, struct mica_task_status *
     return st;
 }
 
+/* Lower the rights of `pages` mapped pages of task at dst to MICA_MAP_*
+ * rights (never more than each page has); needs MICA_R_MAP on task. */
+static inline int mica_protect(mica_handle_t task, uint64_t dst, uint64_t pages, uint32_t rights)
+{
+    return mica_syscall4(SYS_PROTECT, task, dst, pages, rights, NULL);
+}
+
 /* Signal `bits` on notification ntf when task ends. */
 static inline int mica_task_watch(mica_handle_t task, mica_handle_t ntf, uint64_t bits)
 {

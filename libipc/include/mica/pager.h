@@ -20,6 +20,7 @@ enum pager_label {
     PAGER_ADD_CLIENT = 17,   /* handle 0: the client's task (MAP); mr0 quota in pages, mr1 PAGER_CLIENT_* -> mr1 id, mr2 badge */
     PAGER_REMOVE_CLIENT = 18,/* mr0 id: give back every frame of the client */
     PAGER_EVERY_FRAME = 19,  /* allocate, pattern, check and free every free frame -> mr1 frames, mr2 errors */
+    PAGER_VM_ALLOC_FOR = 20, /* mr0 client id, mr1 bytes -> mr1 address of a region in that client */
 };
 
 /* PAGER_ADD_CLIENT flags: the client's pages may be made executable (init's,

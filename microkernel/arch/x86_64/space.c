@@ -271,6 +271,58 @@ static void split_2m(struct task *t, uint64_t va)
     *e = pt | PTE_P | PTE_W | PTE_U;
 }
 
+/* Split the 2 MiB pages at both ends of [dst, end) that the range covers
+ * only in part; MICA_ENOMEM (nothing changed) if the pool cannot give the
+ * page tables. */
+static int split_edges(struct task *t, uint64_t dst, uint64_t end)
+{
+    unsigned splits = needs_split(t, dst, dst, end) + needs_split(t, end - 1, dst, end);
+    struct mica_obj_counts c;
+    pool_counts(&c);
+    if (c.pool_pages_free < splits)
+        return MICA_ENOMEM;
+    if (needs_split(t, dst, dst, end))
+        split_2m(t, dst);
+    if (needs_split(t, end - 1, dst, end))
+        split_2m(t, end - 1);
+    return MICA_OK;
+}
+
+int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights)
+{
+    int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
+    if (err == MICA_OK && (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))))
+        err = MICA_EINVAL;
+    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
+        uint64_t pa;
+        uint32_t have;
+        if (!space_lookup(t, dst + i * PAGE_SIZE, &pa, &have))
+            err = MICA_EINVAL;
+        else if (rights & ~(uint64_t)have)
+            err = MICA_EUPGRADE;
+    }
+    uint64_t end = dst + pages * PAGE_SIZE;
+    if (err == MICA_OK)
+        err = split_edges(t, dst, end);
+    if (err)
+        return err;
+    uint64_t bits = rights_to_pte((uint32_t)rights) | PTE_P;
+    bool current_space = (percpu.cr3 & PTE_ADDR_MASK) == t->root;
+    for (uint64_t va = dst; va < end;) {
+        uint64_t *e = pd_entry(t, va);
+        uint64_t step = (e && (*e & PTE_PS)) ? PAGE_2M : PAGE_SIZE;
+        if (step == PAGE_SIZE)
+            e = leaf_slot(t->root, va);
+        *e = (*e & PTE_ADDR_MASK) | bits | (step == PAGE_2M ? PTE_PS : 0);
+        if (current_space)
+            invlpg(va);
+        va += step;
+    }
+    if (!current_space)
+        t->tlb_stale = 1;
+    return MICA_OK;
+}
+
 int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
 {
     int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
@@ -291,15 +343,9 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
         }
     }
     uint64_t end = dst + pages * PAGE_SIZE;
-    unsigned splits = needs_split(t, dst, dst, end) + needs_split(t, end - 1, dst, end);
-    struct mica_obj_counts c;
-    pool_counts(&c);
-    if (c.pool_pages_free < splits)
-        return MICA_ENOMEM;
-    if (needs_split(t, dst, dst, end))
-        split_2m(t, dst);
-    if (needs_split(t, end - 1, dst, end))
-        split_2m(t, end - 1);
+    err = split_edges(t, dst, end);
+    if (err)
+        return err;
     bool current_space = (percpu.cr3 & PTE_ADDR_MASK) == t->root;
     for (uint64_t va = dst; va < end;) {
         uint64_t *e = pd_entry(t, va);

@@ -10,6 +10,8 @@
 #include "mica/ksym.h"
 #include "mica/log.h"
 #include "mica/panic.h"
+#include "mica/bochs.h"
+#include "mica/kernel.h"
 #include "mica/object.h"
 #include "mica/sched.h"
 #include "mica/ipc.h"
@@ -215,6 +217,8 @@ static uint64_t fault_access(uint64_t err)
 static void user_fault(struct trap_frame *tf)
 {
     struct thread *t = current;
+    if (kernel_breaks & BREAK_USER_FAULT)
+        BOCHS_BREAK();
     if (tf->vector == VEC_PF) {
         uint64_t cr2 = read_cr2();
         if (!(tf->error & PF_RSVD) && ipc_fault_to_pager(t, cr2, fault_access(tf->error), tf->rip))

@@ -17,6 +17,11 @@ extern const char *kernel_cmdline;
 /* Physical address of the multiboot2 information. */
 extern uint64_t boot_info_phys;
 
+/* Stop points chosen with break=WHERE[,WHERE] on the command line: the
+ * kernel executes the Bochs magic breakpoint there (a no-op elsewhere). */
+enum break_point { BREAK_INIT = 1, BREAK_PAGER_FAULT = 2, BREAK_USER_FAULT = 4 };
+extern unsigned kernel_breaks;
+
 /* The time stamp counter when kmain began (boot_to_init benchmark). */
 extern uint64_t kernel_entry_tsc;
 

@@ -55,6 +55,13 @@ int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t d
  * MICA_ENOMEM (no page for a split; nothing changed). */
 int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages);
 
+/* Lower the rights of every page of [dst, dst + pages * 4 KiB) in t to
+ * `rights` (a subset of each page's current rights), splitting 2 MiB pages
+ * the range covers in part: 0, the range errors of user_range_check,
+ * MICA_EINVAL (a page not mapped, or bad rights), MICA_EUPGRADE, or
+ * MICA_ENOMEM (no page for a split); nothing changed on an error. */
+int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights);
+
 /* Copy between kernel and the current task's user memory; MICA_EFAULT if
  * any byte is not mapped user memory (writable, for copy_to_user). */
 int copy_from_user(void *dst, uint64_t src, size_t len);
