@@ -1,22 +1,41 @@
 #!/usr/bin/env python3
 """make bench: boot the benchmark image (bench=ipc) in QEMU and print Mica's
-figures beside seL4's.
+figures beside seL4's and Linux's.
 
 Mode icount (the reference): TCG with -icount shift=0,align=off, where the
 guest's rdtsc counts retired guest instructions, so every figure is exact
 and repeatable.  Mode tcg: plain TCG, rdtsc is host time (noisy; shown for
-scale only).  The seL4 figures are read from ../shared/peers/sel4.md, which
-was measured the same way in the same QEMU.
+scale only).  Mode kvm is skipped, with the reason printed.
 
-Writes build/bench/bench.md (a Markdown table) and prints a summary.
+Peers, both measured in the same QEMU under -icount:
+  seL4   ../shared/peers/sel4.md (figures written down once);
+  Linux  ../shared/peers/linux/run.sh (boots a stock Debian kernel, about
+         2 minutes).  Its output is kept in <out>/linux.txt and reused by
+         the next run: under -icount its figures do not change.  The
+         environment variable LINUX_PEER chooses: unset or "auto" = use the
+         cache when it is complete and was made by the same run.sh and
+         bench.c, else run the peer; "rerun" = run the peer again; "skip" =
+         no Linux column.
+Both peer paths are relative to the repository root.
+
+Writes <out>/bench.md (Markdown tables and notes), <out>/bench.png (a bar
+chart, through gnuplot and scripts/bench-chart.gp), and prints a summary.
 """
 
 import argparse
+import datetime
+import hashlib
 import os
 import re
+import signal
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SEL4_ROWS = {
     "ipc_call_xas": "seL4_Call, client -> server, different address spaces, 0-word message",
@@ -24,9 +43,27 @@ SEL4_ROWS = {
     "ipc_call_sas": "seL4_Call, same address space, 0-word",
     "ipc_reply_recv_sas": "seL4_ReplyRecv, same address space, 0-word",
     "map_page": "map one 4 KiB page (seL4_X86_Page_Map, per page at 1..2048 pages)",
+    "protect_page": "protect one page read-only (remap)",
 }
 TARGETS = {"ipc_roundtrip_xas": 320, "ipc_call_xas": 150, "map_page": 500, "pager_fault": 1300}
 BENCH = re.compile(r"^BENCH name=(\S+) unit=(\S+) min=(\d+) median=(\d+) max=(\d+) samples=(\d+)(.*)$")
+
+# Mica figure -> the Linux figures it is compared with, in table order:
+# (Linux figure, short label for the chart, the row's qualifier when a Mica
+# figure has more than one comparator: it then gets one row per comparator).
+LINUX_COMPARATORS = {
+    "null_syscall": [("null_syscall", "getppid", None)],
+    "ipc_roundtrip_xas": [("futex_pingpong_rt_procs", "futex, 2 procs", None)],
+    "ipc_roundtrip_xas_4w": [("futex_pingpong_rt_procs", "futex, 2 procs", None)],
+    "ipc_roundtrip_sas": [("futex_pingpong_rt_threads", "futex, 2 threads", None)],
+    "pager_fault": [("uffd_zeropage_rt_thread", "uffd zero page", "vs user-space pager"),
+                    ("anon_fault_write", "anon fault, clears", "vs in-kernel fault")],
+}
+LINUX_NEEDED = sorted({c[0] for comps in LINUX_COMPARATORS.values() for c in comps} | {"tsc_overhead"})
+LINUX_MODES = "kvm tcg tcg-icount native"
+LINUX_TIMEOUT = 420  # run.sh caps itself at 285 s; this is the backstop
+LINUX_BENCH = re.compile(r"^BENCH accel=(\S+) name=(\S+) cycles_median=(\d+) cycles_min=(\d+) iters=(\d+)")
+LINUX_FAIL = re.compile(r'^BENCH-FAIL accel=(\S+) reason="([^"]*)"(?: after=(\S+))?')
 
 
 def sel4_figures(path):
@@ -82,18 +119,314 @@ def run_boot(kernel, modules, mode, timeout):
     return status, figures, text
 
 
+def kvm_skip_reason():
+    """Why Mica's kvm mode is not run on this machine."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "no usable /dev/kvm on this machine"
+    if os.path.isdir("/sys/module/kvm_pvm"):
+        return ("/dev/kvm here is kvm_pvm (paravirtual, no VT-x), which does not deliver SYSCALL from ring 3 "
+                "to ring 0: Mica's first system call arrives at LSTAR still in ring 3 (docs/testing.md), so no "
+                "user-space figure can be taken")
+    return ("make bench measures under TCG only (KVM figures would be host cycles, not comparable with the "
+            "peers' instruction counts); on this project's machines KVM does not deliver SYSCALL from ring 3 "
+            "(docs/testing.md)")
+
+
+# ---------------------------------------------------------------- Linux peer
+
+def sha256_of(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def parse_linux(text):
+    """run.sh output -> {"figures": {mode: {name: (median, min)}},
+    "fails": {mode: (reason, after, [detail lines])}, "info": {key: value},
+    "header": {key: value} (our cache header)}."""
+    res = {"figures": {}, "fails": {}, "info": {}, "header": {}}
+    last_fail = None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        m = LINUX_BENCH.match(line)
+        if m:
+            res["figures"].setdefault(m.group(1), {})[m.group(2)] = (int(m.group(3)), int(m.group(4)))
+            last_fail = None
+            continue
+        m = LINUX_FAIL.match(line)
+        if m:
+            res["fails"][m.group(1)] = (m.group(2), m.group(3), [])
+            last_fail = m.group(1)
+            continue
+        if line.startswith("#   ") and last_fail:
+            res["fails"][last_fail][2].append(line[4:].strip())
+            continue
+        last_fail = None
+        m = re.match(r'^BENCH-INFO accel=tcg-icount (\w+)="?(.*?)"?$', line)
+        if m:
+            res["info"][m.group(1)] = m.group(2)
+        m = re.match(r"^# bench\.py: (\S+)=(.*)$", line)
+        if m:
+            res["header"][m.group(1)] = m.group(2)
+    return res
+
+
+def linux_complete(parsed):
+    """True when the tcg-icount run gave every figure the table uses."""
+    icount = parsed["figures"].get("tcg-icount", {})
+    return all(name in icount for name in LINUX_NEEDED)
+
+
+def run_linux_peer(peer_dir, cache, failed_path):
+    """Run the peer's run.sh; stream its progress; return (parsed, seconds) or
+    (None, seconds) when it failed (the output then goes to failed_path)."""
+    script = os.path.join(peer_dir, "run.sh")
+    print(f"bench: running the Linux peer ({script}, modes {LINUX_MODES}; about 2 minutes)", flush=True)
+    env = dict(os.environ, MODES=LINUX_MODES)
+    env.pop("KEEP", None)
+    t0 = time.time()
+    proc = subprocess.Popen(["bash", script], cwd=peer_dir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
+                            start_new_session=True)
+    timed_out = []
+
+    def stop():
+        timed_out.append(True)
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # run.sh's own group: it stops its QEMU on TERM
+        except ProcessLookupError:
+            pass
+    timer = threading.Timer(LINUX_TIMEOUT, stop)
+    timer.start()
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        s = line.rstrip()
+        if s.startswith("# [") and "] qemu-system" in s:
+            print(f"  linux| {s.split(' qemu-system')[0]} booting", flush=True)
+        elif s.startswith("BENCH-FAIL") or s.startswith("#   ") or s.startswith("# [") or \
+                s.startswith("# kernel") or s.startswith("# total") or s.startswith("# installing") or \
+                not (s.startswith("BENCH") or s.startswith("#") or s.startswith("debconf")):
+            print(f"  linux| {s}", flush=True)
+    status = proc.wait()
+    timer.cancel()
+    secs = time.time() - t0
+    header = [f"# bench.py: date={datetime.datetime.now().isoformat(timespec='seconds')}",
+              f"# bench.py: command=MODES='{LINUX_MODES}' {script}",
+              f"# bench.py: run_sh_sha256={sha256_of(script)}",
+              f"# bench.py: bench_c_sha256={sha256_of(os.path.join(peer_dir, 'bench.c'))}",
+              f"# bench.py: exit_status={status}",
+              f"# bench.py: seconds={secs:.0f}"]
+    text = "\n".join(header + lines) + "\n"
+    parsed = parse_linux(text)
+    if timed_out or not linux_complete(parsed):
+        open(failed_path, "w").write(text)
+        why = (f"stopped after {LINUX_TIMEOUT} s" if timed_out else
+               f"exit status {status}; its tcg-icount run gave "
+               f"{len(parsed['figures'].get('tcg-icount', {}))} of the {len(LINUX_NEEDED)} figures used")
+        print(f"bench: Linux peer FAILED ({why}); its output is in {failed_path}")
+        fail = parsed["fails"].get("tcg-icount")
+        if fail:
+            print(f"bench:   tcg-icount: {fail[0]}" + "".join(f"; {d}" for d in fail[2]))
+        return None, secs
+    open(cache, "w").write(text)
+    if os.path.exists(failed_path):
+        os.remove(failed_path)
+    return parsed, secs
+
+
+def linux_peer(peer_dir, out):
+    """The Linux peer's parsed output, from the cache or a fresh run, or None.
+    Returns (parsed, where) where `where` says where the figures came from."""
+    choice = os.environ.get("LINUX_PEER", "auto").strip().lower() or "auto"
+    cache = os.path.join(out, "linux.txt")
+    failed = os.path.join(out, "linux-failed.txt")
+    if choice == "skip":
+        print("bench: Linux peer skipped (LINUX_PEER=skip)")
+        return None, "skipped (LINUX_PEER=skip)"
+    if choice not in ("auto", "rerun"):
+        print(f"bench: LINUX_PEER={choice} not understood (auto, rerun or skip); Linux peer skipped")
+        return None, f"skipped (LINUX_PEER={choice} not understood)"
+    script = os.path.join(peer_dir, "run.sh")
+    if not os.path.isfile(script) or not os.path.isfile(os.path.join(peer_dir, "bench.c")):
+        print(f"bench: Linux peer skipped: {script} (and bench.c) not found; the Linux column stays empty")
+        return None, f"skipped: {script} not found"
+    if choice == "auto" and os.path.exists(cache):
+        parsed = parse_linux(open(cache, errors="replace").read())
+        hdr = parsed["header"]
+        same = (hdr.get("run_sh_sha256") == sha256_of(script) and
+                hdr.get("bench_c_sha256") == sha256_of(os.path.join(peer_dir, "bench.c")))
+        if same and linux_complete(parsed):
+            print(f"bench: Linux peer: cached figures from {cache} ({hdr.get('date', '?')}); "
+                  f"LINUX_PEER=rerun runs it again")
+            return parsed, f"cached in {cache}, run of {hdr.get('date', '?')}"
+        why = "run.sh or bench.c changed since" if not same else "incomplete"
+        print(f"bench: Linux peer: the cache {cache} is {why}; running it again")
+    parsed, secs = run_linux_peer(peer_dir, cache, failed)
+    if parsed is None:
+        return None, f"the peer failed (output in {failed})"
+    print(f"bench: Linux peer done in {secs:.0f} s; output cached in {cache}")
+    return parsed, f"run now ({secs:.0f} s), cached in {cache}"
+
+
+def linux_kvm_outcome(parsed):
+    """One line on what the Linux peer's KVM boot did."""
+    if parsed is None:
+        return None
+    kvm_figs = parsed["figures"].get("kvm")
+    if kvm_figs:
+        return f"ran ({len(kvm_figs)} figures, host TSC ticks; not used: Mica cannot run under this KVM)"
+    fail = parsed["fails"].get("kvm")
+    if fail:
+        reason, after, detail = fail
+        s = f'failed: reason "{reason}"' + (f" after {after}" if after else "")
+        if detail:
+            s += ": " + "; ".join(detail)
+        if any("MSR 0x10a" in d for d in detail):
+            s += (" (0x10a is IA32_ARCH_CAPABILITIES: this paravirtual KVM refuses it under -cpu host, so QEMU "
+                  "aborts before the guest runs; Mica's test harness gets the same and boots KVM with "
+                  "arch-capabilities=off)")
+        return s
+    return "not run"
+
+
+# ---------------------------------------------------------------- the table
+
+def fmt_target(name, value):
+    tgt = TARGETS.get(name)
+    if not tgt:
+        return ""
+    return f"≤ {tgt}: met" if value <= tgt else f"≤ {tgt}: missed by {value - tgt}"
+
+
+def build_rows(ref, sel4, linux):
+    """One row per (Mica figure, Linux comparator); figures without a Linux
+    comparator get one row.  Each row: dict with the cells' values."""
+    icount = linux["figures"].get("tcg-icount", {}) if linux else {}
+    timer = icount.get("tsc_overhead", (0, 0))[0]
+    rows = []
+    for name, f in ref.items():
+        comps = LINUX_COMPARATORS.get(name) if icount else None
+        for lname, short, qual in comps or [(None, None, None)]:
+            row = {"name": name, "label": f"{name} ({qual})" if qual else name, "mica": f["median"],
+                   "sel4": sel4.get(name), "linux": None, "linux_name": lname, "linux_short": short,
+                   "linux_raw": None, "note": f["note"]}
+            if lname and lname in icount:
+                row["linux_raw"] = icount[lname][0]
+                row["linux"] = max(icount[lname][0] - timer, 0)
+            peers = [(v, who) for v, who in ((row["sel4"], "seL4"), (row["linux"], "Linux")) if v]
+            if peers:
+                best, who = min(peers)
+                row["best"], row["best_who"] = best, who
+                row["ratio"] = f["median"] / best
+            rows.append(row)
+    return rows, timer
+
+
+def markdown_table(rows):
+    lines = ["| figure | Mica | seL4 | Linux (comparator) | Mica / best peer | target |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        linux = f"{r['linux']} ({r['linux_name']})" if r["linux"] is not None else ""
+        ratio = ""
+        if "ratio" in r:
+            ratio = f"{r['ratio']:.{2 if r['ratio'] >= 0.1 else 3}f} ({r['best_who']})"
+        lines.append(f"| {r['label']} | {r['mica']} | {r['sel4'] or ''} | {linux} | {ratio} | "
+                     f"{fmt_target(r['name'], r['mica'])} |")
+    return "\n".join(lines)
+
+
+def tcg_table(ref, tcg, linux):
+    ltcg = linux["figures"].get("tcg", {}) if linux else {}
+    lines = ["| figure | Mica, median | Linux (comparator), median / min |", "|---|---|---|"]
+    for name in ref:
+        comps = LINUX_COMPARATORS.get(name) if linux else None
+        for lname, _, qual in comps or [(None, None, None)]:
+            m = tcg.get(name)
+            lf = ltcg.get(lname) if lname else None
+            lines.append(f"| {f'{name} ({qual})' if qual else name} | {m['median'] if m else ''} | "
+                         f"{f'{lf[0]} / {lf[1]} ({lname})' if lf else ''} |")
+    return "\n".join(lines)
+
+
+def notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm):
+    icount = linux["figures"].get("tcg-icount", {}) if linux else {}
+    n = ["Notes:",
+         "- All figures are guest instructions under QEMU TCG `-icount shift=0` (medians), the same for every run.",
+         "- seL4: `../shared/peers/sel4.md` (sel4bench in the same QEMU); its round trips are Call + ReplyRecv "
+         "and its pager_fault is its fault round trip plus one map."]
+    if linux:
+        n.append(f"- Linux: `../shared/peers/linux/run.sh` (stock Debian kernel "
+                 f"{linux['info'].get('kernel', '?')}), its `tcg-icount` boot; {where}. Each Linux figure here "
+                 f"is the peer's median minus its own timer cost (tsc_overhead = {timer}), which the peer does "
+                 f"not subtract and Mica and seL4 do; the raw lines are in linux.txt.")
+        other = [f"{k} {icount[k][0] - timer}" for k in ("pipe_pingpong_rt", "eventfd_pingpong_rt")
+                 if k in icount]
+        if other:
+            n.append("- IPC round trips are compared with `futex_pingpong_rt_procs` (a FUTEX_WAKE + FUTEX_WAIT "
+                     "ping-pong between two processes, the cross-address-space comparator; "
+                     "`futex_pingpong_rt_threads` for the same-space one). Linux's other cross-process round "
+                     f"trips, which also move a byte or a counter: {', '.join(other)}.")
+        if "anon_fault_write" in icount:
+            n.append("- pager_fault is compared twice: with `uffd_zeropage_rt_thread` (Linux's own user-space "
+                     "pager: a handler thread reads the userfaultfd and answers UFFDIO_ZEROPAGE) and with "
+                     "`anon_fault_write` (the in-kernel anonymous fault). The latter **includes clearing the "
+                     "page** (clear_page_erms: `rep stosb`, 4096 iterations, each counted once under -icount); "
+                     "Mica clears frames ahead of time, when they are freed, so its pager_fault has no clearing "
+                     f"(page_clear = {ref.get('page_clear', {}).get('median', '?')} is what it would add).")
+        if "uffd_copy_rt_process" in icount:
+            n.append(f"- For a pager in its own process Linux has only UFFDIO_COPY (copies 4 KiB): "
+                     f"uffd_copy_rt_process {icount['uffd_copy_rt_process'][0] - timer}.")
+    else:
+        n.append(f"- Linux: no figures ({where}).")
+    n.append("- Mica / best peer: Mica's figure over the lower of the seL4 and Linux figures; below 1 means "
+             "fewer instructions than the best peer.")
+    n.append(f"- KVM: Mica not run ({mica_kvm})." +
+             (f" Linux peer under KVM: {linux_kvm}." if linux_kvm else ""))
+    return "\n".join(n)
+
+
+def chart(rows, out):
+    """Bar chart of the rows that have a peer figure; returns the PNG path or None."""
+    gp = os.path.join(ROOT, "scripts", "bench-chart.gp")
+    if not shutil.which("gnuplot"):
+        print("bench: gnuplot not found (scripts/deps.sh installs gnuplot-nox): no chart")
+        return None
+    dat = os.path.join(out, "chart.dat")
+    with open(dat, "w") as fh:
+        for r in rows:
+            if r["sel4"] is None and r["linux"] is None:
+                continue
+            label = r["name"] + (f"  (Linux: {r['linux_short']})" if r["linux"] is not None else "")
+            fh.write("\t".join([label, str(r["mica"]), str(r["sel4"] or "-"),
+                                str(r["linux"] if r["linux"] is not None else "-")]) + "\n")
+    png = os.path.join(out, "bench.png")
+    sub = ("seL4: sel4bench; Linux: stock Debian kernel, its tcg-icount run, the comparator named beside each figure"
+           if any(r["linux"] is not None for r in rows) else "seL4: sel4bench; no Linux figures in this run")
+    res = subprocess.run(["gnuplot", "-c", gp, dat, png, sub], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"bench: gnuplot failed: {res.stderr.strip()}")
+        return None
+    return png
+
+
 def main():
+    t_start = time.time()
     ap = argparse.ArgumentParser(description="Mica benchmarks")
     ap.add_argument("--kernel", default="build/mica.elf")
     ap.add_argument("--modules", default=os.environ.get("MODULES", "build/init.elf:init build/pager.elf:pager"))
     ap.add_argument("--out", default="build/bench")
-    ap.add_argument("--sel4", default="../shared/peers/sel4.md")
+    ap.add_argument("--sel4", default=os.path.join(ROOT, "..", "shared", "peers", "sel4.md"))
+    ap.add_argument("--linux-peer", default=os.path.join(ROOT, "..", "shared", "peers", "linux"),
+                    help="directory of the Linux peer (run.sh, bench.c)")
     ap.add_argument("--modes", default="icount,tcg")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     sel4 = sel4_figures(args.sel4)
+    if not sel4:
+        print(f"bench: no seL4 figures ({args.sel4} not found or not readable)")
     results = {}
     for mode in args.modes.split(","):
+        if mode == "kvm":
+            continue
         status, figs, text = run_boot(args.kernel, args.modules, mode, 600)
         open(os.path.join(args.out, f"serial-{mode}.log"), "w").write(text)
         if status != 33 or not figs:
@@ -105,23 +438,38 @@ def main():
         for name, f in figs.items():
             print(f"BENCH name={name} unit={f['unit']} mode={mode} min={f['min']} median={f['median']} "
                   f"max={f['max']} samples={f['samples']}" + (f" {f['note']}" if f["note"] else ""))
+    mica_kvm = kvm_skip_reason()
+    print(f"bench: mode kvm skipped: {mica_kvm}")
+
+    linux, where = linux_peer(os.path.normpath(args.linux_peer), args.out)
+    linux_kvm = linux_kvm_outcome(linux)
+    if linux_kvm:
+        print(f"bench: Linux peer under KVM: {linux_kvm}")
+
     ref = results.get("icount", {})
-    lines = ["| figure | Mica (instructions, median) | seL4 | Mica / seL4 | target | Mica, plain TCG (host cycles, noisy) |",
-             "|---|---|---|---|---|---|"]
-    for name, f in ref.items():
-        s = sel4.get(name)
-        ratio = f"{f['median'] / s:.2f}" if s else ""
-        tgt = TARGETS.get(name)
-        tgt_s = (f"<= {tgt} ({'met' if f['median'] <= tgt else 'missed by ' + str(f['median'] - tgt)})"
-                 if tgt else "")
-        tcg = results.get("tcg", {}).get(name)
-        lines.append(f"| {name} | {f['median']} | {s if s else ''} | {ratio} | {tgt_s} | "
-                     f"{tcg['median'] if tcg else ''} |")
-    table = "\n".join(lines)
-    open(os.path.join(args.out, "bench.md"), "w").write(table + "\n")
+    rows, timer = build_rows(ref, sel4, linux)
+    table = markdown_table(rows)
+    note = notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm)
+    png = chart(rows, args.out)
+    doc = ["# make bench", "",
+           f"Run of {datetime.datetime.now().isoformat(timespec='seconds')}. Guest instructions "
+           "(QEMU TCG `-icount shift=0`), medians.", "", table, "", note, ""]
+    if png:
+        doc += [f"Chart: `{png}` (the rows with a peer figure).", ""]
+    doc += ["## Plain TCG, for scale only", "",
+            "Host TSC ticks (QEMU's `rdtsc` without `-icount` returns host time); noisy: medians move by up "
+            "to 2x between runs, and other QEMUs on the host change them.", "",
+            tcg_table(ref, results.get("tcg", {}), linux), ""]
+    open(os.path.join(args.out, "bench.md"), "w").write("\n".join(doc))
     print()
     print(table)
-    print(f"\nbench: table written to {args.out}/bench.md")
+    print()
+    print("Linux figures: tcg-icount medians net of the peer's timer cost; "
+          "pager_fault vs anon_fault_write: Linux's figure includes clearing the page, Mica's does not."
+          if linux else f"Linux: no figures ({where}).")
+    print(f"\nbench: table and notes written to {args.out}/bench.md" +
+          (f"; chart to {png}" if png else ""))
+    print(f"bench: done in {time.time() - t_start:.0f} s")
     return 0
 
 

@@ -33,7 +33,9 @@ for pair in ${MODULES:-}; do
     objcopy --strip-debug "$file" "$stage/boot/$name" 2>/dev/null || cp "$file" "$stage/boot/$name"
     modlines="$modlines    module2 /boot/$name $args\n"
 done
+# GRUB_PRE: GRUB commands to run before loading (the torture boots' cutmem).
 sed -e "s|@CMDLINE@|$cmdline|g" -e "s|@TIMEOUT@|$timeout|g" -e "s|@MODULES@|$modlines|g" \
+    -e "s|@PRE@|${GRUB_PRE:-}|g" \
     "$here/grub/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
 mkdir -p "$(dirname "$out")"
 # grub-mkrescue is chatty on success; keep its log for failures.

@@ -186,6 +186,26 @@ CASES = [
           r"assertion failed: two \+ two == 5", r"fault_assert\+0x"),
 ]
 
+# Torture boots, on one row only (they take time): memory sizes from 64 MiB
+# to 8 GiB (frames above 4 GiB must be used), a hole cut out of RAM by GRUB
+# that must never reach the free set, and the IPC suite under a 20 kHz timer.
+ABOVE_4G = r"\n\s+0x0000000(?:[1-9a-f][0-9a-f]{8})-0x[0-9a-f]{16}\s+\d+ KiB  free"
+TORTURE = [
+    {"name": "mem-64m", "cmdline": "test=pager", "qemu": ["-m", "64M"],
+     "expect": [r"# every frame: \d+ frames .* 0 errors"]},
+    {"name": "mem-3g", "cmdline": "test=pager", "qemu": ["-m", "3G"],
+     "expect": [r"# every frame: \d+ frames .* 0 errors", ABOVE_4G]},
+    {"name": "mem-8g", "cmdline": "test=pager", "qemu": ["-m", "8G"],
+     "expect": [r"# every frame: \d+ frames .* 0 errors", ABOVE_4G]},
+    {"name": "cutmem", "cmdline": "test=pager", "grub_pre": "cutmem 256M 260M",
+     "expect": [r"# every frame: \d+ frames .* 0 errors"], "hole": (0x10000000, 0x10400000)},
+    {"name": "ipc-storm", "cmdline": "test=ipc timer_hz=20000",
+     "expect": [r"tick of 50 us", r"# ipc: passed=\d+ failed=0"], "min_tests": 90},
+]
+for _t in TORTURE:
+    _t.update({"exit": EXIT_PASS, "tap": True, "torture": True})
+    _t.setdefault("expect", []).append(r"# \w+: passed=\d+ failed=0")
+
 # CPUs that cannot run Mica: the boot stub must say why, on serial, and halt.
 CPU_CHECKS = [
     ("cpu-no-long-mode", ["-machine", "q35", "-m", "512M", "-cpu", "qemu32"],
@@ -227,9 +247,11 @@ def servers_modules(build):
     return " ".join(mods)
 
 
-def build_iso(kernel, cmdline, out, modules=None):
+def build_iso(kernel, cmdline, out, modules=None, grub_pre=None):
     # The Makefile passes the module list; by hand, init alone.
     env = dict(os.environ)
+    if grub_pre:
+        env["GRUB_PRE"] = grub_pre
     b = os.path.dirname(kernel)
     env.setdefault("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     if modules:
@@ -308,6 +330,12 @@ def check_case(row, case, status, text, e9text, res):
     for pattern in case["expect"]:
         if not re.search(pattern, text):
             problems.append(f"log lacks /{pattern}/")
+    if case.get("hole"):
+        # No free range may touch the hole GRUB cut out of RAM.
+        lo, hi = case["hole"]
+        for base, end in re.findall(r"0x([0-9a-f]{16})-0x([0-9a-f]{16})\s+\d+ KiB  free", text):
+            if int(base, 16) < hi and lo < int(end, 16):
+                problems.append(f"free range {base}-{end} overlaps the cut hole")
     if case.get("sha1_check"):
         # Every digest init logged equals the host's SHA-1 of the same file.
         files = {w.split(":", 1)[1].split("+")[0]: w.split(":", 1)[0]
@@ -385,9 +413,9 @@ def run_matrix(kernel, build, jobs, res):
     isodir = os.path.join(build, "test-isos")
     os.makedirs(isodir, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        isos = dict(zip([c["name"] for c in CASES],
+        isos = dict(zip([c["name"] for c in CASES + TORTURE],
                         pool.map(lambda c: build_iso(kernel, c["cmdline"], os.path.join(isodir, c["name"] + ".iso"),
-                                                     c.get("modules")), CASES)))
+                                                     c.get("modules"), c.get("grub_pre")), CASES + TORTURE)))
     rows = base_rows()
     kvm_ok, kvm_why = probe_kvm(isos["ipc"], logdir)
     if kvm_ok:
@@ -402,6 +430,7 @@ def run_matrix(kernel, build, jobs, res):
         return row, case, status, text, e9text, secs
 
     jobs_list = [(r, c) for r in rows for c in CASES]
+    jobs_list += [(rows[1], c) for c in TORTURE]  # bios-5level
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for row, case, status, text, e9text, secs in pool.map(lambda rc: one(*rc), jobs_list):
             check_case(row, case, status, text, e9text, res)

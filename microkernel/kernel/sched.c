@@ -13,11 +13,12 @@
 
 struct thread *current;
 volatile uint64_t ticks;
+unsigned tick_us = 1000;
 
 static struct list runq[NPRIO];
 uint64_t runq_bits;                 /* bit p set: runq[p] not empty */
 static struct list timeouts;        /* threads with a deadline, sorted */
-static unsigned slice_left = TIMESLICE_TICKS;
+static unsigned slice_left = 10;
 
 extern char boot_stack_top[];
 
@@ -76,7 +77,7 @@ static struct thread *pick(void)
 static __attribute__((noreturn)) void run(struct thread *t)
 {
     if (t != current)
-        slice_left = TIMESLICE_TICKS;
+        slice_left = TIMESLICE_US / tick_us;
     t->rr_yield = 0;
     /* Still on the previous thread's stack, which may be a zombie's: only
      * the first word of its page is written by the free, far below us. */
@@ -120,7 +121,7 @@ void idle_check(void)
 
 void sched_set_timeout(struct thread *t, uint64_t us)
 {
-    uint64_t n = (us + TICK_US - 1) / TICK_US;
+    uint64_t n = (us + tick_us - 1) / tick_us;
     t->deadline = ticks + (n ? n : 1);
     list_for_each(pos, &timeouts) {
         struct thread *o = list_entry(pos, struct thread, timer_link);
@@ -150,7 +151,7 @@ void sched_tick(void)
         ipc_timeout_expired(t);
     }
     if (current != NULL && --slice_left == 0) {
-        slice_left = TIMESLICE_TICKS;
+        slice_left = TIMESLICE_US / tick_us;
         /* Round-robin: a peer of the same priority runs next. */
         if (top_prio() >= (int)current->prio)
             current->rr_yield = 1;

@@ -516,7 +516,7 @@ static void sys_debug_shutdown(struct trap_frame *tf)
 
 static void sys_time(struct trap_frame *tf)
 {
-    tf->rdi = ticks * TICK_US;
+    tf->rdi = ticks * tick_us;
     ST(tf, MICA_OK);
 }
 

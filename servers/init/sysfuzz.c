@@ -199,7 +199,7 @@ static const char *const call_names[SYS_COUNT] = {
     [SYS_THREAD_SET_PRIORITY] = "thread_set_priority", [SYS_TIME] = "time",
     [SYS_THREAD_ABORT] = "thread_abort", [SYS_DEBUG_SHUTDOWN] = "debug_shutdown",
     [SYS_TASK_SET_PAGER] = "task_set_pager", [SYS_TASK_STATUS] = "task_status",
-    [SYS_TASK_WATCH] = "task_watch",
+    [SYS_TASK_WATCH] = "task_watch", [SYS_PROTECT] = "protect",
 };
 
 static const char *call_name(uint64_t nr)
@@ -1125,10 +1125,12 @@ static void apply(const struct call *c)
     }
     case SYS_MAP:
     case SYS_UNMAP:
+    case SYS_PROTECT:
         if (h == self_task && in_range(c->a[c->nr == SYS_MAP ? 2 : 1], ALIAS_BASE, ALIAS_PAGES * PAGE)) {
             uint64_t dst = c->nr == SYS_MAP ? c->a[2] : c->a[1], n = c->nr == SYS_MAP ? c->a[3] : c->a[2];
+            uint8_t rights = c->nr == SYS_MAP ? (uint8_t)c->a[4] : c->nr == SYS_PROTECT ? (uint8_t)c->a[3] : 0;
             for (uint64_t i = (dst - ALIAS_BASE) / PAGE; n > 0 && i < ALIAS_PAGES; i++, n--)
-                alias[i] = c->nr == SYS_MAP ? (uint8_t)c->a[4] : 0;
+                alias[i] = rights;
         }
         break;
     default:
@@ -1310,6 +1312,70 @@ static void gen_map_call(struct call *c)
     allow(c, e, BIT(MICA_OK) | BIT(MICA_ENOMEM) | (self ? 0 : BIT(MICA_EDEAD)), "unmap: errors certain from its arguments");
 }
 
+static bool in_alias(uint64_t dst, uint64_t pages)
+{
+    return dst >= ALIAS_BASE && pages <= ALIAS_PAGES && dst + pages * PAGE <= ALIAS_BASE + ALIAS_PAGES * PAGE;
+}
+
+/* What SYS_PROTECT (task a[0], dst a[1], pages a[2], rights a[3]) may
+ * answer: lowering the rights of pages that must all be mapped. */
+static void expect_protect(struct call *c)
+{
+    bool self = c->a[0] == self_task;
+    uint64_t dst = c->a[1], pages = c->a[2], rights = c->a[3];
+    uint32_t e = lookup_err(c->a[0], MICA_OBJ_TASK, MICA_R_MAP), maybe = BIT(MICA_ENOMEM);
+    bool task_ok = e == 0, pages_ok = pages >= 1 && pages <= 65536;
+    if (rights & ~7ull)
+        e |= BIT(MICA_EINVAL);
+    if (!pages_ok || rights == 0)
+        maybe |= BIT(MICA_EINVAL); /* abi.md does not say what 0 means here */
+    if (pages_ok)
+        e |= range_err(dst, pages);
+    if (!self)
+        maybe |= BIT(MICA_EDEAD) | BIT(MICA_EINVAL) | BIT(MICA_EUPGRADE);
+    for (uint64_t i = 0; self && pages_ok && !range_err(dst, pages) && i < pages; i++) {
+        int r = i < 64 ? page_rights(dst + i * PAGE) : -1;
+        if (r < 0)
+            maybe |= BIT(MICA_EINVAL) | BIT(MICA_EUPGRADE);
+        else if (r == 0)
+            e |= BIT(MICA_EINVAL);
+        else if (rights & 7 & ~(uint64_t)r)
+            e |= BIT(MICA_EUPGRADE);
+        if (i >= 64)
+            break;
+    }
+    if (e && task_ok && !self)
+        e |= BIT(MICA_EDEAD);
+    allow(c, e ? e | maybe : 0, BIT(MICA_OK) | maybe, "protect: errors certain from the handle, sizes or init's own pages");
+}
+
+/* SYS_PROTECT: in init itself only inside the alias region or with an
+ * error certain (lowering the rights of init's code or stack kills it). */
+static void gen_protect(struct call *c)
+{
+    bool self = chance(12);
+    c->a[0] = self ? self_task : gen_handle(MICA_OBJ_TASK);
+    uint64_t dst = self ? gen_self_dst() : gen_child_dst();
+    if (!self && chance(50)) /* where a provisioned child has pages */
+        dst = chance(50) ? text_lo + below((text_hi - text_lo) / PAGE) * PAGE
+                         : slot_stack(0, 0) + below(MAX_CHILDREN * SLOTS * SLOT_PAGES) * PAGE;
+    else if (self && chance(50))
+        dst = ALIAS_BASE + 2 * below(3) * PAGE; /* the pages set-up mapped */
+    uint64_t pages = chance(60) ? 1 + below(4) : gen_len(), rights = gen_map_rights();
+    if (self && rights == 0)
+        rights = MR;
+    if (self && in_alias(dst, 1) && pages >= 1 && pages <= 65536 && !in_alias(dst, pages))
+        pages = 1 + below(ALIAS_PAGES - (dst - ALIAS_BASE) / PAGE);
+    c->a[1] = dst;
+    c->a[2] = pages;
+    c->a[3] = rights;
+    expect_protect(c);
+    if (self && (c->allowed & BIT(MICA_OK)) && !in_alias(dst, pages)) {
+        c->a[1] = gen_hostile_addr();
+        expect_protect(c);
+    }
+}
+
 static void gen_handle_call(struct call *c)
 {
     uint64_t h;
@@ -1410,7 +1476,7 @@ static uint64_t pick_nr(void)
         SYS_HANDLE_CLOSE, SYS_HANDLE_CLOSE, SYS_HANDLE_MINT, SYS_HANDLE_MINT, SYS_HANDLE_INFO, SYS_TASK_GIVE,
         SYS_TASK_GIVE, SYS_THREAD_CREATE, SYS_MAP, SYS_MAP, SYS_MAP, SYS_UNMAP, SYS_UNMAP,
         SYS_THREAD_SET_PRIORITY, SYS_THREAD_ABORT, SYS_TASK_KILL, SYS_TASK_SET_PAGER, SYS_TASK_STATUS,
-        SYS_TASK_WATCH, SYS_DEBUG_COUNTS,
+        SYS_TASK_WATCH, SYS_DEBUG_COUNTS, SYS_PROTECT, SYS_PROTECT,
     };
     static const uint64_t huge[] = { 1ull << 32, (1ull << 32) + SYS_NULL, (1ull << 32) + SYS_YIELD,
                                      (1ull << 63) + SYS_TIME, ~0ull, 0x100, 0xffffffffull };
@@ -1545,6 +1611,9 @@ static void gen_call(struct call *c)
     case SYS_TASK_STATUS:
     case SYS_TASK_WATCH:
         gen_task_call(c);
+        break;
+    case SYS_PROTECT:
+        gen_protect(c);
         break;
     default:
         for (int i = 0; i < 6; i++)
