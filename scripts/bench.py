@@ -179,7 +179,7 @@ def run_linux_peer(peer_dir, cache, failed_path):
     """Run the peer's run.sh; stream its progress; return (parsed, seconds) or
     (None, seconds) when it failed (the output then goes to failed_path)."""
     script = os.path.join(peer_dir, "run.sh")
-    print(f"bench: running the Linux peer ({script}, modes {LINUX_MODES}; about 2 minutes)", flush=True)
+    print(f"bench: running the Linux peer ({script}, modes {LINUX_MODES}; well under 5 minutes)", flush=True)
     env = dict(os.environ, MODES=LINUX_MODES)
     env.pop("KEEP", None)
     t0 = time.time()

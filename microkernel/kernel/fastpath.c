@@ -24,19 +24,6 @@ uint64_t fastpath_calls, fastpath_reply_recvs;
 void fastpath_call(struct trap_frame *tf);
 void fastpath_reply_recv(struct trap_frame *tf);
 
-/* Copy the info word and the four message registers; the partner's system
- * call returns MICA_OK with `badge`. */
-static inline void copy_regs(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
-{
-    to->rsi = from->rsi;
-    to->rdx = from->rdx;
-    to->r10 = from->r10;
-    to->r8 = from->r8;
-    to->r9 = from->r9;
-    to->rdi = badge;
-    to->rax = MICA_OK;
-}
-
 /* Run t (chosen by the scheduler's own rule) on its saved frame. */
 static inline __attribute__((noreturn, always_inline)) void switch_to(struct thread *t)
 {
@@ -65,7 +52,7 @@ void fastpath_call(struct trap_frame *tf)
         return;
 
     list_remove(&srv->queue_link);
-    copy_regs(tf, srv->frame, slot->badge);
+    ipc_copy_regs(tf, srv->frame, slot->badge);
     srv->state = TS_RUNNABLE;
     srv->reply_to = caller;
     srv->reply_dead = 0;
@@ -94,7 +81,7 @@ void fastpath_reply_recv(struct trap_frame *tf)
     if (unlikely(ep->senders.next != &ep->senders || sched_outranked(caller->prio)))
         return;
 
-    copy_regs(tf, caller->frame, 0);
+    ipc_copy_regs(tf, caller->frame, 0);
     caller->replier = NULL;
     caller->state = TS_RUNNABLE;
     srv->reply_to = NULL;

@@ -83,13 +83,7 @@ static void transfer(struct thread *s, struct thread *r, uint64_t badge)
         return;
     }
     uint64_t info = from->rsi;
-    to->rsi = info;
-    to->rdx = from->rdx;
-    to->r10 = from->r10;
-    to->r8 = from->r8;
-    to->r9 = from->r9;
-    to->rdi = badge;
-    to->rax = MICA_OK;
+    ipc_copy_regs(from, to, badge);
     uint32_t words = MICA_INFO_WORDS(info), nh = MICA_INFO_HANDLES(info);
     if (words == 0 && nh == 0)
         return;

@@ -5,6 +5,8 @@
  * were before the first.  The whole suite runs twice: with the IPC fastpath
  * on and with it off, so both paths must give the same results. */
 #include "init.h"
+#define CHECK_FAILURES case_failures
+#include "check.h"
 
 #define INF MICA_TIMEOUT_INFINITE
 #define POLL MICA_TIMEOUT_POLL
@@ -14,21 +16,6 @@
 
 static int case_failures;
 
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            case_failures++;                                                           \
-            mica_printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-        }                                                                              \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                         \
-    do {                                                                                       \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                    \
-        if (a_ != b_) {                                                                        \
-            case_failures++;                                                                   \
-            mica_printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, b_); \
-        }                                                                                      \
-    } while (0)
 
 /* ---- servers ------------------------------------------------------------- */
 

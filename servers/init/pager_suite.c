@@ -3,24 +3,10 @@
 #include <mica/pager.h>
 
 #include "init.h"
+#include "check.h"
 
 static int failures;
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            failures++;                                                            \
-            mica_printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                                 \
-    do {                                                                                               \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                            \
-        if (a_ != b_) {                                                                                \
-            failures++;                                                                                \
-            mica_printf("# %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, a_, b_);       \
-        }                                                                                              \
-    } while (0)
 
 /* The pager's free frames plus init's own: constant while no other client
  * holds frames (init's heap grows as tests take stacks from it). */

@@ -10,26 +10,12 @@
 #include "../crasher/crasher.h"
 #include "base/str.h"
 #include "init.h"
+#include "check.h"
 
 #define ECHO_CRASH 0x666
 
 static int failures;
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            failures++;                                                            \
-            mica_printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                           \
-    do {                                                                                         \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                      \
-        if (a_ != b_) {                                                                          \
-            failures++;                                                                          \
-            mica_printf("# %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, a_, b_); \
-        }                                                                                        \
-    } while (0)
 
 int crash_kind_from_name(const char *name, size_t len)
 {

@@ -170,12 +170,15 @@ static uint64_t st_children, st_threads, st_faults_received, st_rescues, st_rece
 static uint64_t cov[NCALLS + 1][NSTATUS + 1]; /* calls by number (last row: huge) and status (last: bad) */
 static uint64_t seed_used;
 static uint64_t trace_from = ~0ull; /* fuzztrace=N: print every call from the N-th on */
-/* fuzzavoid=pager: steer clear of the two kernel panics found in the
- * pager path (see repro_pager_two_faults and repro_own_pager_exits): an
- * endpoint that is a pager is never lent to a child and a lent one never
- * becomes a pager, and init answers a fault it holds before it receives
- * again. */
-static bool avoid_pager;
+/* fuzzavoid=known: steer clear of the kernel bugs found so far, so that a
+ * run can look for others.  The two panics of the pager path (see
+ * repro_pager_two_faults, repro_own_pager_exits): an endpoint that is a
+ * pager is never lent to a child and a lent one never becomes a pager, and
+ * init answers a fault it holds before it receives again.  The leak of a
+ * task destroyed by its last handle (repro_task_table_leak): workers create
+ * no tasks (init kills every task it creates before it closes the handle,
+ * so only a task a child created could end that way). */
+static bool avoid_known;
 static bool owe_fault;              /* init received a fault and has not answered */
 #define OBJ_FLAGS 65536u            /* flags by object id modulo this (collisions only add flags) */
 #define F_LENT 1u                   /* a handle to it went to a child */
@@ -360,10 +363,10 @@ static void flag(uint64_t h, unsigned f)
         obj_flags[tab[h].obj % OBJ_FLAGS] |= (uint8_t)f;
 }
 
-/* Whether handle h may go to a child (avoid_pager: not a pager). */
+/* Whether handle h may go to a child (avoid_known: not a pager). */
 static bool lendable(uint64_t h)
 {
-    return !avoid_pager || !(flags_of(h) & F_PAGER);
+    return !avoid_known || !(flags_of(h) & F_PAGER);
 }
 
 /* ---- argument classes ------------------------------------------------------ */
@@ -1138,11 +1141,11 @@ static void apply(const struct call *c)
     }
 }
 
-/* Issue c, check it, update the model.  (avoid_pager: a fault init holds
+/* Issue c, check it, update the model.  (avoid_known: a fault init holds
  * is answered before init receives again.) */
 static void run(struct call *c)
 {
-    if (avoid_pager && owe_fault && c->nr == SYS_RECV) {
+    if (avoid_known && owe_fault && c->nr == SYS_RECV) {
         struct call k;
         call_init(&k, SYS_REPLY);
         k.a[1] = MICA_FAULT_KILL;
@@ -1441,7 +1444,7 @@ static void gen_task_call(struct call *c)
     c->a[1] = c->nr == SYS_TASK_SET_PAGER && chance(20) ? 0 : gen_handle(type);
     c->a[2] = rnd();
     uint32_t e2 = c->nr == SYS_TASK_SET_PAGER && c->a[1] == 0 ? 0 : lookup_err(c->a[1], type, right);
-    if (avoid_pager && c->nr == SYS_TASK_SET_PAGER && !e2 && (flags_of(c->a[1]) & F_LENT))
+    if (avoid_known && c->nr == SYS_TASK_SET_PAGER && !e2 && (flags_of(c->a[1]) & F_LENT))
         c->a[1] = 0;
     if (self && !e2 && !(c->nr == SYS_TASK_SET_PAGER && c->a[1] == 0)) {
         c->a[1] = 128; /* init gets no pager and no watcher */
@@ -1658,9 +1661,11 @@ enum { W_EXIT, W_ECHO, W_CALLER, W_SENDER, W_NOTIFY, W_SLEEP, W_YIELD, W_RAWSYS,
        W_FAULT_R, W_FAULT_X, W_TRAP, W_KINDS };
 
 /* A child's own random system calls (its handles only; nothing it can
- * reach belongs to init).  Runs in the child: no global is written. */
+ * reach belongs to init).  Runs in the child: no global is written.  Bit
+ * 31 of the seed: create no task (fuzzavoid=known). */
 static void worker_rawsys(uint64_t seed, unsigned n, mica_handle_t h)
 {
+    bool no_tasks = seed & (1u << 31);
     uint64_t s = seed | 1;
     for (unsigned i = 0; i < n; i++) {
         s ^= s >> 12;
@@ -1672,6 +1677,8 @@ static void worker_rawsys(uint64_t seed, unsigned n, mica_handle_t h)
             a0 |= 1ull << 63; /* nothing on the log */
         if (nr == SYS_SLEEP)
             a0 %= WAIT_MAX_US;
+        if (nr == SYS_TASK_CREATE && no_tasks)
+            nr = SYS_NULL;
         struct mica_msg m = { .info = (x >> 8) & 0x3ff0000ull, .mr = { x >> 3, x >> 5, x % 7, x >> 40 } };
         mica_syscall_exchange(nr, a0, &m, x % WAIT_MAX_US, &r0);
     }
@@ -1903,6 +1910,8 @@ static void spawn_in(int ci, int force)
     c.a[1] = va(fz_worker);
     c.a[2] = slot_stack_top(ci, si);
     c.a[3] = kind | below(256) << 4 | (remote & 0xfffff) << 12 | rnd() << 32;
+    if (avoid_known)
+        c.a[3] |= 1ull << 63; /* the worker's seed bit 31: no tasks */
     c.a[4] = (uint64_t)(int64_t)(int)(chance(85) ? below(my_prio + 1) : gen_prio());
     c.a[5] = slot_buf(ci, si);
     unsigned r = force >= 0 || stable ? 0 : (unsigned)below(100);
@@ -2027,8 +2036,8 @@ static void op_pager(void)
     int ci = pick_child();
     if (ci < 0)
         return;
-    uint64_t ep = avoid_pager ? 0 : pick_hot(MICA_OBJ_ENDPOINT);
-    if (!avoid_pager && (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)))
+    uint64_t ep = avoid_known ? 0 : pick_hot(MICA_OBJ_ENDPOINT);
+    if (!avoid_known && (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)))
         ep = pick_owned(MICA_OBJ_ENDPOINT);
     if (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)) {
         struct call e;
@@ -2045,7 +2054,7 @@ static void op_pager(void)
     c.a[1] = ep;
     allow(&c, 0, BIT(MICA_OK) | BIT(MICA_EDEAD), NULL);
     run(&c);
-    if (tab[ep].obj && !avoid_pager)
+    if (tab[ep].obj && !avoid_known)
         hot[hot_pos++ % 8] = tab[ep].obj;
     if (!kids[ci].provisioned)
         provision(ci);
@@ -2192,6 +2201,25 @@ static void spot_checks(void)
     }
 }
 
+static bool counts_equal(const struct mica_obj_counts *a, const struct mica_obj_counts *b)
+{
+    for (int i = 0; i < MICA_TAG_COUNT; i++)
+        if (a->live[i] != b->live[i])
+            return false;
+    return true;
+}
+
+static void print_counts(const char *what, const struct mica_obj_counts *c)
+{
+    mica_printf("# sysfuzz: %s: tasks %llu threads %llu endpoints %llu notifications %llu handle tables %llu "
+                "page tables %llu kernel stacks %llu; pool pages free %llu of %llu\n",
+                what, (unsigned long long)c->live[MICA_TAG_TASK], (unsigned long long)c->live[MICA_TAG_THREAD],
+                (unsigned long long)c->live[MICA_TAG_ENDPOINT], (unsigned long long)c->live[MICA_TAG_NOTIFICATION],
+                (unsigned long long)c->live[MICA_TAG_HANDLE_TABLE], (unsigned long long)c->live[MICA_TAG_PAGE_TABLE],
+                (unsigned long long)c->live[MICA_TAG_KSTACK], (unsigned long long)c->pool_pages_free,
+                (unsigned long long)c->pool_pages_total);
+}
+
 /* fuzzrepro=1: the shortest sequence found for a kernel panic.  A child
  * has init's endpoint as its pager and two threads that fault; init takes
  * the first fault and, without answering it, the second.  The kernel stops
@@ -2281,6 +2309,30 @@ static void repro_own_pager_exits(void)
     repro_spawn(ci, 1, W_FAULT_W, 0, 1);
     mica_puts("# sysfuzz: repro: survived");
     kill_record(ci);
+}
+
+/* fuzzrepro=3: a task that was never killed and has no thread goes away
+ * when its last handle is closed; the objects its own handle table names
+ * (and its pager) should go with it, but stay live: the live counts grow
+ * by one endpoint per round and nothing can ever free them. */
+static void repro_task_table_leak(void)
+{
+    struct mica_obj_counts before, after;
+    mica_debug_counts(&before);
+    struct call t = spot(SYS_TASK_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "task_create");
+    struct call e = spot(SYS_ENDPOINT_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "endpoint_create");
+    struct call p = spot(SYS_ENDPOINT_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "endpoint_create");
+    if (t.st != MICA_OK || e.st != MICA_OK || p.st != MICA_OK)
+        return;
+    spot(SYS_TASK_GIVE, t.r[0], e.r[0], MICA_R_SEND, 0, 0, BIT(MICA_OK), "the task's table names endpoint 1");
+    spot(SYS_TASK_SET_PAGER, t.r[0], p.r[0], 0, 0, 0, BIT(MICA_OK), "endpoint 2 is the task's pager");
+    spot(SYS_HANDLE_CLOSE, e.r[0], 0, 0, 0, 0, BIT(MICA_OK), "init's handle to endpoint 1");
+    spot(SYS_HANDLE_CLOSE, p.r[0], 0, 0, 0, 0, BIT(MICA_OK), "init's handle to endpoint 2");
+    spot(SYS_HANDLE_CLOSE, t.r[0], 0, 0, 0, 0, BIT(MICA_OK), "the last handle to the task (never killed, no thread)");
+    mica_sleep_us(5000);
+    mica_debug_counts(&after);
+    print_counts("repro before", &before);
+    print_counts("repro after", &after);
 }
 
 /* ---- the handle table against the model ------------------------------------------- */
@@ -2488,25 +2540,6 @@ static void print_coverage(void)
     }
 }
 
-static bool counts_equal(const struct mica_obj_counts *a, const struct mica_obj_counts *b)
-{
-    for (int i = 0; i < MICA_TAG_COUNT; i++)
-        if (a->live[i] != b->live[i])
-            return false;
-    return true;
-}
-
-static void print_counts(const char *what, const struct mica_obj_counts *c)
-{
-    mica_printf("# sysfuzz: %s: tasks %llu threads %llu endpoints %llu notifications %llu handle tables %llu "
-                "page tables %llu kernel stacks %llu; pool pages free %llu of %llu\n",
-                what, (unsigned long long)c->live[MICA_TAG_TASK], (unsigned long long)c->live[MICA_TAG_THREAD],
-                (unsigned long long)c->live[MICA_TAG_ENDPOINT], (unsigned long long)c->live[MICA_TAG_NOTIFICATION],
-                (unsigned long long)c->live[MICA_TAG_HANDLE_TABLE], (unsigned long long)c->live[MICA_TAG_PAGE_TABLE],
-                (unsigned long long)c->live[MICA_TAG_KSTACK], (unsigned long long)c->pool_pages_free,
-                (unsigned long long)c->pool_pages_total);
-}
-
 /* The command-line words sysfuzz.c reads itself (sysfuzz.h); returns the
  * reproducer fuzzrepro= selects, 0 for none. */
 static uint64_t read_options(void)
@@ -2516,8 +2549,8 @@ static uint64_t read_options(void)
     uint64_t repro = 0;
     if (!str_word_value(bootinfo->cmdline, "fuzztrace", &v, &vlen) || !str_parse_u64(v, vlen, &trace_from))
         trace_from = ~0ull;
-    avoid_pager = str_word_value(bootinfo->cmdline, "fuzzavoid", &v, &vlen) && vlen == 5 &&
-                  __builtin_memcmp(v, "pager", 5) == 0;
+    avoid_known = str_word_value(bootinfo->cmdline, "fuzzavoid", &v, &vlen) &&
+                  ((vlen == 5 && __builtin_memcmp(v, "known", 5) == 0) || (vlen == 5 && __builtin_memcmp(v, "pager", 5) == 0));
     if (!str_word_value(bootinfo->cmdline, "fuzzrepro", &v, &vlen) || !str_parse_u64(v, vlen, &repro))
         repro = 0;
     return repro;
@@ -2604,6 +2637,8 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
         repro_pager_two_faults();
     else if (repro == 2)
         repro_own_pager_exits();
+    else if (repro == 3)
+        repro_task_table_leak();
     else
         spot_checks();
     tap(chunk_failed == 0, "spot_checks/before");

@@ -4,10 +4,12 @@
  * words fuzzseed=N (default 1) and fuzzcalls=N (default 20000); and, read
  * by sysfuzz.c itself:
  *   fuzztrace=N      print every call from the N-th on, with its status;
- *   fuzzavoid=pager  keep clear of the pager-path panics found so far (an
- *                    endpoint that is a pager is never lent to a child, and
- *                    init answers a fault it holds before it receives again);
- *   fuzzrepro=N      run only the N-th minimized reproducer (1, 2).
+ *   fuzzavoid=known  keep clear of the kernel bugs found so far, to look
+ *                    for others (the pager-path panics: an endpoint that is
+ *                    a pager is never lent to a child, init answers a fault
+ *                    it holds before it receives again; the leak of a task
+ *                    destroyed by its last handle: workers create no tasks);
+ *   fuzzrepro=N      run only the N-th minimized reproducer (1, 2, 3).
  *
  * sysfuzz_run issues `calls` pseudo-random system calls, drawn from `seed`,
  * with random, boundary and hostile arguments, from init's main thread, and

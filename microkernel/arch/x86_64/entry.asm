@@ -19,6 +19,44 @@
 
 bits 64
 default rel
+
+; Save and restore the 15 general registers in the order of struct
+; trap_frame (r15 lowest): the one place that order is written.
+%macro PUSH_GPRS 0
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+%endmacro
+%macro POP_GPRS 0
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+%endmacro
+
 section .text
 
 extern trap_dispatch
@@ -57,39 +95,11 @@ trap_common:
     jz .kernel_entry
     swapgs
 .kernel_entry:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GPRS
     mov rdi, rsp
     cld
     call trap_dispatch
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     test qword [rsp + 16 + 8], 3
     jz .kernel_exit
     swapgs
@@ -116,21 +126,7 @@ syscall_entry:
     push rcx                            ; rip
     push 0                              ; error
     push VEC_SYSCALL                    ; vector
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GPRS
     mov rdi, rsp
     ; The two IPC calls of the fastpath go there first (it returns only
     ; when it does not apply, having changed nothing).
@@ -158,42 +154,14 @@ arch_return_to_user:
     mov rsp, rdi
     cmp qword [rsp + TF_VECTOR], VEC_SYSCALL
     jne .iret
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     mov rcx, [rsp + 16]                 ; rip
     mov r11, [rsp + 32]                 ; rflags
     mov rsp, [rsp + 40]                 ; user rsp
     swapgs
     o64 sysret
 .iret:
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     add rsp, 16                         ; vector, error
     swapgs
     iretq

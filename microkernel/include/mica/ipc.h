@@ -7,7 +7,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/trap.h"
 #include "mica/object.h"
+
+/* Copy a short message (info word and four registers) from one saved
+ * frame to another; the partner's call returns MICA_OK with `badge`.
+ * Shared by the slow path and the fastpath, which must agree exactly. */
+static inline void ipc_copy_regs(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
+{
+    to->rsi = from->rsi;
+    to->rdx = from->rdx;
+    to->r10 = from->r10;
+    to->r8 = from->r8;
+    to->r9 = from->r9;
+    to->rdi = badge;
+    to->rax = MICA_OK;
+}
 
 /* The system calls (status in current's RAX, or current blocks). */
 void ipc_send(struct handle *ep, uint64_t timeout, int is_call);
