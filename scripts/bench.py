@@ -175,6 +175,19 @@ def linux_complete(parsed):
     return all(name in icount for name in LINUX_NEEDED)
 
 
+def _stream(proc, lines):
+    """Collect the peer's output in `lines`; show its progress, failures and
+    anything unexpected (the figures themselves go to the cache)."""
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        s = line.rstrip()
+        if s.startswith("# [") and "] qemu-system" in s:
+            print(f"  linux| {s.split(' qemu-system')[0]} booting", flush=True)
+        elif s.startswith(("BENCH-FAIL", "BENCH-ERROR", "#   ", "# [", "# kernel", "# total", "# installing")) or \
+                not s.startswith(("BENCH", "#", "debconf")):
+            print(f"  linux| {s}", flush=True)
+
+
 def run_linux_peer(peer_dir, cache, failed_path):
     """Run the peer's run.sh; stream its progress; return (parsed, seconds) or
     (None, seconds) when it failed (the output then goes to failed_path)."""
@@ -197,15 +210,13 @@ def run_linux_peer(peer_dir, cache, failed_path):
     timer = threading.Timer(LINUX_TIMEOUT, stop)
     timer.start()
     lines = []
-    for line in proc.stdout:
-        lines.append(line.rstrip("\n"))
-        s = line.rstrip()
-        if s.startswith("# [") and "] qemu-system" in s:
-            print(f"  linux| {s.split(' qemu-system')[0]} booting", flush=True)
-        elif s.startswith("BENCH-FAIL") or s.startswith("#   ") or s.startswith("# [") or \
-                s.startswith("# kernel") or s.startswith("# total") or s.startswith("# installing") or \
-                not (s.startswith("BENCH") or s.startswith("#") or s.startswith("debconf")):
-            print(f"  linux| {s}", flush=True)
+    try:
+        _stream(proc, lines)
+    except KeyboardInterrupt:
+        stop()  # its own session gets no ^C from the terminal: stop it here
+        proc.wait()
+        timer.cancel()
+        raise
     status = proc.wait()
     timer.cancel()
     secs = time.time() - t0
@@ -247,7 +258,7 @@ def linux_peer(peer_dir, out):
         return None, f"skipped (LINUX_PEER={choice} not understood)"
     script = os.path.join(peer_dir, "run.sh")
     if not os.path.isfile(script) or not os.path.isfile(os.path.join(peer_dir, "bench.c")):
-        print(f"bench: Linux peer skipped: {script} (and bench.c) not found; the Linux column stays empty")
+        print(f"bench: Linux peer skipped: {script} or its bench.c not found; the Linux column stays empty")
         return None, f"skipped: {script} not found"
     if choice == "auto" and os.path.exists(cache):
         parsed = parse_linux(open(cache, errors="replace").read())

@@ -288,11 +288,32 @@ static int split_edges(struct task *t, uint64_t dst, uint64_t end)
     return MICA_OK;
 }
 
+/* The rights a present user leaf entry grants (as space_lookup reports). */
+static uint32_t pte_rights(uint64_t e)
+{
+    return MICA_MAP_READ | ((e & PTE_W) ? MICA_MAP_WRITE : 0) |
+           ((e & PTE_NX) && !(e & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
+}
+
 int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights)
 {
     int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
     if (err == MICA_OK && (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))))
         err = MICA_EINVAL;
+    uint64_t *slot = (err == MICA_OK && pages == 1) ? leaf_slot(t->root, dst) : NULL;
+    if (slot != NULL) {
+        /* One small page: one walk (the common case of a pager's remap). */
+        if (!(*slot & PTE_P) || !(*slot & PTE_U))
+            return MICA_EINVAL;
+        if (rights & ~(uint64_t)pte_rights(*slot))
+            return MICA_EUPGRADE;
+        *slot = (*slot & PTE_ADDR_MASK) | rights_to_pte((uint32_t)rights) | PTE_P;
+        if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
+            invlpg(dst);
+        else
+            t->tlb_stale = 1;
+        return MICA_OK;
+    }
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
         uint64_t pa;
         uint32_t have;
