@@ -371,12 +371,33 @@ def probe_kvm(iso, logdir):
 
 def check_gdb(kernel, iso, logdir, res):
     """The `make debug` path: QEMU halted with its stub, GDB with scripts/gdbinit.in
-    stops at kmain in the higher half and reads kernel variables."""
+    stops at kmain in the higher half and reads kernel variables; then, with the
+    helpers of scripts/gdb/mica.py, stops where init's first page fault goes to the
+    pager and checks mica-current, mica-walk, mica-runq, mica-tasks and mica-user,
+    and last stops in the pager, in ring 3, where that fault wakes it.  iso must
+    start init with the pager (the ipc ISO)."""
     port = "12345"
+    failed_before = res.failed
     os.makedirs(logdir, exist_ok=True)
     gdbinit = os.path.join(logdir, "gdbinit")
     with open("scripts/gdbinit.in") as f:
-        open(gdbinit, "w").write(f.read().replace("@KERNEL@", kernel).replace("@PORT@", port))
+        open(gdbinit, "w").write(f.read().replace("@KERNEL@", kernel).replace("@PORT@", port)
+                                 .replace("@SCRIPTS@", os.path.abspath("scripts")))
+    # (section, command): each section's output is checked on its own.
+    steps = [("kmain", "thbreak kmain"), ("kmain", "continue"), ("kmain", "bt"),
+             ("ksym", "thbreak ksym_init"), ("ksym", "continue"), ("ksym", "print paging_levels"),
+             ("ksym", "mica-cr3"),
+             ("fault", "thbreak ipc_fault_to_pager"), ("fault", "continue"), ("current", "mica-current"),
+             ("walk-rip", "mica-walk current->frame->rip"), ("walk-fault", "mica-walk addr"),
+             ("walk-kernel", "mica-walk &runq_bits"),
+             ("finish", "finish"), ("runq", "mica-runq"), ("tasks", "mica-tasks"),
+             ("user", "mica-user pager"), ("pager", "mica-thread current->replier"),
+             ("in-pager", "thbreak *current->replier->frame->rip"), ("in-pager", "continue"),
+             ("in-pager", "mica-current"), ("in-pager", "print $cs & 3"), ("walk-pager", "mica-walk $rip"),
+             ("end", "kill")]
+    args = ["gdb", "-batch", "-nx", "-x", gdbinit]
+    for section, command in steps:
+        args += ["-ex", f"echo @@{section}\\n", "-ex", command]
     qemu = subprocess.Popen(["qemu-system-x86_64", "-machine", "q35", "-cpu", "max,la57=on", "-m", "512M",
                              "-cdrom", iso, "-display", "none", "-no-reboot", "-serial", "null",
                              "-monitor", "none", "-gdb", f"tcp:127.0.0.1:{port}", "-S"],
@@ -384,10 +405,7 @@ def check_gdb(kernel, iso, logdir, res):
     out = ""
     try:
         time.sleep(1)
-        proc = subprocess.run(["gdb", "-batch", "-nx", "-x", gdbinit, "-ex", "hbreak kmain", "-ex", "continue",
-                               "-ex", "bt", "-ex", "hbreak ksym_init", "-ex", "continue",
-                               "-ex", "print paging_levels", "-ex", "mica-cr3", "-ex", "kill"],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
         out = proc.stdout + proc.stderr
     except subprocess.TimeoutExpired:
         out = "gdb timed out"
@@ -395,12 +413,48 @@ def check_gdb(kernel, iso, logdir, res):
         qemu.kill()
         qemu.wait()
     open(os.path.join(logdir, "gdb.log"), "w").write(out)
-    ok = (re.search(r"Breakpoint \d+, kmain \(", out) is not None
-          and re.search(r"Breakpoint \d+, ksym_init \(", out) is not None
-          and re.search(r"\$1 = 5", out) is not None and "5-level paging" in out)
-    res.add("debug/gdb-stops-at-kmain-and-reads-symbols", ok, out[-600:])
-    print(f"debug: gdb through QEMU's stub {'stopped at kmain and read paging_levels' if ok else 'FAILED'}",
-          flush=True)
+    part = {}
+    for chunk in out.split("@@")[1:]:
+        name, _, text = chunk.partition("\n")
+        part[name] = part.get(name, "") + text
+
+    def has(section, pattern):
+        return re.search(pattern, part.get(section, ""))
+
+    ok = (has("kmain", r"[Bb]reakpoint \d+, kmain \(") and has("ksym", r"[Bb]reakpoint \d+, ksym_init \(")
+          and has("ksym", r"\$1 = 5") and has("ksym", "5-level paging"))
+    res.add("debug/gdb-stops-at-kmain-and-reads-symbols", bool(ok), out[-600:])
+    # mica-current: init's thread, its saved RIP named in init's symbols.
+    cur = has("current", r'current: thread (\d+) of task 1 "init": runnable, priority \d+\n'
+                         r"  user RIP 0x([0-9a-f]+) <init:\w+\+\d+>  RSP 0x[0-9a-f]+")
+    ok = has("fault", r"[Bb]reakpoint \d+, ipc_fault_to_pager \(") and cur
+    res.add("debug/gdb-mica-current", bool(ok), part.get("current", out[-600:]))
+    # mica-walk: 5 levels; init's code user read-only exec; the faulting page absent;
+    # a kernel variable at its image address less KERNEL_VMA, global.
+    levels = r"  PML5\[.*\n  PML4\[.*\n  PDPT\[.*\n  PD  \[.*\n  PT  \[.*  P U"
+    kvar = has("walk-kernel", r"walk 0x(ffffffff8[0-9a-f]+) from root .*\n(?:.*\n){4}.* P W .*G NX\n"
+                              r"  => physical 0x([0-9a-f]+) \(4 KiB page, kernel read-write no-exec\)")
+    ok = (cur and has("walk-rip", rf"walk 0x0*{cur.group(2)} from root 0x[0-9a-f]+ \(5-level paging\)\n"
+                                  + levels + r".*\n  => physical 0x[0-9a-f]+ \(4 KiB page, user read-only exec\)")
+          and has("walk-fault", r"not present\n  => not mapped") and kvar
+          and int(kvar.group(1), 16) - 0xffffffff80000000 == int(kvar.group(2), 16))
+    res.add("debug/gdb-mica-walk", bool(ok),
+            "".join(part.get(k, "") for k in ("walk-rip", "walk-fault", "walk-kernel"))[-900:])
+    # After the fault went to the pager: init waits, the pager's thread is queued.
+    runq = has("runq", r"priority (\d+): 1 thread\(s\)\n    thread (\d+) of task (\d+) \"task\": "
+                       r"runnable, priority \1")
+    ok = (cur and runq and has("runq", rf'running: thread {cur.group(1)} of task 1 "init": fault-blocked')
+          and has("tasks", rf'task {runq.group(3)} "task": .*; the pager of task 1'))
+    res.add("debug/gdb-mica-runq-and-tasks", bool(ok), (part.get("runq", "") + part.get("tasks", ""))[-900:])
+    # mica-user pager names the pager's addresses; its thread resumes in ring 3.
+    ok = (runq and has("user", r"user symbols from \S*pager\.elf") and has("pager", r"<pager:main\+\d+>")
+          and has("in-pager", rf'current: thread {runq.group(2)} of task {runq.group(3)} "task"')
+          and has("in-pager", r"live RIP 0x[0-9a-f]+ <pager:\w+\+\d+>") and has("in-pager", r"\$\d+ = 3")
+          and has("walk-pager", r"user read-only exec"))
+    res.add("debug/gdb-mica-user-and-ring3-stop", bool(ok), (part.get("pager", "") + part.get("in-pager", ""))[-900:])
+    failed = res.failed - failed_before
+    print(f"debug: gdb through QEMU's stub: stops at kmain, at the first fault to the pager and in the pager, "
+          f"helpers checked: {'ok' if failed == 0 else f'{failed} FAILED'}", flush=True)
 
 
 case_kernel = "build/mica.elf"

@@ -19,8 +19,8 @@ import os
 import gdb
 import gdb.types
 
-HHDM_BASE = 0xFFFF800000000000
-KERNEL_VMA = 0xFFFFFFFF80000000
+HHDM_BASE = 0xFFFF800000000000  # microkernel/arch/x86_64/include/arch/layout.h
+HHDM_SIZE = 0x400000000000
 PAGE_SHIFT = 12
 PTE_ADDR_MASK = 0x000FFFFFFFFFF000
 VEC_SYSCALL = 0x100
@@ -77,6 +77,8 @@ def read_u64(addr):
 
 def read_phys_u64(pa):
     """The 64-bit word at physical address pa, through the direct map."""
+    if pa >= HHDM_SIZE:
+        raise gdb.GdbError(f"mica: 0x{pa:x} is beyond the direct map: not a physical address")
     try:
         return read_u64(HHDM_BASE + pa)
     except gdb.MemoryError:
@@ -208,6 +210,11 @@ to); when the CPU is stopped in ring 3 the live ones are $rip and $rsp."""
             print("current: none (the CPU is idle, or init has not started yet)")
             return
         lines = describe_thread(cur.dereference())
+        if int(gdb.parse_and_eval("$cs")) & 3 == 3:
+            rip, rsp = int(gdb.parse_and_eval("$rip")), int(gdb.parse_and_eval("$rsp"))
+            name = cur["task"]["name"].string() if int(cur["task"]) != 0 else None
+            lines.append(f"  the CPU is in ring 3, in this thread: live RIP 0x{rip:x}{symbolize(rip, name)}"
+                         f"  RSP 0x{rsp:x}")
         print("current: " + "\n".join(lines))
 
 
@@ -261,8 +268,9 @@ class MicaWalk(gdb.Command):
     """Walk the page tables for a virtual address.
 Usage: mica-walk ADDR [ROOT]
 ADDR and ROOT are expressions (quote one that has spaces).  ROOT is a CR3
-value or a table's physical address (default: $cr3; e.g. current->task->root
-or another task's ->cr3); the low 12 bits (the PCID) are ignored.  Prints
+value or a table's physical address (default: $cr3), the low 12 bits (the
+PCID) ignored, or a struct task * or struct thread * whose space is meant
+(mica-walk 0x600000000000 current->replier).  Prints
 each level's index, entry and flags (P W U PWT PCD A D PS G XGRANT NX), then
 the physical address, the page size and the rights that result.  Uses the
 kernel's paging_levels (4 or 5) and reads tables through the direct map."""
@@ -275,11 +283,24 @@ kernel's paging_levels (4 or 5) and reads tables through the direct map."""
         if len(argv) not in (1, 2):
             raise gdb.GdbError("usage: mica-walk ADDR [ROOT]")
         va = int(gdb.parse_and_eval(argv[0]).cast(gdb.lookup_type("unsigned long"))) & (2**64 - 1)
-        root_expr = argv[1] if len(argv) == 2 else "$cr3"
-        root = int(gdb.parse_and_eval(root_expr).cast(gdb.lookup_type("unsigned long"))) & PTE_ADDR_MASK
+        root = walk_root(gdb.parse_and_eval(argv[1] if len(argv) == 2 else "$cr3"))
         levels = int(kvar("paging_levels"))
         for line in walk(va, root, levels):
             print(line)
+
+
+def walk_root(v):
+    """The physical root table named by v: a CR3 value or physical address, or
+    a struct task * / struct thread * (whose task's space is meant)."""
+    t = v.type.strip_typedefs()
+    if t.code == gdb.TYPE_CODE_PTR and t.target().strip_typedefs().tag in ("task", "thread"):
+        if int(v) == 0:
+            raise gdb.GdbError("mica-walk: the task or thread is NULL")
+        task = v["task"] if t.target().strip_typedefs().tag == "thread" else v
+        if int(task) == 0:
+            raise gdb.GdbError("mica-walk: the thread has no task (dead)")
+        v = task["cr3"]
+    return int(v.cast(gdb.lookup_type("unsigned long"))) & PTE_ADDR_MASK
 
 
 def flag_names(e):

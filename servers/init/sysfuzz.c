@@ -43,32 +43,32 @@
  * what the model allowed; fuzztrace=N prints every call from the N-th on
  * with its status, and fuzzrepro=N replays the N-th minimized sequence
  * kept at the end of this file (kernel panics the fuzzer found). */
+#include "sysfuzz.h"
 #include "base/fmt.h"
 #include "base/str.h"
 #include "init.h"
-#include "sysfuzz.h"
 
 extern char __mica_image_start[], __mica_text_end[], __mica_rodata_end[], __mica_image_end[];
 
-#define NHANDLES 128          /* handle numbers 1..127 */
-#define CHUNK 1000            /* calls per TAP line */
-#define MAX_CHILDREN 10       /* child-task records */
-#define CHILD_LIMIT 8         /* the random ops keep two records spare */
-#define SLOTS 4               /* thread slots of a child: stack and IPC buffer */
+#define NHANDLES 128    /* handle numbers 1..127 */
+#define CHUNK 1000      /* calls per TAP line */
+#define MAX_CHILDREN 10 /* child-task records */
+#define CHILD_LIMIT 8   /* the random ops keep two records spare */
+#define SLOTS 4         /* thread slots of a child: stack and IPC buffer */
 #define SLOT_STACK_PAGES 2
 #define SLOT_PAGES (SLOT_STACK_PAGES + 1)
-#define SCRATCH_PAGES 8       /* page 0: newlines, for SYS_DEBUG_WRITE */
-#define BIG_PAGES 1024        /* 4 MiB on a 2 MiB boundary, for large maps */
+#define SCRATCH_PAGES 8              /* page 0: newlines, for SYS_DEBUG_WRITE */
+#define BIG_PAGES 1024               /* 4 MiB on a 2 MiB boundary, for large maps */
 #define ALIAS_BASE 0x500000000000ull /* a private 2 MiB region in init's space */
 #define ALIAS_PAGES 512
-#define ALIAS_VOID (1ull << 40)      /* ... and nothing for 1 TiB after it */
+#define ALIAS_VOID (1ull << 40)        /* ... and nothing for 1 TiB after it */
 #define NEVER_MAPPED 0x300000000000ull /* 1 TiB init never maps */
 #define WAIT_MAX_US 2000
 #define WD_PERIOD_US 50000
 #define WD_LIMIT_US 500000
-#define MAX_PRINTED 60        /* failure reports printed in full */
+#define MAX_PRINTED 60 /* failure reports printed in full */
 #define NCALLS (SYS_COUNT + 6)
-#define NSTATUS 20            /* MICA_OK and MICA_E* -1..-19 */
+#define NSTATUS 20 /* MICA_OK and MICA_E* -1..-19 */
 #define PAGE MICA_PAGE_SIZE
 
 #define BIT(st) (1u << (unsigned)(-(st)))
@@ -150,13 +150,13 @@ static struct child kids[MAX_CHILDREN];
 static uint32_t next_obj;
 static uint64_t stale[8];
 static unsigned stale_pos;
-static uint32_t hot[8];          /* objects lent to workers: where IPC partners are */
+static uint32_t hot[8]; /* objects lent to workers: where IPC partners are */
 static unsigned hot_pos;
 
 /* Memory: taken once from page_alloc (it never frees). */
 static char *scratch, *big, *slot_mem;
-static uint8_t alias[ALIAS_PAGES];  /* MICA_MAP_* of each page at ALIAS_BASE, 0: unmapped */
-static uint32_t win_rights;         /* what init holds on its free-memory window */
+static uint8_t alias[ALIAS_PAGES]; /* MICA_MAP_* of each page at ALIAS_BASE, 0: unmapped */
+static uint32_t win_rights;        /* what init holds on its free-memory window */
 static uint64_t utop;
 static uint64_t text_lo, text_hi, ro_hi, data_hi;
 
@@ -179,10 +179,10 @@ static uint64_t trace_from = ~0ull; /* fuzztrace=N: print every call from the N-
  * no tasks (init kills every task it creates before it closes the handle,
  * so only a task a child created could end that way). */
 static bool avoid_known;
-static bool owe_fault;              /* init received a fault and has not answered */
-#define OBJ_FLAGS 65536u            /* flags by object id modulo this (collisions only add flags) */
-#define F_LENT 1u                   /* a handle to it went to a child */
-#define F_PAGER 2u                  /* it is (or was) some task's pager */
+static bool owe_fault;   /* init received a fault and has not answered */
+#define OBJ_FLAGS 65536u /* flags by object id modulo this (collisions only add flags) */
+#define F_LENT 1u        /* a handle to it went to a child */
+#define F_PAGER 2u       /* it is (or was) some task's pager */
 static uint8_t obj_flags[OBJ_FLAGS];
 
 /* The watchdog's view of the main thread. */
@@ -190,19 +190,39 @@ static volatile uint64_t wd_seq, wd_aborted_seq, wd_aborts;
 static volatile int wd_inflight, wd_stop;
 
 static const char *const call_names[SYS_COUNT] = {
-    [SYS_NULL] = "null", [SYS_DEBUG_WRITE] = "debug_write", [SYS_SEND] = "send", [SYS_RECV] = "recv",
-    [SYS_CALL] = "call", [SYS_REPLY] = "reply", [SYS_REPLY_RECV] = "reply_recv",
-    [SYS_NOTIFY_SIGNAL] = "notify_signal", [SYS_NOTIFY_WAIT] = "notify_wait", [SYS_YIELD] = "yield",
-    [SYS_SLEEP] = "sleep", [SYS_ENDPOINT_CREATE] = "endpoint_create",
-    [SYS_NOTIFICATION_CREATE] = "notification_create", [SYS_HANDLE_CLOSE] = "handle_close",
-    [SYS_HANDLE_MINT] = "handle_mint", [SYS_HANDLE_INFO] = "handle_info", [SYS_TASK_CREATE] = "task_create",
-    [SYS_TASK_KILL] = "task_kill", [SYS_TASK_GIVE] = "task_give", [SYS_THREAD_CREATE] = "thread_create",
-    [SYS_THREAD_EXIT] = "thread_exit", [SYS_MAP] = "map", [SYS_UNMAP] = "unmap",
-    [SYS_DEBUG_COUNTS] = "debug_counts", [SYS_FASTPATH_SET] = "fastpath_set",
-    [SYS_THREAD_SET_PRIORITY] = "thread_set_priority", [SYS_TIME] = "time",
-    [SYS_THREAD_ABORT] = "thread_abort", [SYS_DEBUG_SHUTDOWN] = "debug_shutdown",
-    [SYS_TASK_SET_PAGER] = "task_set_pager", [SYS_TASK_STATUS] = "task_status",
-    [SYS_TASK_WATCH] = "task_watch", [SYS_PROTECT] = "protect",
+    [SYS_NULL] = "null",
+    [SYS_DEBUG_WRITE] = "debug_write",
+    [SYS_SEND] = "send",
+    [SYS_RECV] = "recv",
+    [SYS_CALL] = "call",
+    [SYS_REPLY] = "reply",
+    [SYS_REPLY_RECV] = "reply_recv",
+    [SYS_NOTIFY_SIGNAL] = "notify_signal",
+    [SYS_NOTIFY_WAIT] = "notify_wait",
+    [SYS_YIELD] = "yield",
+    [SYS_SLEEP] = "sleep",
+    [SYS_ENDPOINT_CREATE] = "endpoint_create",
+    [SYS_NOTIFICATION_CREATE] = "notification_create",
+    [SYS_HANDLE_CLOSE] = "handle_close",
+    [SYS_HANDLE_MINT] = "handle_mint",
+    [SYS_HANDLE_INFO] = "handle_info",
+    [SYS_TASK_CREATE] = "task_create",
+    [SYS_TASK_KILL] = "task_kill",
+    [SYS_TASK_GIVE] = "task_give",
+    [SYS_THREAD_CREATE] = "thread_create",
+    [SYS_THREAD_EXIT] = "thread_exit",
+    [SYS_MAP] = "map",
+    [SYS_UNMAP] = "unmap",
+    [SYS_DEBUG_COUNTS] = "debug_counts",
+    [SYS_FASTPATH_SET] = "fastpath_set",
+    [SYS_THREAD_SET_PRIORITY] = "thread_set_priority",
+    [SYS_TIME] = "time",
+    [SYS_THREAD_ABORT] = "thread_abort",
+    [SYS_DEBUG_SHUTDOWN] = "debug_shutdown",
+    [SYS_TASK_SET_PAGER] = "task_set_pager",
+    [SYS_TASK_STATUS] = "task_status",
+    [SYS_TASK_WATCH] = "task_watch",
+    [SYS_PROTECT] = "protect",
 };
 
 static const char *call_name(uint64_t nr)
@@ -339,14 +359,15 @@ static void model_add(uint64_t h, unsigned type, uint32_t rights, uint64_t badge
                   h < NHANDLES ? tab[h].state : 99);
         return;
     }
-    tab[h] = (struct hslot){ .state = S_OWNED, .type = (uint8_t)type, .rights = rights, .badge = badge, .obj = obj };
+    tab[h] =
+        (struct hslot){.state = S_OWNED, .type = (uint8_t)type, .rights = rights, .badge = badge, .obj = obj};
 }
 
 static void model_del(uint64_t h)
 {
     if (h == 0 || h >= NHANDLES)
         return;
-    tab[h] = (struct hslot){ 0 };
+    tab[h] = (struct hslot){0};
     stale[stale_pos++ % 8] = h;
 }
 
@@ -404,7 +425,8 @@ static uint64_t pick_hot(unsigned type)
     unsigned k = (unsigned)below(n);
     for (unsigned h = 1; h < NHANDLES; h++)
         for (unsigned i = 0; i < 8; i++)
-            if (tab[h].state == S_OWNED && tab[h].type == type && tab[h].obj != 0 && tab[h].obj == hot[i] && k-- == 0)
+            if (tab[h].state == S_OWNED && tab[h].type == type && tab[h].obj != 0 && tab[h].obj == hot[i] &&
+                k-- == 0)
                 return h;
     return 0;
 }
@@ -533,7 +555,8 @@ static uint64_t gen_timeout(void)
 /* A length or count. */
 static uint64_t gen_len(void)
 {
-    static const uint64_t fixed[] = { 0, 1, 2, 7, 64, 4095, 4096, 4097, 65536, 65537, 1ull << 32, 1ull << 63, ~0ull };
+    static const uint64_t fixed[] = {0,    1,     2,     7,          64,         4095, 4096,
+                                     4097, 65536, 65537, 1ull << 32, 1ull << 63, ~0ull};
     if (chance(85))
         return fixed[below(sizeof fixed / sizeof fixed[0])];
     return chance(50) ? below(70000) : rnd();
@@ -543,13 +566,20 @@ static uint64_t gen_len(void)
 static uint64_t gen_hostile_addr(void)
 {
     switch (below(7)) {
-    case 0: return 0xffff800000000000ull + below(1ull << 30) * 8;
-    case 1: return 0xffffffff80000000ull + below(1ull << 24);
-    case 2: return 0x8000000000000000ull + below(1ull << 20) * PAGE;
-    case 3: return utop;
-    case 4: return utop + below(1ull << 20) * PAGE;
-    case 5: return ~0ull - below(PAGE);
-    default: return 0xff00000000000000ull + below(1ull << 20) * PAGE;
+    case 0:
+        return 0xffff800000000000ull + below(1ull << 30) * 8;
+    case 1:
+        return 0xffffffff80000000ull + below(1ull << 24);
+    case 2:
+        return 0x8000000000000000ull + below(1ull << 20) * PAGE;
+    case 3:
+        return utop;
+    case 4:
+        return utop + below(1ull << 20) * PAGE;
+    case 5:
+        return ~0ull - below(PAGE);
+    default:
+        return 0xff00000000000000ull + below(1ull << 20) * PAGE;
     }
 }
 
@@ -650,8 +680,21 @@ struct maparg {
     uint64_t limit; /* pages the source may lend from src (0: any count) */
 };
 
-enum { SRC_SCRATCH, SRC_BIG, SRC_TEXT, SRC_RODATA, SRC_DATA, SRC_BOOTINFO, SRC_ALIAS, SRC_NEVER, SRC_LOW, SRC_HOSTILE,
-       SRC_UNALIGNED, SRC_RANDOM, SRC_CLASSES };
+enum {
+    SRC_SCRATCH,
+    SRC_BIG,
+    SRC_TEXT,
+    SRC_RODATA,
+    SRC_DATA,
+    SRC_BOOTINFO,
+    SRC_ALIAS,
+    SRC_NEVER,
+    SRC_LOW,
+    SRC_HOSTILE,
+    SRC_UNALIGNED,
+    SRC_RANDOM,
+    SRC_CLASSES
+};
 
 /* A map source and how many pages may follow it inside memory the fuzzer
  * may lend (0: any count, everything after it fails).  Scratch page 0 (the
@@ -688,19 +731,23 @@ static uint64_t gen_src(unsigned cls, uint64_t *limit)
     case SRC_BOOTINFO:
         *limit = 1;
         return MICA_BOOTINFO_ADDR;
-    case SRC_ALIAS: return ALIAS_BASE + below(16) * PAGE;
-    case SRC_NEVER: return NEVER_MAPPED + below(1ull << 26) * PAGE;
+    case SRC_ALIAS:
+        return ALIAS_BASE + below(16) * PAGE;
+    case SRC_NEVER:
+        return NEVER_MAPPED + below(1ull << 26) * PAGE;
     case SRC_LOW:
         /* Below init's image; never reaching it (nothing is mapped there,
          * but the rule must not depend on that). */
         k = 1 + below(0x3ff);
         *limit = 0x400 - k;
         return k * PAGE;
-    case SRC_HOSTILE: return gen_hostile_addr();
+    case SRC_HOSTILE:
+        return gen_hostile_addr();
     case SRC_UNALIGNED:
         *limit = SCRATCH_PAGES - 2;
         return va(scratch) + PAGE + 1 + below(PAGE - 1);
-    default: return rnd() | (1ull << 63);
+    default:
+        return rnd() | (1ull << 63);
     }
 }
 
@@ -780,13 +827,13 @@ struct call {
     uint32_t allowed;      /* statuses the model allows: BIT(st) */
     const char *why;       /* the rule behind `allowed`, for the report */
     int st;
-    uint64_t r[6];         /* RDI RSI RDX R10 R8 R9 after the call */
+    uint64_t r[6];          /* RDI RSI RDX R10 R8 R9 after the call */
     int spawn_ci, spawn_si; /* >= 0: start fz_worker there with mica_thread_spawn */
 };
 
 static void call_init(struct call *c, uint64_t nr)
 {
-    *c = (struct call){ .nr = nr, .allowed = ALL_ST, .spawn_ci = -1 };
+    *c = (struct call){.nr = nr, .allowed = ALL_ST, .spawn_ci = -1};
 }
 
 /* Restrict c to `certain` when it is not empty (an error must come),
@@ -955,9 +1002,9 @@ static void fail_call(const struct call *c, const char *why)
     const struct mica_ipc_buffer *b = mica_ipcbuf;
     mica_printf("#   ipc buffer send_handles=%u,%u,%u,%u send_rights=0x%x,0x%x,0x%x,0x%x; results rdi=0x%llx "
                 "rsi=0x%llx\n",
-                b->send_handles[0], b->send_handles[1], b->send_handles[2], b->send_handles[3], b->send_rights[0],
-                b->send_rights[1], b->send_rights[2], b->send_rights[3], (unsigned long long)c->r[0],
-                (unsigned long long)c->r[1]);
+                b->send_handles[0], b->send_handles[1], b->send_handles[2], b->send_handles[3],
+                b->send_rights[0], b->send_rights[1], b->send_rights[2], b->send_rights[3],
+                (unsigned long long)c->r[0], (unsigned long long)c->r[1]);
 }
 
 /* One check on call c. */
@@ -976,7 +1023,7 @@ static void fz_worker(uint64_t arg, struct mica_ipc_buffer *buf);
 /* Make call c, then check its status: within the ABI, and allowed. */
 static void issue(struct call *c)
 {
-    struct mica_msg m = { .info = c->a[1], .mr = { c->a[2], c->a[3], c->a[4], c->a[5] } };
+    struct mica_msg m = {.info = c->a[1], .mr = {c->a[2], c->a[3], c->a[4], c->a[5]}};
     uint64_t r0 = 0;
     calls_done++;
     if (calls_done >= trace_from)
@@ -992,7 +1039,7 @@ static void issue(struct call *c)
         c->st = mica_thread_spawn((mica_handle_t)c->a[0], fz_worker, c->a[3], (void *)(uintptr_t)c->a[2],
                                   (int)c->a[4], (struct mica_ipc_buffer *)(uintptr_t)c->a[5], &th);
         r0 = th;
-        m = (struct mica_msg){ 0 };
+        m = (struct mica_msg){0};
     } else {
         c->st = mica_syscall_exchange(c->nr, c->a[0], &m, c->to, &r0);
     }
@@ -1030,7 +1077,7 @@ static void issue(struct call *c)
 
 static void kid_free(int ci)
 {
-    kids[ci] = (struct child){ 0 };
+    kids[ci] = (struct child){0};
 }
 
 /* Handles that arrived with a message received (info: the sender's). */
@@ -1088,14 +1135,15 @@ static void apply(const struct call *c)
         model_add(c->r[0], MICA_OBJ_ENDPOINT, MICA_R_SEND | MICA_R_RECV | MICA_R_TRANSFER, 0, ++next_obj);
         break;
     case SYS_NOTIFICATION_CREATE:
-        model_add(c->r[0], MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL | MICA_R_WAIT | MICA_R_TRANSFER, 0, ++next_obj);
+        model_add(c->r[0], MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL | MICA_R_WAIT | MICA_R_TRANSFER, 0,
+                  ++next_obj);
         break;
     case SYS_TASK_CREATE:
         model_add(c->r[0], MICA_OBJ_TASK, MICA_R_ALL, 0, ++next_obj);
         for (int i = 0; i < MAX_CHILDREN; i++)
             if (!kids[i].used) {
-                kids[i] = (struct child){ .used = true, .role = ROLE_CRASHY, .task = (mica_handle_t)c->r[0],
-                                          .obj = next_obj };
+                kids[i] = (struct child){
+                    .used = true, .role = ROLE_CRASHY, .task = (mica_handle_t)c->r[0], .obj = next_obj};
                 st_children++;
                 return;
             }
@@ -1131,7 +1179,9 @@ static void apply(const struct call *c)
     case SYS_PROTECT:
         if (h == self_task && in_range(c->a[c->nr == SYS_MAP ? 2 : 1], ALIAS_BASE, ALIAS_PAGES * PAGE)) {
             uint64_t dst = c->nr == SYS_MAP ? c->a[2] : c->a[1], n = c->nr == SYS_MAP ? c->a[3] : c->a[2];
-            uint8_t rights = c->nr == SYS_MAP ? (uint8_t)c->a[4] : c->nr == SYS_PROTECT ? (uint8_t)c->a[3] : 0;
+            uint8_t rights = c->nr == SYS_MAP       ? (uint8_t)c->a[4]
+                             : c->nr == SYS_PROTECT ? (uint8_t)c->a[3]
+                                                    : 0;
             for (uint64_t i = (dst - ALIAS_BASE) / PAGE; n > 0 && i < ALIAS_PAGES; i++, n--)
                 alias[i] = rights;
         }
@@ -1167,11 +1217,17 @@ static void run(struct call *c)
 static void gen_message(struct call *c)
 {
     unsigned r = (unsigned)below(100);
-    uint64_t label = r < 60 ? below(0x10000) : r < 70 ? MICA_LABEL_FAULT : r < 82 ? MICA_FAULT_MAP
-                   : r < 88 ? MICA_FAULT_KILL : 0;
+    uint64_t label = r < 60   ? below(0x10000)
+                     : r < 70 ? MICA_LABEL_FAULT
+                     : r < 82 ? MICA_FAULT_MAP
+                     : r < 88 ? MICA_FAULT_KILL
+                              : 0;
     r = (unsigned)below(100);
-    uint64_t words = r < 60 ? 0 : r < 80 ? 1 + below(MICA_MSG_MAX_WORDS) : r < 85 ? MICA_MSG_MAX_WORDS
-                   : r < 90 ? MICA_MSG_MAX_WORDS + 1 : below(256);
+    uint64_t words = r < 60   ? 0
+                     : r < 80 ? 1 + below(MICA_MSG_MAX_WORDS)
+                     : r < 85 ? MICA_MSG_MAX_WORDS
+                     : r < 90 ? MICA_MSG_MAX_WORDS + 1
+                              : below(256);
     r = (unsigned)below(100);
     uint64_t nh = r < 70 ? 0 : r < 92 ? 1 + below(MICA_MSG_MAX_HANDLES) : MICA_MSG_MAX_HANDLES + 1 + below(3);
     uint64_t high = chance(20) ? rnd() & ~((1ull << 27) - 1) : 0;
@@ -1217,10 +1273,11 @@ static void expect_ipc(struct call *c)
     }
     uint32_t e = lookup_err(c->a[0], MICA_OBJ_ENDPOINT, send ? MICA_R_SEND : MICA_R_RECV);
     if (c->nr == SYS_RECV) {
-        allow(c, e, BIT(MICA_OK) | BIT(MICA_ETIMEOUT) | BIT(MICA_EFAULT) | BIT(MICA_ENOHANDLES), "recv: the handle");
+        allow(c, e, BIT(MICA_OK) | BIT(MICA_ETIMEOUT) | BIT(MICA_EFAULT) | BIT(MICA_ENOHANDLES),
+              "recv: the handle");
     } else if (c->nr == SYS_REPLY_RECV) {
-        allow(c, e ? ALL_ST & ~(BIT(MICA_OK) | BIT(MICA_ETIMEOUT) | BIT(MICA_ENOSYS)) : 0, ALL_ST & ~BIT(MICA_ENOSYS),
-              "reply_recv: a bad handle cannot succeed");
+        allow(c, e ? ALL_ST & ~(BIT(MICA_OK) | BIT(MICA_ETIMEOUT) | BIT(MICA_ENOSYS)) : 0,
+              ALL_ST & ~BIT(MICA_ENOSYS), "reply_recv: a bad handle cannot succeed");
     } else {
         e |= message_err(c->a[1]);
         /* EDEAD: no handle that could receive is left (the partner died). */
@@ -1268,7 +1325,8 @@ static void gen_thread_create(struct call *c, bool self)
             c->a[1] = gen_hostile_addr(); /* never a new thread in init */
             continue;
         }
-        allow(c, e, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOMEM), "thread_create: errors certain from its arguments");
+        allow(c, e, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOMEM),
+              "thread_create: errors certain from its arguments");
         break;
     }
     if (ci >= 0 && c->a[2] == slot_stack_top(ci, si) - 64)
@@ -1312,7 +1370,8 @@ static void gen_map_call(struct call *c)
     }
     if (e && task_ok && !self)
         e |= BIT(MICA_EDEAD);
-    allow(c, e, BIT(MICA_OK) | BIT(MICA_ENOMEM) | (self ? 0 : BIT(MICA_EDEAD)), "unmap: errors certain from its arguments");
+    allow(c, e, BIT(MICA_OK) | BIT(MICA_ENOMEM) | (self ? 0 : BIT(MICA_EDEAD)),
+          "unmap: errors certain from its arguments");
 }
 
 static bool in_alias(uint64_t dst, uint64_t pages)
@@ -1349,7 +1408,8 @@ static void expect_protect(struct call *c)
     }
     if (e && task_ok && !self)
         e |= BIT(MICA_EDEAD);
-    allow(c, e ? e | maybe : 0, BIT(MICA_OK) | maybe, "protect: errors certain from the handle, sizes or init's own pages");
+    allow(c, e ? e | maybe : 0, BIT(MICA_OK) | maybe,
+          "protect: errors certain from the handle, sizes or init's own pages");
 }
 
 /* SYS_PROTECT: in init itself only inside the alias region or with an
@@ -1453,7 +1513,8 @@ static void gen_task_call(struct call *c)
     e |= e2;
     if (e && task_ok && !self)
         e |= BIT(MICA_EDEAD);
-    allow(c, e, BIT(MICA_OK) | BIT(MICA_EDEAD), "set_pager/watch: the task and endpoint/notification handles");
+    allow(c, e, BIT(MICA_OK) | BIT(MICA_EDEAD),
+          "set_pager/watch: the task and endpoint/notification handles");
 }
 
 /* Arguments for a number the fuzzer has no rules for (unknown, or added
@@ -1462,27 +1523,67 @@ static void gen_task_call(struct call *c)
 static uint64_t gen_safe_any(void)
 {
     switch (below(6)) {
-    case 0: return gen_handle(0);
-    case 1: return below(130);
-    case 2: return gen_hostile_addr();
-    case 3: return va(scratch) + PAGE + below(PAGE);
-    case 4: return ~0ull;
-    default: return rnd() | (1ull << 63);
+    case 0:
+        return gen_handle(0);
+    case 1:
+        return below(130);
+    case 2:
+        return gen_hostile_addr();
+    case 3:
+        return va(scratch) + PAGE + below(PAGE);
+    case 4:
+        return ~0ull;
+    default:
+        return rnd() | (1ull << 63);
     }
 }
 
 static uint64_t pick_nr(void)
 {
     static const uint8_t weighted[] = {
-        SYS_SEND, SYS_CALL, SYS_CALL, SYS_RECV, SYS_RECV, SYS_REPLY_RECV, SYS_REPLY, SYS_NOTIFY_SIGNAL,
-        SYS_NOTIFY_WAIT, SYS_ENDPOINT_CREATE, SYS_ENDPOINT_CREATE, SYS_NOTIFICATION_CREATE, SYS_HANDLE_CLOSE,
-        SYS_HANDLE_CLOSE, SYS_HANDLE_CLOSE, SYS_HANDLE_MINT, SYS_HANDLE_MINT, SYS_HANDLE_INFO, SYS_TASK_GIVE,
-        SYS_TASK_GIVE, SYS_THREAD_CREATE, SYS_MAP, SYS_MAP, SYS_MAP, SYS_UNMAP, SYS_UNMAP,
-        SYS_THREAD_SET_PRIORITY, SYS_THREAD_ABORT, SYS_TASK_KILL, SYS_TASK_SET_PAGER, SYS_TASK_STATUS,
-        SYS_TASK_WATCH, SYS_DEBUG_COUNTS, SYS_PROTECT, SYS_PROTECT,
+        SYS_SEND,
+        SYS_CALL,
+        SYS_CALL,
+        SYS_RECV,
+        SYS_RECV,
+        SYS_REPLY_RECV,
+        SYS_REPLY,
+        SYS_NOTIFY_SIGNAL,
+        SYS_NOTIFY_WAIT,
+        SYS_ENDPOINT_CREATE,
+        SYS_ENDPOINT_CREATE,
+        SYS_NOTIFICATION_CREATE,
+        SYS_HANDLE_CLOSE,
+        SYS_HANDLE_CLOSE,
+        SYS_HANDLE_CLOSE,
+        SYS_HANDLE_MINT,
+        SYS_HANDLE_MINT,
+        SYS_HANDLE_INFO,
+        SYS_TASK_GIVE,
+        SYS_TASK_GIVE,
+        SYS_THREAD_CREATE,
+        SYS_MAP,
+        SYS_MAP,
+        SYS_MAP,
+        SYS_UNMAP,
+        SYS_UNMAP,
+        SYS_THREAD_SET_PRIORITY,
+        SYS_THREAD_ABORT,
+        SYS_TASK_KILL,
+        SYS_TASK_SET_PAGER,
+        SYS_TASK_STATUS,
+        SYS_TASK_WATCH,
+        SYS_DEBUG_COUNTS,
+        SYS_PROTECT,
+        SYS_PROTECT,
     };
-    static const uint64_t huge[] = { 1ull << 32, (1ull << 32) + SYS_NULL, (1ull << 32) + SYS_YIELD,
-                                     (1ull << 63) + SYS_TIME, ~0ull, 0x100, 0xffffffffull };
+    static const uint64_t huge[] = {1ull << 32,
+                                    (1ull << 32) + SYS_NULL,
+                                    (1ull << 32) + SYS_YIELD,
+                                    (1ull << 63) + SYS_TIME,
+                                    ~0ull,
+                                    0x100,
+                                    0xffffffffull};
     unsigned r = (unsigned)below(1000);
     if (r < 5)
         return huge[below(sizeof huge / sizeof huge[0])];
@@ -1587,7 +1688,8 @@ static void gen_call(struct call *c)
         uint64_t p = gen_write_ptr();
         c->a[0] = p;
         int k = range_known(p, sizeof(struct mica_obj_counts), MW);
-        allow(c, p != 0 && k == 0 ? BIT(MICA_EFAULT) : 0, BIT(MICA_OK), "debug_counts: not writable user memory");
+        allow(c, p != 0 && k == 0 ? BIT(MICA_EFAULT) : 0, BIT(MICA_OK),
+              "debug_counts: not writable user memory");
         break;
     }
     case SYS_FASTPATH_SET:
@@ -1607,7 +1709,8 @@ static void gen_call(struct call *c)
             e |= BIT(MICA_EUPGRADE);
         if (e && ok && !self)
             e |= BIT(MICA_EDEAD);
-        allow(c, e, self ? BIT(MICA_OK) : BIT(MICA_OK) | BIT(MICA_EDEAD), "set_priority: 0..63, not above the caller");
+        allow(c, e, self ? BIT(MICA_OK) : BIT(MICA_OK) | BIT(MICA_EDEAD),
+              "set_priority: 0..63, not above the caller");
         break;
     }
     case SYS_TASK_SET_PAGER:
@@ -1657,8 +1760,22 @@ static void raw_call(void)
 /* ---- child tasks ---------------------------------------------------------------- */
 
 /* What a worker in a child does (arg bits 0..3). */
-enum { W_EXIT, W_ECHO, W_CALLER, W_SENDER, W_NOTIFY, W_SLEEP, W_YIELD, W_RAWSYS, W_RECV_EXIT, W_FAULT_W,
-       W_FAULT_R, W_FAULT_X, W_TRAP, W_KINDS };
+enum {
+    W_EXIT,
+    W_ECHO,
+    W_CALLER,
+    W_SENDER,
+    W_NOTIFY,
+    W_SLEEP,
+    W_YIELD,
+    W_RAWSYS,
+    W_RECV_EXIT,
+    W_FAULT_W,
+    W_FAULT_R,
+    W_FAULT_X,
+    W_TRAP,
+    W_KINDS
+};
 
 /* A child's own random system calls (its handles only; nothing it can
  * reach belongs to init).  Runs in the child: no global is written.  Bit
@@ -1679,7 +1796,7 @@ static void worker_rawsys(uint64_t seed, unsigned n, mica_handle_t h)
             a0 %= WAIT_MAX_US;
         if (nr == SYS_TASK_CREATE && no_tasks)
             nr = SYS_NULL;
-        struct mica_msg m = { .info = (x >> 8) & 0x3ff0000ull, .mr = { x >> 3, x >> 5, x % 7, x >> 40 } };
+        struct mica_msg m = {.info = (x >> 8) & 0x3ff0000ull, .mr = {x >> 3, x >> 5, x % 7, x >> 40}};
         mica_syscall_exchange(nr, a0, &m, x % WAIT_MAX_US, &r0);
     }
 }
@@ -1692,7 +1809,7 @@ static void worker_rawsys(uint64_t seed, unsigned n, mica_handle_t h)
 /* Serve calls on h: echo each message back with its label + 1. */
 static void worker_echo(unsigned n, mica_handle_t h)
 {
-    struct mica_msg m = { 0 };
+    struct mica_msg m = {0};
     uint64_t badge;
     int st = mica_recv(h, &m, &badge, WORKER_WAIT);
     for (unsigned i = 0; i < n; i++) {
@@ -1784,8 +1901,12 @@ static void provision(int ci)
 {
     uint64_t slots = slot_stack(ci, 0);
     const struct maparg parts[] = {
-        { .src = text_lo, .dst = text_lo, .pages = (text_hi - text_lo) / PAGE, .rights = MR | MX, .cls = SRC_TEXT },
-        { .src = slots, .dst = slots, .pages = SLOTS * SLOT_PAGES, .rights = MR | MW, .cls = SRC_CLASSES },
+        {.src = text_lo,
+         .dst = text_lo,
+         .pages = (text_hi - text_lo) / PAGE,
+         .rights = MR | MX,
+         .cls = SRC_TEXT},
+        {.src = slots, .dst = slots, .pages = SLOTS * SLOT_PAGES, .rights = MR | MW, .cls = SRC_CLASSES},
     };
     for (unsigned i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         struct call c;
@@ -1854,7 +1975,7 @@ static int free_slot(int ci)
             allow(&c, 0, BIT(MICA_OK) | BIT(MICA_EDEAD), NULL);
             run(&c);
             if (c.st == MICA_EDEAD) {
-                *s = (struct tslot){ 0 };
+                *s = (struct tslot){0};
                 return si;
             }
         }
@@ -1892,7 +2013,8 @@ static void spawn_in(int ci, int force)
     g.a[2] = present(h) && chance(80) ? tab[h].rights : gen_rights(present(h) ? tab[h].rights : 0);
     g.a[3] = present(h) ? tab[h].badge : 0;
     uint32_t e = derive_err(h, g.a[2], g.a[3]);
-    allow(&g, e ? e | BIT(MICA_EDEAD) : 0, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOHANDLES), "give: rights only shrink");
+    allow(&g, e ? e | BIT(MICA_EDEAD) : 0, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOHANDLES),
+          "give: rights only shrink");
     run(&g);
     uint64_t remote = g.st == MICA_OK ? g.r[0] : below(130);
     if (g.st == MICA_OK && tab[h].obj != 0)
@@ -1902,10 +2024,12 @@ static void spawn_in(int ci, int force)
 
     struct call c;
     call_init(&c, SYS_THREAD_CREATE);
-    static const uint8_t calm[] = { W_ECHO, W_ECHO, W_ECHO, W_CALLER, W_CALLER, W_SENDER, W_NOTIFY, W_SLEEP,
-                                    W_YIELD, W_RAWSYS, W_EXIT, W_RECV_EXIT };
+    static const uint8_t calm[] = {W_ECHO,   W_ECHO,  W_ECHO,  W_CALLER, W_CALLER, W_SENDER,
+                                   W_NOTIFY, W_SLEEP, W_YIELD, W_RAWSYS, W_EXIT,   W_RECV_EXIT};
     bool stable = kids[ci].role == ROLE_STABLE;
-    unsigned kind = force >= 0 ? (unsigned)force : stable ? calm[below(sizeof calm)] : (unsigned)below(W_KINDS);
+    unsigned kind = force >= 0 ? (unsigned)force
+                    : stable   ? calm[below(sizeof calm)]
+                               : (unsigned)below(W_KINDS);
     c.a[0] = kids[ci].task;
     c.a[1] = va(fz_worker);
     c.a[2] = slot_stack_top(ci, si);
@@ -1946,7 +2070,7 @@ static void spawn_in(int ci, int force)
         run(&z);
     }
     if (c.st == MICA_OK) {
-        kids[ci].slot[si] = (struct tslot){ .busy = true, .th = (mica_handle_t)c.r[0], .obj = next_obj };
+        kids[ci].slot[si] = (struct tslot){.busy = true, .th = (mica_handle_t)c.r[0], .obj = next_obj};
     } else if (c.st == MICA_EDEAD) {
         kids[ci].dead = true;
     }
@@ -1956,7 +2080,7 @@ static void spawn_in(int ci, int force)
  * handles init may pass) on an endpoint a worker shares, waiting a little. */
 static void op_ipc(void)
 {
-    static const uint8_t nrs[] = { SYS_CALL, SYS_CALL, SYS_SEND, SYS_RECV, SYS_RECV, SYS_REPLY_RECV };
+    static const uint8_t nrs[] = {SYS_CALL, SYS_CALL, SYS_SEND, SYS_RECV, SYS_RECV, SYS_REPLY_RECV};
     uint64_t ep = pick_hot(MICA_OBJ_ENDPOINT);
     if (ep == 0)
         return;
@@ -2002,7 +2126,10 @@ static void reply_fault(const struct call *rc)
     struct maparg m;
     gen_map(false, &m);
     unsigned r = (unsigned)below(100);
-    uint64_t label = r < 55 ? MICA_FAULT_MAP : r < 75 ? MICA_FAULT_KILL : r < 90 ? MICA_FAULT_MAP : below(0x10000);
+    uint64_t label = r < 55   ? MICA_FAULT_MAP
+                     : r < 75 ? MICA_FAULT_KILL
+                     : r < 90 ? MICA_FAULT_MAP
+                              : below(0x10000);
     if (r < 55) {
         uint64_t back = below(2);
         if (chance(60)) {
@@ -2037,7 +2164,8 @@ static void op_pager(void)
     if (ci < 0)
         return;
     uint64_t ep = avoid_known ? 0 : pick_hot(MICA_OBJ_ENDPOINT);
-    if (!avoid_known && (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)))
+    if (!avoid_known &&
+        (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)))
         ep = pick_owned(MICA_OBJ_ENDPOINT);
     if (!present(ep) || (tab[ep].rights & (MICA_R_SEND | MICA_R_RECV)) != (MICA_R_SEND | MICA_R_RECV)) {
         struct call e;
@@ -2058,7 +2186,7 @@ static void op_pager(void)
         hot[hot_pos++ % 8] = tab[ep].obj;
     if (!kids[ci].provisioned)
         provision(ci);
-    static const int faulty[] = { W_FAULT_W, W_FAULT_R, W_FAULT_X, W_FAULT_W };
+    static const int faulty[] = {W_FAULT_W, W_FAULT_R, W_FAULT_X, W_FAULT_W};
     spawn_in(ci, faulty[below(4)]);
     for (int i = 0; i < 3; i++) {
         struct call rc;
@@ -2142,7 +2270,8 @@ static void spot_checks(void)
             never = h;
     if (never) {
         spot(SYS_HANDLE_INFO, never, 0, 0, 0, 0, BIT(MICA_EBADH), "a handle number never returned is EBADH");
-        spot(SYS_HANDLE_CLOSE, never, 0, 0, 0, 0, BIT(MICA_EBADH), "closing a number never returned is EBADH");
+        spot(SYS_HANDLE_CLOSE, never, 0, 0, 0, 0, BIT(MICA_EBADH),
+             "closing a number never returned is EBADH");
         spot(SYS_SEND, never, 0, 0, 0, 0, BIT(MICA_EBADH), "sending on a number never returned is EBADH");
     }
     spot(SYS_HANDLE_INFO, 0, 0, 0, 0, 0, BIT(MICA_EBADH), "handle 0 is EBADH");
@@ -2152,16 +2281,19 @@ static void spot_checks(void)
     struct call ep = spot(SYS_ENDPOINT_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "endpoint_create");
     if (ep.st == MICA_OK) {
         uint64_t e = ep.r[0];
-        struct call s = spot(SYS_HANDLE_MINT, e, MICA_R_SEND | MICA_R_TRANSFER, 0, 0, 0, BIT(MICA_OK), "mint a send copy");
-        struct call nt = spot(SYS_HANDLE_MINT, e, MICA_R_SEND, 0, 0, 0, BIT(MICA_OK), "mint without transfer");
+        struct call s = spot(SYS_HANDLE_MINT, e, MICA_R_SEND | MICA_R_TRANSFER, 0, 0, 0, BIT(MICA_OK),
+                             "mint a send copy");
+        struct call nt =
+            spot(SYS_HANDLE_MINT, e, MICA_R_SEND, 0, 0, 0, BIT(MICA_OK), "mint without transfer");
         if (s.st == MICA_OK) {
             spot(SYS_HANDLE_MINT, s.r[0], MICA_R_SEND | MICA_R_RECV, 0, 0, 0, BIT(MICA_EUPGRADE),
                  "minting more rights than held is EUPGRADE");
-            spot(SYS_HANDLE_MINT, s.r[0], MICA_R_SEND | 0x80, 0, 0, 0, BIT(MICA_EINVAL), "unknown rights bits are EINVAL");
+            spot(SYS_HANDLE_MINT, s.r[0], MICA_R_SEND | 0x80, 0, 0, 0, BIT(MICA_EINVAL),
+                 "unknown rights bits are EINVAL");
             spot(SYS_HANDLE_MINT, s.r[0], MICA_R_SEND | (1ull << 32), 0, 0, 0, BIT(MICA_EINVAL),
                  "rights bit 32 is EINVAL (no truncation)");
-            struct call b = spot(SYS_HANDLE_MINT, s.r[0], MICA_R_SEND | MICA_R_TRANSFER, 7, 0, 0, BIT(MICA_OK),
-                                 "set a badge");
+            struct call b = spot(SYS_HANDLE_MINT, s.r[0], MICA_R_SEND | MICA_R_TRANSFER, 7, 0, 0,
+                                 BIT(MICA_OK), "set a badge");
             if (b.st == MICA_OK) {
                 spot(SYS_HANDLE_MINT, b.r[0], MICA_R_SEND, 8, 0, 0, BIT(MICA_EINVAL), "a badge is set once");
                 spot(SYS_HANDLE_INFO, b.r[0], 0, 0, 0, 0, BIT(MICA_OK), "badge kept");
@@ -2170,7 +2302,8 @@ static void spot_checks(void)
             spot(SYS_HANDLE_CLOSE, s.r[0], 0, 0, 0, 0, BIT(MICA_OK), "close");
         }
         if (nt.st == MICA_OK) {
-            spot(SYS_HANDLE_MINT, nt.r[0], MICA_R_SEND, 0, 0, 0, BIT(MICA_ERIGHTS), "minting needs MICA_R_TRANSFER");
+            spot(SYS_HANDLE_MINT, nt.r[0], MICA_R_SEND, 0, 0, 0, BIT(MICA_ERIGHTS),
+                 "minting needs MICA_R_TRANSFER");
             spot(SYS_HANDLE_CLOSE, nt.r[0], 0, 0, 0, 0, BIT(MICA_OK), "close");
         }
         spot(SYS_NOTIFY_SIGNAL, e, 1, 0, 0, 0, BIT(MICA_ETYPE), "signalling an endpoint is ETYPE");
@@ -2182,15 +2315,19 @@ static void spot_checks(void)
     }
     for (uint64_t nr = SYS_COUNT; nr < NCALLS; nr++)
         spot(nr, 0, 0, 0, 0, 0, BIT(MICA_ENOSYS), "unknown call numbers are ENOSYS");
-    spot((1ull << 32) + SYS_NULL, 0, 0, 0, 0, 0, BIT(MICA_ENOSYS), "call number 2^32 is ENOSYS (no truncation)");
+    spot((1ull << 32) + SYS_NULL, 0, 0, 0, 0, 0, BIT(MICA_ENOSYS),
+         "call number 2^32 is ENOSYS (no truncation)");
 
     struct call t = spot(SYS_TASK_CREATE, 0, 0, 0, 0, 0, BIT(MICA_OK), "task_create");
     if (t.st == MICA_OK) {
         uint64_t task = t.r[0], src = va(scratch) + PAGE;
-        spot(SYS_MAP, task, src, 0xffff800000000000ull, 1, MR, BIT(MICA_EKERNEL), "map into the kernel half is EKERNEL");
+        spot(SYS_MAP, task, src, 0xffff800000000000ull, 1, MR, BIT(MICA_EKERNEL),
+             "map into the kernel half is EKERNEL");
         spot(SYS_MAP, task, src, utop, 1, MR, BIT(MICA_ENONCANON), "map at user_top is ENONCANON");
-        spot(SYS_MAP, task, NEVER_MAPPED, 0x200000, 1, MR, BIT(MICA_ENOTOWNER), "map of a page init never mapped");
-        spot(SYS_MAP, task, text_lo, 0x200000, 1, MR | MW, BIT(MICA_EUPGRADE), "map of code with write is EUPGRADE");
+        spot(SYS_MAP, task, NEVER_MAPPED, 0x200000, 1, MR, BIT(MICA_ENOTOWNER),
+             "map of a page init never mapped");
+        spot(SYS_MAP, task, text_lo, 0x200000, 1, MR | MW, BIT(MICA_EUPGRADE),
+             "map of code with write is EUPGRADE");
         spot(SYS_MAP, task, src, 0x200000, 1, MR | MW, BIT(MICA_OK), "map");
         spot(SYS_MAP, task, src, 0x200000, 1, MR, BIT(MICA_EEXISTS), "map over a mapping is EEXISTS");
         spot(SYS_UNMAP, task, 0x200000, 1, 0, 0, BIT(MICA_OK), "unmap");
@@ -2211,13 +2348,14 @@ static bool counts_equal(const struct mica_obj_counts *a, const struct mica_obj_
 
 static void print_counts(const char *what, const struct mica_obj_counts *c)
 {
-    mica_printf("# sysfuzz: %s: tasks %llu threads %llu endpoints %llu notifications %llu handle tables %llu "
-                "page tables %llu kernel stacks %llu; pool pages free %llu of %llu\n",
-                what, (unsigned long long)c->live[MICA_TAG_TASK], (unsigned long long)c->live[MICA_TAG_THREAD],
-                (unsigned long long)c->live[MICA_TAG_ENDPOINT], (unsigned long long)c->live[MICA_TAG_NOTIFICATION],
-                (unsigned long long)c->live[MICA_TAG_HANDLE_TABLE], (unsigned long long)c->live[MICA_TAG_PAGE_TABLE],
-                (unsigned long long)c->live[MICA_TAG_KSTACK], (unsigned long long)c->pool_pages_free,
-                (unsigned long long)c->pool_pages_total);
+    mica_printf(
+        "# sysfuzz: %s: tasks %llu threads %llu endpoints %llu notifications %llu handle tables %llu "
+        "page tables %llu kernel stacks %llu; pool pages free %llu of %llu\n",
+        what, (unsigned long long)c->live[MICA_TAG_TASK], (unsigned long long)c->live[MICA_TAG_THREAD],
+        (unsigned long long)c->live[MICA_TAG_ENDPOINT], (unsigned long long)c->live[MICA_TAG_NOTIFICATION],
+        (unsigned long long)c->live[MICA_TAG_HANDLE_TABLE], (unsigned long long)c->live[MICA_TAG_PAGE_TABLE],
+        (unsigned long long)c->live[MICA_TAG_KSTACK], (unsigned long long)c->pool_pages_free,
+        (unsigned long long)c->pool_pages_total);
 }
 
 /* fuzzrepro=1: the shortest sequence found for a kernel panic.  A child
@@ -2259,8 +2397,9 @@ static void repro_pager_two_faults(void)
         mica_printf("# sysfuzz: repro: recv %d -> %d, label 0x%llx, fault address 0x%llx\n", i, rc.st,
                     (unsigned long long)MICA_INFO_LABEL(rc.r[1]), (unsigned long long)rc.r[2]);
     }
-    struct call r = spot(SYS_REPLY, 0, MICA_FAULT_KILL, 0, 0, 0, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOREPLY),
-                         "answering the second fault (its task is gone)");
+    struct call r =
+        spot(SYS_REPLY, 0, MICA_FAULT_KILL, 0, 0, 0, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_ENOREPLY),
+             "answering the second fault (its task is gone)");
     mica_printf("# sysfuzz: repro: reply KILL -> %d; now closing the handles\n", r.st);
     kill_record(ci);
     for (unsigned h = 1; h < NHANDLES; h++)
@@ -2302,7 +2441,8 @@ static void repro_own_pager_exits(void)
     if (e.st != MICA_OK || ci < 0)
         return;
     provision(ci);
-    struct call g = spot(SYS_TASK_GIVE, t.r[0], e.r[0], MICA_R_RECV, 0, 0, BIT(MICA_OK), "the child may receive");
+    struct call g =
+        spot(SYS_TASK_GIVE, t.r[0], e.r[0], MICA_R_RECV, 0, 0, BIT(MICA_OK), "the child may receive");
     spot(SYS_TASK_SET_PAGER, t.r[0], e.r[0], 0, 0, 0, BIT(MICA_OK), "the same endpoint is the child's pager");
     mica_puts("# sysfuzz: repro: thread 1 receives once and ends; thread 2 faults");
     repro_spawn(ci, 0, W_RECV_EXIT, g.r[0], 0);
@@ -2328,7 +2468,8 @@ static void repro_task_table_leak(void)
     spot(SYS_TASK_SET_PAGER, t.r[0], p.r[0], 0, 0, 0, BIT(MICA_OK), "endpoint 2 is the task's pager");
     spot(SYS_HANDLE_CLOSE, e.r[0], 0, 0, 0, 0, BIT(MICA_OK), "init's handle to endpoint 1");
     spot(SYS_HANDLE_CLOSE, p.r[0], 0, 0, 0, 0, BIT(MICA_OK), "init's handle to endpoint 2");
-    spot(SYS_HANDLE_CLOSE, t.r[0], 0, 0, 0, 0, BIT(MICA_OK), "the last handle to the task (never killed, no thread)");
+    spot(SYS_HANDLE_CLOSE, t.r[0], 0, 0, 0, 0, BIT(MICA_OK),
+         "the last handle to the task (never killed, no thread)");
     mica_sleep_us(5000);
     mica_debug_counts(&after);
     print_counts("repro before", &before);
@@ -2347,17 +2488,18 @@ static void model_check(void)
         uint64_t badge = 0;
         int st = mica_handle_info(h, &type, &rights, &badge);
         struct hslot *s = &tab[h];
-        bool same = st == MICA_OK ? s->state != S_FREE && s->type == type && s->rights == rights && s->badge == badge
-                                  : st == MICA_EBADH && s->state == S_FREE;
+        bool same = st == MICA_OK
+                        ? s->state != S_FREE && s->type == type && s->rights == rights && s->badge == badge
+                        : st == MICA_EBADH && s->state == S_FREE;
         if (same)
             continue;
         if (bad++ < 4)
-            fail_note("handle %llu: kernel says %llu (type/rights 0x%llx), model differs", h, (uint64_t)(int64_t)st,
-                      (uint64_t)type << 8 | rights);
+            fail_note("handle %llu: kernel says %llu (type/rights 0x%llx), model differs", h,
+                      (uint64_t)(int64_t)st, (uint64_t)type << 8 | rights);
         if (st == MICA_OK && s->state != S_FOREIGN)
-            *s = (struct hslot){ .state = S_OWNED, .type = (uint8_t)type, .rights = rights, .badge = badge };
+            *s = (struct hslot){.state = S_OWNED, .type = (uint8_t)type, .rights = rights, .badge = badge};
         else if (st == MICA_EBADH && s->state == S_OWNED)
-            *s = (struct hslot){ 0 };
+            *s = (struct hslot){0};
     }
     if (bad == 0)
         pass();
@@ -2397,9 +2539,10 @@ static bool setup(void)
     for (unsigned h = 1; h < NHANDLES; h++) {
         uint32_t type, rights;
         uint64_t badge;
-        tab[h] = (struct hslot){ 0 };
+        tab[h] = (struct hslot){0};
         if (mica_handle_info(h, &type, &rights, &badge) == MICA_OK)
-            tab[h] = (struct hslot){ .state = S_FOREIGN, .type = (uint8_t)type, .rights = rights, .badge = badge };
+            tab[h] =
+                (struct hslot){.state = S_FOREIGN, .type = (uint8_t)type, .rights = rights, .badge = badge};
     }
     for (int i = 0; i < MAX_CHILDREN; i++)
         kid_free(i);
@@ -2474,7 +2617,8 @@ static bool watchdog_start(void)
     uint32_t type, rights;
     uint64_t badge;
     if (mica_handle_info(wd_thread, &type, &rights, &badge) == MICA_OK)
-        tab[wd_thread] = (struct hslot){ .state = S_FOREIGN, .type = (uint8_t)type, .rights = rights, .badge = badge };
+        tab[wd_thread] =
+            (struct hslot){.state = S_FOREIGN, .type = (uint8_t)type, .rights = rights, .badge = badge};
     my_prio = (unsigned)(p >= 10 ? p - 10 : 0);
     mica_thread_set_priority(self_thread, (int)my_prio);
     return true;
@@ -2486,7 +2630,7 @@ static void watchdog_stop(void)
     for (int i = 0; i < 100 && mica_thread_abort(wd_thread) != MICA_EDEAD; i++)
         mica_sleep_us(1000);
     mica_handle_close(wd_thread);
-    tab[wd_thread] = (struct hslot){ 0 };
+    tab[wd_thread] = (struct hslot){0};
 }
 
 /* ---- the run ---------------------------------------------------------------------- */
@@ -2525,7 +2669,8 @@ static void print_coverage(void)
 {
     for (unsigned nr = 0; nr <= NCALLS; nr++) {
         char line[240];
-        int n = fmt_snprintf(line, sizeof line, "# sysfuzz: cov %-19s", nr < NCALLS ? call_name(nr) : "(huge numbers)");
+        int n = fmt_snprintf(line, sizeof line, "# sysfuzz: cov %-19s",
+                             nr < NCALLS ? call_name(nr) : "(huge numbers)");
         uint64_t total = 0;
         for (unsigned s = 0; s <= NSTATUS; s++)
             total += cov[nr][s];
@@ -2533,9 +2678,11 @@ static void print_coverage(void)
             continue;
         for (unsigned s = 0; s < NSTATUS && n < (int)sizeof line - 24; s++)
             if (cov[nr][s])
-                n += fmt_snprintf(line + n, sizeof line - (size_t)n, " %d:%llu", -(int)s, (unsigned long long)cov[nr][s]);
+                n += fmt_snprintf(line + n, sizeof line - (size_t)n, " %d:%llu", -(int)s,
+                                  (unsigned long long)cov[nr][s]);
         if (cov[nr][NSTATUS])
-            fmt_snprintf(line + n, sizeof line - (size_t)n, " bad:%llu", (unsigned long long)cov[nr][NSTATUS]);
+            fmt_snprintf(line + n, sizeof line - (size_t)n, " bad:%llu",
+                         (unsigned long long)cov[nr][NSTATUS]);
         mica_puts(line);
     }
 }
@@ -2550,7 +2697,8 @@ static uint64_t read_options(void)
     if (!str_word_value(bootinfo->cmdline, "fuzztrace", &v, &vlen) || !str_parse_u64(v, vlen, &trace_from))
         trace_from = ~0ull;
     avoid_known = str_word_value(bootinfo->cmdline, "fuzzavoid", &v, &vlen) &&
-                  ((vlen == 5 && __builtin_memcmp(v, "known", 5) == 0) || (vlen == 5 && __builtin_memcmp(v, "pager", 5) == 0));
+                  ((vlen == 5 && __builtin_memcmp(v, "known", 5) == 0) ||
+                   (vlen == 5 && __builtin_memcmp(v, "pager", 5) == 0));
     if (!str_word_value(bootinfo->cmdline, "fuzzrepro", &v, &vlen) || !str_parse_u64(v, vlen, &repro))
         repro = 0;
     return repro;
@@ -2586,7 +2734,8 @@ static uint64_t fuzz_chunks(uint64_t calls, uint64_t *ms)
             one_op();
         model_check();
         char name[64];
-        fmt_snprintf(name, sizeof name, "calls/%llu-%llu", (unsigned long long)lo + 1, (unsigned long long)hi);
+        fmt_snprintf(name, sizeof name, "calls/%llu-%llu", (unsigned long long)lo + 1,
+                     (unsigned long long)hi);
         tap(chunk_failed == 0, name);
     }
     *ms = (mica_time_us() - t0) / 1000;
@@ -2654,13 +2803,15 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
     tap(back_to_baseline(&base), "objects_back_to_baseline");
 
     print_coverage();
-    mica_printf("# sysfuzz: %llu calls in %llu ms of guest time (%llu calls/s); %llu child tasks, %llu threads, "
-                "%llu faults received, %llu handles received, %llu calls rescued by the watchdog\n",
-                (unsigned long long)fuzzed, (unsigned long long)ms,
-                (unsigned long long)(ms ? fuzzed * 1000 / ms : 0), (unsigned long long)st_children,
-                (unsigned long long)st_threads, (unsigned long long)st_faults_received,
-                (unsigned long long)st_received_handles, (unsigned long long)st_rescues);
+    mica_printf(
+        "# sysfuzz: %llu calls in %llu ms of guest time (%llu calls/s); %llu child tasks, %llu threads, "
+        "%llu faults received, %llu handles received, %llu calls rescued by the watchdog\n",
+        (unsigned long long)fuzzed, (unsigned long long)ms, (unsigned long long)(ms ? fuzzed * 1000 / ms : 0),
+        (unsigned long long)st_children, (unsigned long long)st_threads,
+        (unsigned long long)st_faults_received, (unsigned long long)st_received_handles,
+        (unsigned long long)st_rescues);
     mica_printf("\n# sysfuzz: seed=%llu calls=%llu passed=%llu failed=%llu\n", (unsigned long long)seed,
-                (unsigned long long)calls_done, (unsigned long long)checks_passed, (unsigned long long)checks_failed);
+                (unsigned long long)calls_done, (unsigned long long)checks_passed,
+                (unsigned long long)checks_failed);
     return checks_failed > 0x7fffffff ? 0x7fffffff : (int)checks_failed;
 }
