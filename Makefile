@@ -197,12 +197,21 @@ bench: deps $(KERNEL) $(INIT) $(PAGER)
 	MODULES="$(MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
 
 FUZZ_SECONDS ?= 600
-fuzz: deps $(FUZZ_TARGETS)
+SYSFUZZ_CALLS ?= 10000000
+SYSFUZZ_SEED ?= 2026
+# Long runs: each libFuzzer target for FUZZ_SECONDS, then the ring-3
+# system-call fuzzer for SYSFUZZ_CALLS calls (10 million: about 20 minutes).
+fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	@for t in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$t | sed 's/^fuzz_//'); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	    echo "== $$t for $(FUZZ_SECONDS) s"; \
 	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
 	done
+	@echo "== system-call fuzzer: seed $(SYSFUZZ_SEED), $(SYSFUZZ_CALLS) calls"
+	@MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $(BUILD)/sysfuzz.iso "test=sysfuzz fuzzseed=$(SYSFUZZ_SEED) fuzzcalls=$(SYSFUZZ_CALLS)"
+	@timeout 7200 $(QEMU) -machine q35 -cpu max -m 512M -cdrom $(BUILD)/sysfuzz.iso -display none -no-reboot \
+	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
+	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -16,7 +16,12 @@
 static uint32_t next_task_id = 1, next_thread_id = 1;
 
 static void task_release(struct task *t);
+static void task_teardown(struct task *t);
 static struct list zombies = LIST_INIT(zombies); /* dead threads whose stack may still be in use */
+/* Tasks stopped by a fault, destroyed at the next kernel exit: stopping one
+ * synchronously from inside IPC delivery or a thread's death would pull
+ * threads and links out from under the code that is using them. */
+static struct list stopping = LIST_INIT(stopping);
 
 void object_init(void)
 {
@@ -107,11 +112,19 @@ static void obj_destroy(struct kobj *o)
         ipc_notification_destroyed((struct notification *)o);
         pool_obj_free(o, MICA_TAG_NOTIFICATION);
         break;
-    case MICA_OBJ_TASK:
-        /* Only reached when no thread is left (threads hold a reference). */
-        task_release((struct task *)o);
+    case MICA_OBJ_TASK: {
+        /* No thread is left (threads hold a reference), but a task that was
+         * never killed still holds handles, a pager and a watcher. */
+        struct task *t = (struct task *)o;
+        if (!t->dying) {
+            t->dying = true;
+            t->end_state = MICA_TASK_KILLED;
+            o->refs = 1; /* teardown may take and drop references to it */
+            task_teardown(t);
+        }
         pool_obj_free(o, MICA_TAG_TASK);
         break;
+    }
     case MICA_OBJ_THREAD:
         /* Handles to a thread keep only its record; it is freed once dead. */
         pool_obj_free(o, MICA_TAG_THREAD);
@@ -167,6 +180,7 @@ struct task *task_create(const char *name)
     }
     t->hdr.type = MICA_OBJ_TASK;
     list_init(&t->threads);
+    list_init(&t->stop_link);
     size_t n = str_nlen(name, sizeof t->name - 1);
     for (size_t i = 0; i < n; i++)
         t->name[i] = name[i];
@@ -254,7 +268,25 @@ void task_stop_for_fault(struct task *t, unsigned vector, uint64_t addr, uint64_
     t->end_error = error;
     LOG_FAIL("task %u \"%s\": %s at 0x%llx, rip 0x%llx (%s); task stopped", t->id, t->name, trap_name(vector),
              (unsigned long long)addr, (unsigned long long)rip, why);
-    task_destroy(t);
+    if (!list_linked(&t->stop_link)) {
+        obj_ref(&t->hdr);
+        list_push_back(&stopping, &t->stop_link);
+    }
+}
+
+bool tasks_stopping(void)
+{
+    return !list_empty(&stopping);
+}
+
+void destroy_stopped_tasks(void)
+{
+    while (!list_empty(&stopping)) {
+        struct task *t = list_entry(list_first(&stopping), struct task, stop_link);
+        list_remove(&t->stop_link);
+        task_destroy(t);
+        obj_unref(&t->hdr);
+    }
 }
 
 void task_destroy(struct task *t)
@@ -273,6 +305,14 @@ void task_destroy(struct task *t)
     obj_ref(&t->hdr); /* keep it while its threads and handles go */
     while (!list_empty(&t->threads))
         thread_kill(list_entry(list_first(&t->threads), struct thread, task_link));
+    task_teardown(t);
+    obj_unref(&t->hdr);
+}
+
+/* Close a dying task's handles, drop its pager, tell its watcher, free its
+ * space and handle table (its threads are gone already). */
+static void task_teardown(struct task *t)
+{
     for (mica_handle_t h = 1; h < HANDLES_PER_TASK; h++)
         handle_close(t, h);
     if (t->pager) {
@@ -287,5 +327,4 @@ void task_destroy(struct task *t)
         obj_unref(&w->hdr);
     }
     task_release(t);
-    obj_unref(&t->hdr);
 }

@@ -91,6 +91,8 @@ static __attribute__((noreturn)) void run(struct thread *t)
 
 __attribute__((noreturn)) void sched_exit(void)
 {
+    if (tasks_stopping())
+        destroy_stopped_tasks(); /* may end the current thread */
     struct thread *cur = current;
     if (cur != NULL && cur->state == TS_RUNNABLE) {
         int top = top_prio();

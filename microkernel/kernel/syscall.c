@@ -576,6 +576,6 @@ void syscall_dispatch(struct trap_frame *tf)
     else
         ST(tf, MICA_ENOSYS);
     struct thread *t = current;
-    if (t->state != TS_RUNNABLE || t->rr_yield || sched_should_preempt())
+    if (t->state != TS_RUNNABLE || t->rr_yield || sched_should_preempt() || tasks_stopping())
         sched_exit();
 }

@@ -46,6 +46,7 @@ struct task {
     uint8_t tlb_stale;            /* a mapping changed while another space was loaded */
     struct handle_table *handles;
     struct list threads;          /* struct thread.task_link */
+    struct list stop_link;        /* on the list of tasks stopped by a fault */
     struct endpoint *pager;       /* counted reference, or NULL: faults stop the task */
     uint64_t pager_badge;
     struct notification *watch;   /* counted reference: signalled when the task ends */
@@ -137,7 +138,8 @@ struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uin
 /* Destroy a task now: kill its threads, close its handles, free its space. */
 void task_destroy(struct task *t);
 /* Stop a task because of a fault nobody will serve: one log line with the
- * decoded fault, the reason recorded for SYS_TASK_STATUS, then destroy. */
+ * decoded fault, the reason recorded for SYS_TASK_STATUS; the task is
+ * destroyed at the next kernel exit (destroy_stopped_tasks). */
 void task_stop_for_fault(struct task *t, unsigned vector, uint64_t addr, uint64_t rip, uint64_t error,
                          const char *why);
 /* Stop and free a thread (it may be the current one). */
@@ -157,6 +159,9 @@ void notification_signal(struct notification *n, uint64_t bits);
  * once the dying thread's stack is no longer needed). */
 void reap_zombies(void);
 bool zombies_pending(void);
+/* Destroy the tasks task_stop_for_fault stopped (before leaving the kernel). */
+bool tasks_stopping(void);
+void destroy_stopped_tasks(void);
 
 void object_init(void);
 
