@@ -347,9 +347,9 @@ Usage: mica-tasks
 There is no list of all tasks in the kernel: this follows what there is —
 the current thread, the run queues and the timeout list, then from each task
 its threads, pager, watch notification and every handle, and from each
-endpoint and notification the threads queued there.  A task nobody holds a
-handle to and whose threads are all blocked where nothing else leads is not
-found (init holds a handle to every task it starts)."""
+endpoint and notification the threads queued there.  A task that none of
+these leads to (no handle names it, none of its threads is queued anywhere
+reachable) is not listed."""
 
     def __init__(self):
         super().__init__("mica-tasks", gdb.COMMAND_DATA)
