@@ -9,6 +9,7 @@
 #include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
+#include "ipc_msg.h"
 #include "mica/sched.h"
 #include "mica/space.h"
 #include "mica/bochs.h"
@@ -28,27 +29,24 @@ static struct mica_ipc_buffer *ipc_buffer(struct thread *t, int write)
 
 /* Check the message s is sending (info in its RSI): sizes, its buffer, the
  * handles it passes.  Returns 0 or the error the sender gets. */
+/* The rights of handle h of task ctx (ipc_msg_check's lookup). */
+static bool task_handle_rights(void *ctx, uint32_t h, uint32_t *rights)
+{
+    struct handle *slot = handle_get(ctx, h);
+    if (slot == NULL)
+        return false;
+    *rights = slot->rights;
+    return true;
+}
+
 static int check_message(struct thread *s)
 {
     if (s->in_fault)
         return 0; /* the kernel's own fault message: registers only */
     uint64_t info = s->frame->rsi;
-    uint32_t words = MICA_INFO_WORDS(info), nh = MICA_INFO_HANDLES(info);
-    if (words > MICA_MSG_MAX_WORDS || nh > MICA_MSG_MAX_HANDLES)
-        return MICA_ETOOLONG;
-    if (words == 0 && nh == 0)
-        return 0;
-    struct mica_ipc_buffer *b = ipc_buffer(s, 0);
-    if (b == NULL)
-        return MICA_EFAULT;
-    for (uint32_t i = 0; i < nh; i++) {
-        struct handle *h = handle_get(s->task, b->send_handles[i]);
-        if (h == NULL)
-            return MICA_EBADH;
-        if (!(h->rights & MICA_R_TRANSFER) || (b->send_rights[i] & ~h->rights))
-            return MICA_ERIGHTS;
-    }
-    return 0;
+    if (MICA_INFO_WORDS(info) == 0 && MICA_INFO_HANDLES(info) == 0)
+        return 0; /* the common case: registers only, no buffer to look up */
+    return ipc_msg_check(info, ipc_buffer(s, 0), task_handle_rights, s->task);
 }
 
 /* Check that receiver r can take the message of s: its buffer and room for
