@@ -200,6 +200,11 @@ TORTURE = [
      "expect": [r"# every frame: \d+ frames .* 0 errors", ABOVE_4G]},
     {"name": "mem-8g", "cmdline": "test=pager", "qemu": ["-m", "8G"],
      "expect": [r"# every frame: \d+ frames .* 0 errors", ABOVE_4G]},
+    # GRUB loads the modules into RAM its own cutmem removed from the map:
+    # they must still be readable (direct map) and never be freed.
+    {"name": "cutmem-modules", "cmdline": "test=pager", "grub_pre": "cutmem 1280K 1G", "qemu": ["-m", "3G"],
+     "expect": [r"# every frame: \d+ frames .* 0 errors", r"module 0: \[0x1[3-9a-f][0-9a-f]{3}"],
+     "hole": (0x140000, 0x40000000)},
     {"name": "cutmem", "cmdline": "test=pager", "grub_pre": "cutmem 256M 260M",
      "expect": [r"# every frame: \d+ frames .* 0 errors"], "hole": (0x10000000, 0x10400000)},
     # The kernel bugs the fuzzer found, replayed (docs/testing.md).

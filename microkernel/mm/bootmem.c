@@ -89,9 +89,14 @@ static void collect_ram(const struct mb2_info *mb)
             end = PM_PHYS_LIMIT;
         add_pages(&ram_set, e->base, end);
     }
-    for (size_t i = 0; i < reserved_set.n; i++)
-        if (reserved_set.r[i].base >= (1ull << 20))
-            add_pages(&ram_set, reserved_set.r[i].base, reserved_set.r[i].end);
+    /* The in-use ranges are merged, so the one holding the first MiB may
+     * also hold the kernel and modules: clip it to 1 MiB, do not skip it
+     * (GRUB can leave modules where its own cutmem removed RAM). */
+    for (size_t i = 0; i < reserved_set.n; i++) {
+        uint64_t base = reserved_set.r[i].base < (1ull << 20) ? (1ull << 20) : reserved_set.r[i].base;
+        if (base < reserved_set.r[i].end)
+            add_pages(&ram_set, base, reserved_set.r[i].end);
+    }
 }
 
 int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys)
