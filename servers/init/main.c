@@ -1,8 +1,8 @@
 /* init: the first task.  It checks its boot information, starts the pager
- * (the "pager" module) and hands it every free frame, then runs the
- * user-space test suites the kernel command line selects (test=ipc,pager,
- * sysfuzz) or the benchmarks (bench=ipc).  Starting the other servers from
- * their modules is issue #5. */
+ * (the "pager" module) and hands it every free frame, starts every other
+ * module as a server (servers.c), runs the user-space test suites the
+ * kernel command line selects (test=ipc,pager,servers,sysfuzz) or the
+ * benchmarks (bench=ipc), and then serves the name service for good. */
 #include <mica/ipc.h>
 
 #include "base/str.h"

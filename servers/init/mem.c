@@ -1,6 +1,6 @@
-/* init's memory and threads for its tests and benchmarks: pages come from
- * the free-memory window the kernel handed over (a bump allocator: the
- * pager, issue #4, will own this memory). */
+/* init's memory and threads: pages come from the free-memory window the
+ * kernel handed over until the pager starts, then from a region of init's
+ * that the pager serves on demand (a bump allocator in both cases). */
 #include "init.h"
 #include <mica/pager.h>
 

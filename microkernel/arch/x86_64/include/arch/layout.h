@@ -38,7 +38,7 @@
 #define BOOT_STACK_SIZE 16384
 #define IST_STACK_SIZE 8192
 
-/* GDT selectors.  The order is the one SYSCALL/SYSRET need (issue #3):
+/* GDT selectors.  The order is the one SYSCALL/SYSRET need:
  * STAR[47:32] = KERNEL_CS, STAR[63:48] = USER_CS32 so that SYSRET finds
  * USER_DS at +8 and USER_CS at +16. */
 #define GDT_KERNEL_CS 0x08
