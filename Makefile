@@ -176,7 +176,7 @@ $(BUILD)/host/%: test/host/%.c $(HOST_SRCS) test/host/check.h
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) $< $(HOST_SRCS) -o $@
 
-$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(HOST_SRCS)
+$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/require.h $(HOST_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	@clang $(FUZZ_CFLAGS) $< $(HOST_SRCS) -o $@

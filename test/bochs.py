@@ -150,11 +150,7 @@ def main():
     res = harness.Results()
     start = time.monotonic()
     run_bochs_checks(kernel, build, res)
-    print(f"time: {time.monotonic() - start:.0f} s; logs in {build}/test-logs/bochs/")
-    for name, detail in res.failures:
-        print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
-    print(f"{res.passed} passed, {res.failed} failed")
-    return 1 if res.failed else 0
+    return res.finish(start, f"{build}/test-logs/bochs/")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,15 @@ class Results:
             self.failures.append((name, detail))
             print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
 
+    def finish(self, start, logs):
+        """Print the time since start, every failure and the summary line
+        `make test` ends with; return the exit status."""
+        print(f"time: {time.monotonic() - start:.0f} s; logs in {logs}")
+        for name, detail in self.failures:
+            print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
+
 
 # ---------------------------------------------------------------- host tests
 
@@ -554,11 +563,7 @@ def main():
     run_matrix(args.kernel, args.build, args.jobs, res)
     from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
     run_bochs_checks(args.kernel, args.build, res)
-    print(f"time: {time.monotonic() - start:.0f} s; logs in {args.build}/test-logs/")
-    for name, detail in res.failures:
-        print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
-    print(f"{res.passed} passed, {res.failed} failed")
-    return 1 if res.failed else 0
+    return res.finish(start, f"{args.build}/test-logs/")
 
 
 if __name__ == "__main__":

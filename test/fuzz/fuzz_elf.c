@@ -20,18 +20,9 @@
 #include <string.h>
 
 #include "base/elf.h"
+#include "test/fuzz/require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Report which invariant broke, then abort so the input is saved. */
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__,    \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 #define PAGE 4096ull
 #define USER_TOP 0x800000000000ull

@@ -18,18 +18,9 @@
 
 #include "microkernel/boot/multiboot2.h"
 #include "microkernel/mm/physmap.h"
+#include "test/fuzz/require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Report which invariant broke, then abort so the input is saved. */
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__,    \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 #define NRES_MAX (MB2_MAX_MODULES + 2)
 #define SLOTS (MB2_MAX_MMAP + NRES_MAX)
