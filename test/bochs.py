@@ -76,15 +76,7 @@ def check_boot(case, iso, logdir, res):
         problems.append(f"bochs-test.sh exit status {status}: {summary}")
     elif "guest shut down (port 0x8900)" not in summary:
         problems.append(f"the guest did not end Bochs through port 0x8900: {summary}")
-    plan, tests = harness.parse_tap(text)
-    if plan is None or plan == 0 or plan != len(tests):
-        problems.append(f"TAP plan {plan} but {len(tests)} results")
-    for ok, name in tests:
-        res.add(f"{tag}/{name}", ok)
-    if case.get("min_tests") and len(tests) < case["min_tests"]:
-        problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
-    if not re.search(r"# \w+: passed=", e9text):
-        problems.append("port 0xE9 log lacks the TAP summary (port_e9_hack output missing)")
+    harness.check_tap(tag, case, text, e9text, "port_e9_hack", res, problems)
     for pattern in COMMON + case["expect"]:
         if not re.search(pattern, text):
             problems.append(f"log lacks /{pattern}/")

@@ -353,6 +353,21 @@ def parse_tap(text):
     return plan, tests
 
 
+def check_tap(tag, case, text, e9text, e9_device, res, problems):
+    """Add each TAP result of the serial text to res; add to problems a plan
+    that does not match, fewer results than case["min_tests"], or a port 0xE9
+    log (written by e9_device) without the suite's summary line."""
+    plan, tests = parse_tap(text)
+    if plan is None or plan == 0 or plan != len(tests):
+        problems.append(f"TAP plan {plan} but {len(tests)} results")
+    for ok, name in tests:
+        res.add(f"{tag}/{name}", ok)
+    if case.get("min_tests") and len(tests) < case["min_tests"]:
+        problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
+    if not re.search(r"# \w+: .*passed=\d+", e9text):
+        problems.append(f"port 0xE9 log lacks the TAP summary ({e9_device} output missing)")
+
+
 def check_case(row, case, status, text, e9text, res):
     """Turn one boot's outcome into results."""
     tag = f"{row.name}/{case['name']}"
@@ -362,15 +377,7 @@ def check_case(row, case, status, text, e9text, res):
     elif status != case["exit"]:
         problems.append(f"QEMU exit status {status}, expected {case['exit']}")
     if case.get("tap"):
-        plan, tests = parse_tap(text)
-        if plan is None or plan == 0 or plan != len(tests):
-            problems.append(f"TAP plan {plan} but {len(tests)} results")
-        for ok, name in tests:
-            res.add(f"{tag}/{name}", ok)
-        if case.get("min_tests") and len(tests) < case["min_tests"]:
-            problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
-        if not re.search(r"# \w+: .*passed=\d+", e9text):
-            problems.append("port 0xE9 log lacks the TAP summary (debugcon output missing)")
+        check_tap(tag, case, text, e9text, "debugcon", res, problems)
     for pattern in case["expect"]:
         if not re.search(pattern, text):
             problems.append(f"log lacks /{pattern}/")
