@@ -76,7 +76,7 @@ def check_boot(case, iso, logdir, res):
         problems.append(f"bochs-test.sh exit status {status}: {summary}")
     elif "guest shut down (port 0x8900)" not in summary:
         problems.append(f"the guest did not end Bochs through port 0x8900: {summary}")
-    harness.check_tap(tag, case, text, e9text, "port_e9_hack", res, problems)
+    tests = harness.check_tap(tag, case, text, e9text, "port_e9_hack", res, problems)
     for pattern in COMMON + case["expect"]:
         if not re.search(pattern, text):
             problems.append(f"log lacks /{pattern}/")

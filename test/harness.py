@@ -356,7 +356,8 @@ def parse_tap(text):
 def check_tap(tag, case, text, e9text, e9_device, res, problems):
     """Add each TAP result of the serial text to res; add to problems a plan
     that does not match, fewer results than case["min_tests"], or a port 0xE9
-    log (written by e9_device) without the suite's summary line."""
+    log (written by e9_device) without the suite's summary line.  Return the
+    results as parse_tap gives them."""
     plan, tests = parse_tap(text)
     if plan is None or plan == 0 or plan != len(tests):
         problems.append(f"TAP plan {plan} but {len(tests)} results")
@@ -366,6 +367,7 @@ def check_tap(tag, case, text, e9text, e9_device, res, problems):
         problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
     if not re.search(r"# \w+: .*passed=\d+", e9text):
         problems.append(f"port 0xE9 log lacks the TAP summary ({e9_device} output missing)")
+    return tests
 
 
 def check_case(row, case, status, text, e9text, res):
