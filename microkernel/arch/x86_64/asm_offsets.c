@@ -39,6 +39,8 @@ void asm_offsets(void)
     DEFINE(SYS_REPLY_RECV, SYS_REPLY_RECV);
     DEFINE(GDT_USER_CS, GDT_USER_CS);
     DEFINE(GDT_USER_DS, GDT_USER_DS);
+    DEFINE(GDT_USER_CS32, GDT_USER_CS32);
+    DEFINE(VEC_UD, VEC_UD);
     DEFINE(PERCPU_KSTACK_TOP, offsetof(struct percpu, kstack_top));
     DEFINE(PERCPU_USER_RSP, offsetof(struct percpu, user_rsp));
 }

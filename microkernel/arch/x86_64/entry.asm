@@ -108,12 +108,14 @@ trap_common:
     iretq
 
 ; ---------------------------------------------------------------------------
-; SYSCALL: RCX = user RIP, R11 = user RFLAGS, IF/DF/TF/AC already cleared by
-; SFMASK.  Switch to the thread's kernel stack (per-CPU data at GS, after
-; SWAPGS) and build a struct trap_frame there.
+; SYSCALL: RCX = user RIP, R11 = user RFLAGS, IF/DF/TF/AC/NT already cleared
+; by SFMASK.  Switch to the thread's kernel stack (per-CPU data at GS, after
+; SWAPGS) and build a struct trap_frame there.  docs/kernel.md lists what
+; each way into and out of ring 0 assumes and where it is enforced.
 extern syscall_dispatch
 extern fastpath_call
 extern fastpath_reply_recv
+extern user_top
 global syscall_entry:function
 syscall_entry:
     swapgs
@@ -128,6 +130,12 @@ syscall_entry:
     push VEC_SYSCALL                    ; vector
     PUSH_GPRS
     mov rdi, rsp
+    ; A SYSCALL in the last two bytes of the user half would SYSRET to a
+    ; non-canonical RIP (a ring-0 #GP on Intel): every such call goes to
+    ; syscall_dispatch, which stops the thread before anything happens.
+    ; Checked here, ahead of every path, so no path can skip it.
+    cmp rcx, [user_top]
+    jae .dispatch
     ; The two IPC calls of the fastpath go there first (it returns only
     ; when it does not apply, having changed nothing).
     cmp rax, SYS_CALL
@@ -147,6 +155,29 @@ syscall_entry:
     call fastpath_reply_recv
     mov rdi, rsp
     jmp .dispatch
+
+; SYSCALL from a 32-bit code segment (IA32_CSTAR).  Mica has no 32-bit
+; system-call ABI; Intel CPUs raise #UD there, AMD ones come here.  Build
+; the same frame as a #UD from ring 3 (CS is the 32-bit user code segment)
+; and let trap_dispatch stop the task for it: one behaviour on every CPU.
+extern syscall_compat
+global syscall_compat_entry:function
+syscall_compat_entry:
+    swapgs
+    mov [gs:PERCPU_USER_RSP], rsp
+    mov rsp, [gs:PERCPU_KSTACK_TOP]
+    push GDT_USER_DS | 3                ; ss
+    push qword [gs:PERCPU_USER_RSP]     ; rsp
+    push r11                            ; rflags
+    push GDT_USER_CS32 | 3              ; cs
+    push rcx                            ; rip (after the syscall)
+    push 0                              ; error
+    push VEC_UD                         ; vector
+    PUSH_GPRS
+    mov rdi, rsp
+    xor ebp, ebp
+    call syscall_compat                 ; never returns
+    ud2
 
 ; void arch_return_to_user(struct trap_frame *tf): load tf and leave to ring 3.
 global arch_return_to_user:function

@@ -440,14 +440,29 @@ void arch_set_kernel_stack(uint64_t top)
 }
 
 void syscall_entry(void);
+void syscall_compat_entry(void);
 
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
 #define MSR_SFMASK 0xc0000084
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
-/* Cleared on SYSCALL: IF (the kernel runs with interrupts off), DF, TF, AC. */
-#define SFMASK_BITS 0x40700ull
+/* RFLAGS bits SYSCALL clears: IF (the kernel runs with interrupts off), TF
+ * (no single-step trap in ring 0), DF (C code expects it clear), AC (SMAP
+ * must hold), NT (an IRETQ with NT set is a #GP in ring 0).  IOPL needs no
+ * mask: ring 3 cannot raise it (POPF at CPL 3 leaves it as it is), and
+ * RF and VM are cleared by SYSCALL itself. */
+#define RFLAGS_TF 0x100
+#define RFLAGS_IF 0x200
+#define RFLAGS_DF 0x400
+#define RFLAGS_NT 0x4000
+#define RFLAGS_AC 0x40000
+#define SFMASK_BITS (RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC)
+_Static_assert(SFMASK_BITS == 0x44700, "SFMASK: IF TF DF NT AC");
 
 void syscall_init(void)
 {
@@ -461,6 +476,13 @@ void syscall_init(void)
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     wrmsr(MSR_STAR, ((uint64_t)GDT_USER_CS32 << 48) | ((uint64_t)GDT_KERNEL_CS << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    /* SYSCALL from a 32-bit code segment (AMD; Intel raises #UD). */
+    wrmsr(MSR_CSTAR, (uint64_t)syscall_compat_entry);
     wrmsr(MSR_SFMASK, SFMASK_BITS);
+    /* SYSENTER with a null SYSENTER_CS is a #GP in ring 3 (Intel; AMD has
+     * no SYSENTER in long mode): firmware may have left values here. */
+    wrmsr(MSR_SYSENTER_CS, 0);
+    wrmsr(MSR_SYSENTER_ESP, 0);
+    wrmsr(MSR_SYSENTER_EIP, 0);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }

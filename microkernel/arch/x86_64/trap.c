@@ -235,6 +235,16 @@ static void user_fault(struct trap_frame *tf)
     task_stop_for_fault(t->task, (unsigned)tf->vector, tf->rsp, tf->rip, tf->error, why);
 }
 
+void syscall_compat(struct trap_frame *tf);
+
+/* SYSCALL from 32-bit code (entry.asm built a #UD frame): stop the task as
+ * for the #UD other CPUs raise, with a reason that names it. */
+void syscall_compat(struct trap_frame *tf)
+{
+    task_stop_for_fault(current->task, VEC_UD, tf->rsp, tf->rip, 0, "SYSCALL from 32-bit code");
+    sched_exit();
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
     bool from_user = (tf->cs & 3) != 0;
