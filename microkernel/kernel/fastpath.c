@@ -7,6 +7,7 @@
  *
  * The IPC suite runs with the fastpath on and off (SYS_FASTPATH_SET) and
  * checks, through the counters below, that it is really taken. */
+#include "arch/fpu.h"
 #include "arch/layout.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
@@ -29,6 +30,7 @@ static inline __attribute__((noreturn, always_inline)) void switch_to(struct thr
 {
     t->rr_yield = 0;
     current = t;
+    arch_fpu_switch_inline(t);
     arch_switch_space_inline(t->task);
     arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
     arch_return_to_user(t->frame);

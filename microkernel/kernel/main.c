@@ -146,6 +146,7 @@ static void core_init(void)
     LOG_OK("pool: %llu KiB for kernel objects at [0x%llx, 0x%llx)", (unsigned long long)(bytes >> 10),
            (unsigned long long)pb, (unsigned long long)pe);
     object_init();
+    arch_fpu_init();
     sched_init();
     arch_timer_init();
     LOG_OK("system calls: SYSCALL/SYSRET, %d calls; user half below 0x%llx", SYS_COUNT,

@@ -198,6 +198,11 @@ struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uin
         pool_obj_free(th, MICA_TAG_THREAD);
         return NULL;
     }
+    if (!arch_fpu_thread_init(th)) {
+        pool_page_free(kstack, MICA_TAG_KSTACK);
+        pool_obj_free(th, MICA_TAG_THREAD);
+        return NULL;
+    }
     th->hdr.type = MICA_OBJ_THREAD;
     th->hdr.refs = 1; /* the thread's own reference, dropped when it dies */
     th->id = next_thread_id++;
@@ -220,6 +225,7 @@ void reap_zombies(void)
         struct thread *z = list_entry(pos, struct thread, queue_link);
         list_remove(&z->queue_link);
         pool_page_free((void *)z->kstack, MICA_TAG_KSTACK);
+        arch_fpu_thread_free(z);
         obj_unref(&z->hdr);
     }
 }
@@ -230,6 +236,7 @@ void thread_kill(struct thread *th)
         return;
     ipc_thread_dying(th);
     sched_dequeue(th);
+    arch_fpu_thread_dying(th);
     th->state = TS_DEAD;
     list_remove(&th->task_link);
     struct task *t = th->task;

@@ -1,4 +1,5 @@
 /* The scheduler; see include/mica/sched.h. */
+#include "arch/fpu.h"
 #include "arch/layout.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
@@ -84,6 +85,7 @@ static __attribute__((noreturn)) void run(struct thread *t)
     if (zombies_pending())
         reap_zombies();
     current = t;
+    arch_fpu_switch_inline(t);
     arch_switch_space(t->task);
     arch_set_kernel_stack(t->kstack + PAGE_SIZE);
     arch_return_to_user(t->frame);

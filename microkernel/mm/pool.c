@@ -27,6 +27,7 @@ static const char *const tag_names[MICA_TAG_COUNT] = {
     [MICA_TAG_TASK] = "task", [MICA_TAG_THREAD] = "thread", [MICA_TAG_ENDPOINT] = "endpoint",
     [MICA_TAG_NOTIFICATION] = "notification", [MICA_TAG_HANDLE_TABLE] = "handle table",
     [MICA_TAG_PAGE_TABLE] = "page table", [MICA_TAG_KSTACK] = "kernel stack",
+    [MICA_TAG_FPU_STATE] = "FPU state",
 };
 
 /* Zero one page (8-byte stores: no SSE in ring 0). */

@@ -4,6 +4,7 @@
 
 #include "arch/cpu.h"
 #include "arch/desc.h"
+#include "arch/fpu.h"
 #include "arch/layout.h"
 #include "arch/trap.h"
 #include "mica/arch.h"
@@ -259,6 +260,8 @@ void trap_dispatch(struct trap_frame *tf)
         return;
     if (!from_user || tf->vector >= VEC_EXCEPTIONS || current == NULL)
         fatal_trap(tf);
+    if (tf->vector == VEC_NM && fpu_first_use(current))
+        return; /* the instruction runs again, now with the registers */
     user_fault(tf);
     sched_exit();
 }

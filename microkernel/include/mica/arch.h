@@ -43,6 +43,16 @@ void arch_switch_space(struct task *t);
 void arch_set_kernel_stack(uint64_t top);
 /* Restore a user frame and leave to ring 3 (SYSRET or IRETQ). */
 __attribute__((noreturn)) void arch_return_to_user(struct trap_frame *tf);
+struct thread;
+/* Per-thread FPU/vector registers: enable them for ring 3 and log how
+ * (once, at boot). */
+void arch_fpu_init(void);
+/* Give th a clean register save area; false when the pool is exhausted. */
+bool arch_fpu_thread_init(struct thread *th);
+/* Free th's save area (th is dead; its registers were wiped). */
+void arch_fpu_thread_free(struct thread *th);
+/* th is dying: wipe the registers if they hold its state. */
+void arch_fpu_thread_dying(struct thread *th);
 /* Halt on the given stack with interrupts on until a thread is runnable. */
 __attribute__((noreturn)) void arch_idle_loop(uint64_t stack_top);
 /* Ticks: start the periodic timer (LAPIC, or the PIT) at 1000 Hz. */

@@ -105,6 +105,8 @@ struct thread {
     uint32_t send_rights;         /* rights of that handle (for passing handles) */
     uint64_t deadline;            /* timeout, in timer ticks; 0 = none */
     struct list timer_link;       /* sorted sleep/timeout list */
+    void *fpu;                    /* its FPU/vector register save area (arch) */
+    struct thread *fpu_key;       /* itself once it has used the FPU, else NULL (arch) */
 };
 
 /* Turn a handle number of `t` into its slot, or NULL if free / out of range. */
