@@ -46,6 +46,11 @@ static void sys_debug_write(struct trap_frame *tf)
         ST(tf, MICA_EINVAL);
         return;
     }
+    int bad = user_bytes_check(ptr, len, 0); /* all of it, before the first byte prints */
+    if (bad) {
+        ST(tf, bad);
+        return;
+    }
     for (uint64_t done = 0; done < len;) {
         uint64_t n = len - done < sizeof buf ? len - done : sizeof buf;
         int err = copy_from_user(buf, ptr + done, n);

@@ -14,6 +14,7 @@
 #include "mica/abi.h"
 #include "mica/arch.h"
 #include "mica/object.h"
+#include "mica/panic.h"
 #include "mica/pool.h"
 #include "mica/space.h"
 #include "mica/pool.h"
@@ -386,18 +387,37 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
     return MICA_OK;
 }
 
+/* True when every byte of [u, u + len) is mapped user memory of the
+ * current task (writable too when `write`); len > 0, no wrap (checked). */
+static bool user_bytes_mapped(uint64_t u, size_t len, int write)
+{
+    struct task *t = current->task;
+    uint64_t last = (u + len - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    for (uint64_t pg = u & ~(uint64_t)(PAGE_SIZE - 1);; pg += PAGE_SIZE) {
+        uint64_t pa;
+        uint32_t rights;
+        if (!space_lookup(t, pg, &pa, &rights) || (write && !(rights & MICA_MAP_WRITE)))
+            return false;
+        if (pg == last)
+            return true;
+    }
+}
+
 /* Copy len bytes between kernel buffer k and user address u of the current
  * task, page by page through the direct map (no user-mode fault can happen,
- * and SMAP stays on). */
+ * and SMAP stays on).  The whole range is checked before the first byte
+ * moves, so a failed copy changes nothing on either side. */
 static int copy_user(uint64_t u, void *k, size_t len, int to_user)
 {
     struct task *t = current->task;
     char *kp = k;
+    if (len > 0 && !user_bytes_mapped(u, len, to_user))
+        return MICA_EFAULT;
     while (len > 0) {
         uint64_t pa;
         uint32_t rights;
-        if (!space_lookup(t, u, &pa, &rights) || (to_user && !(rights & MICA_MAP_WRITE)))
-            return MICA_EFAULT;
+        bool mapped = space_lookup(t, u, &pa, &rights);
+        ASSERT(mapped); /* checked above, and nothing ran since */
         size_t n = PAGE_SIZE - (u & (PAGE_SIZE - 1));
         if (n > len)
             n = len;
@@ -413,6 +433,13 @@ static int copy_user(uint64_t u, void *k, size_t len, int to_user)
         len -= n;
     }
     return MICA_OK;
+}
+
+int user_bytes_check(uint64_t u, size_t len, int write)
+{
+    if (u >= user_top || len > user_top - u)
+        return MICA_EFAULT;
+    return len == 0 || user_bytes_mapped(u, len, write) ? MICA_OK : MICA_EFAULT;
 }
 
 int copy_from_user(void *dst, uint64_t src, size_t len)

@@ -63,8 +63,13 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages);
 int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights);
 
 /* Copy between kernel and the current task's user memory; MICA_EFAULT if
- * any byte is not mapped user memory (writable, for copy_to_user). */
+ * any byte is not mapped user memory (writable, for copy_to_user), and
+ * then not one byte was copied. */
 int copy_from_user(void *dst, uint64_t src, size_t len);
+/* 0 when every byte of [u, u + len) is mapped user memory of the current
+ * task (writable too when `write`), else MICA_EFAULT: for calls that must
+ * check a whole range before they act on its first part. */
+int user_bytes_check(uint64_t u, size_t len, int write);
 int copy_to_user(uint64_t dst, const void *src, size_t len);
 
 #endif
