@@ -125,8 +125,12 @@ void idle_check(void)
 
 void sched_set_timeout(struct thread *t, uint64_t us)
 {
-    uint64_t n = (us + tick_us - 1) / tick_us;
-    t->deadline = ticks + (n ? n : 1);
+    /* Rounded up, at least one tick, and saturated: a timeout of 2^64-2 us
+     * is half a million years, not a wrap to the next tick. */
+    uint64_t n = us / tick_us + (us % tick_us != 0);
+    if (n == 0)
+        n = 1;
+    t->deadline = n > UINT64_MAX - ticks ? UINT64_MAX : ticks + n;
     list_for_each(pos, &timeouts) {
         struct thread *o = list_entry(pos, struct thread, timer_link);
         if (o->deadline > t->deadline) {
