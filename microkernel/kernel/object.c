@@ -247,6 +247,20 @@ void thread_kill(struct thread *th)
     obj_unref(&t->hdr);
 }
 
+void thread_end(struct thread *th, uint8_t end_state)
+{
+    struct task *t = th->task;
+    if (t == NULL)
+        return;
+    obj_ref(&t->hdr); /* the thread's own reference goes with it */
+    thread_kill(th);
+    if (list_empty(&t->threads) && !t->dying) {
+        t->end_state = end_state;
+        task_destroy(t);
+    }
+    obj_unref(&t->hdr);
+}
+
 bool zombies_pending(void)
 {
     return !list_empty(&zombies);

@@ -358,16 +358,9 @@ static void sys_thread_create(struct trap_frame *tf)
 static void sys_thread_exit(struct trap_frame *tf)
 {
     (void)tf;
-    struct task *t = current->task;
-    obj_ref(&t->hdr); /* the thread's own reference goes with it */
-    thread_kill(current);
     /* The last thread of a task that had threads is gone: the task ends
      * (its watcher learns it exited, SYS_TASK_STATUS says so). */
-    if (list_empty(&t->threads) && !t->dying) {
-        t->end_state = MICA_TASK_EXITED;
-        task_destroy(t);
-    }
-    obj_unref(&t->hdr);
+    thread_end(current, MICA_TASK_EXITED);
 }
 
 static void sys_thread_set_priority(struct trap_frame *tf)
@@ -571,9 +564,17 @@ void syscall_dispatch(struct trap_frame *tf)
          * SYSRET to the non-canonical next address would fault in ring 0.
          * The thread is stopped instead, so no saved frame ever holds a
          * return address that cannot be returned to. */
-        LOG_FAIL("task %u thread %u: system call at the very top of the user half; thread stopped",
-                 current->task->id, current->id);
-        thread_kill(current);
+        struct task *t = current->task;
+        LOG_FAIL("task %u \"%s\" thread %u: system call at the very top of the user half (rip 0x%llx); "
+                 "thread stopped",
+                 t->id, t->name, current->id, (unsigned long long)tf->rip);
+        if (t->threads.next == &current->task_link && current->task_link.next == &t->threads) {
+            /* Its last thread: the task ends as if it had faulted there. */
+            t->end_vector = VEC_GP;
+            t->end_addr = t->end_rip = tf->rip;
+            t->end_error = 0;
+        }
+        thread_end(current, MICA_TASK_FAULTED);
         sched_exit();
     }
     if (nr < SYS_COUNT && syscalls[nr] != NULL)

@@ -144,8 +144,13 @@ void task_destroy(struct task *t);
  * destroyed at the next kernel exit (destroy_stopped_tasks). */
 void task_stop_for_fault(struct task *t, unsigned vector, uint64_t addr, uint64_t rip, uint64_t error,
                          const char *why);
-/* Stop and free a thread (it may be the current one). */
+/* Stop and free a thread (it may be the current one); its task is not
+ * touched (task_destroy uses it for each thread). */
 void thread_kill(struct thread *th);
+/* End a thread however it ends (exit, or stopped by the kernel); the last
+ * thread of a live task ends the task too, with end_state (MICA_TASK_*),
+ * and its watcher is told. */
+void thread_end(struct thread *th, uint8_t end_state);
 
 /* Called by the object code when an endpoint or notification dies, and by
  * thread_kill: wake every thread waiting there with MICA_EDEAD. */
