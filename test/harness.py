@@ -171,6 +171,14 @@ CASES = [
                 r"\[FAIL\] init: module \"echo-badsum\" refused: sha1 mismatch",
                 r"\[FAIL\] init: server \"crash-again\" failed 3 times in 10 s: not restarted again",
                 r"\[ OK \] init: started \"echo\" \(restart\)"]},
+    # The ring-0 boundary (issue 16): RFLAGS, 32-bit code, SYSCALL at the top
+    # of the user half for every call, FPU state, straddling buffers,
+    # saturated timeouts, the last thread of a task.
+    {"name": "hostile", "cmdline": "test=hostile", "exit": EXIT_PASS, "tap": True, "min_tests": 13,
+     "expect": [r"# hostile: passed=\d+ failed=0", r"\[ OK \] FPU: x87, SSE",
+                r"SYSCALL from 32-bit code\); task stopped",
+                r"system call at the very top of the user half \(rip 0x[0-9a-f]+\); thread stopped"],
+     "reject": [r"STRADDLE-MARKER"]},
     # The ring-3 system-call fuzzer: a short run (20,000 calls, a fixed seed).
     {"name": "sysfuzz", "cmdline": "test=sysfuzz fuzzseed=1 fuzzcalls=20000", "exit": EXIT_PASS, "tap": True,
      "expect": [r"# sysfuzz: seed=1 calls=\d+ passed=\d+ failed=0"], "min_tests": 25},
@@ -383,6 +391,9 @@ def check_case(row, case, status, text, e9text, res):
     for pattern in case["expect"]:
         if not re.search(pattern, text):
             problems.append(f"log lacks /{pattern}/")
+    for pattern in case.get("reject", []):
+        if re.search(pattern, text):
+            problems.append(f"log shows /{pattern}/, which must never print")
     if case.get("hole"):
         # No free range may touch the hole GRUB cut out of RAM.
         lo, hi = case["hole"]

@@ -9,6 +9,8 @@ extern const struct mica_bootinfo *bootinfo;
 
 /* The in-guest IPC regression suite (TAP); returns the number of failures. */
 int ipc_suite_run(void);
+/* The ring-0 boundary suite (hostile_suite.c): failures counted. */
+int hostile_suite_run(void);
 /* The ring-3 system-call fuzzer (sysfuzz.c): failures counted. */
 int sysfuzz_run(uint64_t seed, uint64_t calls);
 /* The benchmarks: one BENCH line per figure. */

@@ -1,7 +1,7 @@
 /* init: the first task.  It checks its boot information, starts the pager
  * (the "pager" module) and hands it every free frame, starts every other
  * module as a server (servers.c), runs the user-space test suites the
- * kernel command line selects (test=ipc,pager,servers,sysfuzz) or the
+ * kernel command line selects (test=ipc,pager,servers,hostile,sysfuzz) or the
  * benchmarks (bench=ipc), and then serves the name service for good. */
 #include <mica/ipc.h>
 
@@ -70,6 +70,10 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     }
     if (cmdline_selects("test", "ipc")) {
         failed += ipc_suite_run();
+        ran = true;
+    }
+    if (cmdline_selects("test", "hostile")) {
+        failed += hostile_suite_run();
         ran = true;
     }
     if (cmdline_selects("test", "sysfuzz")) {
