@@ -44,7 +44,6 @@ __asm__(".pushsection .text.hostile_top, \"ax\"\n"
         "pop %rdi\n"
         "syscall\n"
         ".popsection\n");
-extern const char hostile_top_page[];
 
 /* 32-bit code, reached by a far jump to the 32-bit user code segment.  The
  * instruction after each probe traps differently, so a probe that "worked"
@@ -59,10 +58,8 @@ __asm__(".pushsection .text\n"
         "compat_load_kernel_ds:\n movw $0x10, %ax\n movw %ax, %ds\n hlt\n"
         ".code64\n"
         ".popsection\n");
-extern const char compat_syscall[], compat_sysenter[], compat_int80[], compat_lcall_tss[], compat_load_kernel_ds[];
-
 /* Far-jump to 32-bit code at `addr` (below 4 GiB: init's text is). */
-static void to_compat(uint64_t addr, struct mica_ipc_buffer *buf)
+void to_compat(uint64_t addr, struct mica_ipc_buffer *buf)
 {
     (void)buf;
     struct __attribute__((packed)) {
@@ -88,7 +85,7 @@ static void load_kernel_ds64(uint64_t arg, struct mica_ipc_buffer *buf)
 
 /* Set TF and make a call: SYSCALL must mask it (no #DB in ring 0), and the
  * trap comes after the next instruction in ring 3, which stops the task. */
-static void syscall_with_tf(uint64_t arg, struct mica_ipc_buffer *buf)
+void syscall_with_tf(uint64_t arg, struct mica_ipc_buffer *buf)
 {
     (void)arg, (void)buf;
     __asm__ volatile("mov %0, %%eax\n\t"

@@ -11,6 +11,14 @@ extern const struct mica_bootinfo *bootinfo;
 int ipc_suite_run(void);
 /* The ring-0 boundary suite (hostile_suite.c): failures counted. */
 int hostile_suite_run(void);
+/* Its probes, shared with the fuzzer; each touches no global, so a child
+ * task with init's code can run it.  A page of init's text whose last four
+ * bytes pop RAX and RDI and make a call (map it at the top of the user
+ * half); 32-bit code for to_compat; a SYSCALL with TF set. */
+extern const char hostile_top_page[];
+extern const char compat_syscall[], compat_sysenter[], compat_int80[], compat_lcall_tss[], compat_load_kernel_ds[];
+void to_compat(uint64_t addr, struct mica_ipc_buffer *buf);
+void syscall_with_tf(uint64_t arg, struct mica_ipc_buffer *buf);
 /* The ring-3 system-call fuzzer (sysfuzz.c): failures counted. */
 int sysfuzz_run(uint64_t seed, uint64_t calls);
 /* The benchmarks: one BENCH line per figure. */

@@ -1020,6 +1020,107 @@ static void check(const struct call *c, bool ok, const char *why)
 
 static void fz_worker(uint64_t arg, struct mica_ipc_buffer *buf);
 
+#define FL_CF 0x1ull
+#define FL_PF 0x4ull
+#define FL_ZF 0x40ull
+#define FL_SF 0x80ull
+#define FL_DF 0x400ull
+#define FL_OF 0x800ull
+#define FL_NT 0x4000ull
+#define FL_AC 0x40000ull
+/* The flags a call must give back as the thread set them. */
+#define FL_KEPT (FL_CF | FL_PF | FL_ZF | FL_SF | FL_DF | FL_OF | FL_NT | FL_AC)
+
+/* RFLAGS for one call: any mix of the bits ring 3 may set (never TF: init
+ * would stop itself), plus reserved bits and IOPL, which POPF ignores. */
+static uint64_t gen_rflags(void)
+{
+    if (chance(30))
+        return 0;
+    uint64_t f = rnd() & FL_KEPT;
+    if (chance(20))
+        f |= rnd() & 0xffc08028ull; /* reserved bits 3, 5, 15, 22..31 */
+    if (chance(10))
+        f |= 0x3000; /* IOPL 3: silently refused at CPL 3 */
+    return f;
+}
+
+/* mica_syscall_exchange with the FL_KEPT bits of RFLAGS set to `set` for
+ * the SYSCALL; *after gets RFLAGS as the call returned them. */
+static int exchange_flags(uint64_t n, uint64_t ep, struct mica_msg *m, uint64_t timeout, uint64_t *badge,
+                          uint64_t set, uint64_t *after)
+{
+    uint64_t rax = n, rdi = ep, rsi = m->info, rdx = m->mr[0], fl;
+    register uint64_t r10 __asm__("r10") = m->mr[1];
+    register uint64_t r8 __asm__("r8") = m->mr[2];
+    register uint64_t r9 __asm__("r9") = m->mr[3];
+    register uint64_t r12 __asm__("r12") = timeout;
+    __asm__ volatile("pushfq\n\t"
+                     "pushfq\n\t"
+                     "andq %[clear], (%%rsp)\n\t"
+                     "orq %[set], (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "syscall\n\t"
+                     "pushfq\n\t"
+                     "popq %[fl]\n\t"
+                     "popfq"
+                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8), "+r"(r9), [fl] "=&r"(fl)
+                     : "r"(r12), [set] "r"(set), [clear] "r"(~FL_KEPT)
+                     : "rcx", "r11", "memory", "cc");
+    *badge = rdi;
+    m->info = rsi;
+    m->mr[0] = rdx;
+    m->mr[1] = r10;
+    m->mr[2] = r8;
+    m->mr[3] = r9;
+    *after = fl;
+    return (int)rax;
+}
+
+/* init's own x87/SSE registers around each call: filled with a value of
+ * the call before it, compared after (no other thread's state may show). */
+static uint8_t fpu_img[512] __attribute__((aligned(64)));
+static uint8_t fpu_now[512] __attribute__((aligned(64)));
+
+static void fpu_canary_set(uint64_t v)
+{
+    __asm__ volatile("fxsave64 %0" : "=m"(fpu_img));
+    for (int i = 0; i < 32; i++) {
+        uint64_t w = v * 0x9e3779b97f4a7c15ull + (uint64_t)i;
+        __builtin_memcpy(fpu_img + 160 + 8 * i, &w, 8); /* XMM0..15 */
+    }
+    for (int i = 0; i < 8; i++) /* ST0..7: the 80-bit registers, padding zero */
+        for (int j = 0; j < 16; j++)
+            fpu_img[32 + 16 * i + j] = j < 8 ? (uint8_t)(v >> (j * 8)) ^ (uint8_t)i : j < 10 ? 0x3f : 0;
+    fpu_img[4] = 0xff; /* all eight tagged valid (FXSAVE's abridged tags) */
+    __asm__ volatile("fxrstor64 %0" : : "m"(fpu_img));
+}
+
+/* True when the registers still hold what fpu_canary_set loaded. */
+static bool fpu_canary_ok(void)
+{
+    __asm__ volatile("fxsave64 %0" : "=m"(fpu_now));
+    if (fpu_now[4] != fpu_img[4] || __builtin_memcmp(fpu_now + 160, fpu_img + 160, 256) != 0)
+        return false;
+    for (int i = 0; i < 8; i++)
+        if (__builtin_memcmp(fpu_now + 32 + 16 * i, fpu_img + 32 + 16 * i, 10) != 0)
+            return false;
+    return true;
+}
+
+/* A write through p of len bytes that may fail: a copy of the part of
+ * [p, p + len) on a page init can read, to check that a failed call left
+ * it alone.  Returns the bytes copied (0: nothing to check). */
+static uint64_t straddle_snapshot(uint64_t p, uint64_t len, uint8_t *copy)
+{
+    if (p == 0 || p >= utop || page_rights(p) <= 0 || !(page_rights(p) & MW))
+        return 0;
+    uint64_t n = PAGE - (p & (PAGE - 1));
+    n = n < len ? n : len;
+    __builtin_memcpy(copy, (const void *)(uintptr_t)p, n);
+    return n;
+}
+
 /* Make call c, then check its status: within the ABI, and allowed. */
 static void issue(struct call *c)
 {
@@ -1032,6 +1133,10 @@ static void issue(struct call *c)
                     (unsigned long long)c->a[0], (unsigned long long)c->a[1], (unsigned long long)c->a[2],
                     (unsigned long long)c->a[3], (unsigned long long)c->a[4], (unsigned long long)c->a[5],
                     (unsigned long long)c->to, c->spawn_ci >= 0 ? " (spawn fz_worker)" : "");
+    uint64_t flags = gen_rflags(), flags_after = 0;
+    uint8_t before[sizeof(struct mica_obj_counts)];
+    uint64_t kept = c->nr == SYS_DEBUG_COUNTS ? straddle_snapshot(c->a[0], sizeof before, before) : 0;
+    fpu_canary_set(calls_done);
     wd_seq = calls_done;
     wd_inflight = 1;
     if (c->spawn_ci >= 0) {
@@ -1041,9 +1146,22 @@ static void issue(struct call *c)
         r0 = th;
         m = (struct mica_msg){0};
     } else {
-        c->st = mica_syscall_exchange(c->nr, c->a[0], &m, c->to, &r0);
+        c->st = exchange_flags(c->nr, c->a[0], &m, c->to, &r0, flags, &flags_after);
+        if ((flags_after & FL_KEPT) != (flags & FL_KEPT)) {
+            fail_call(c, "RFLAGS came back changed (NT, DF, AC or an arithmetic flag)");
+            wd_inflight = 0;
+            return;
+        }
     }
     wd_inflight = 0;
+    if (!fpu_canary_ok()) {
+        fail_call(c, "init's FPU/SSE registers changed across the call");
+        return;
+    }
+    if (kept && c->st != MICA_OK && __builtin_memcmp(before, (const void *)(uintptr_t)c->a[0], kept) != 0) {
+        fail_call(c, "a failed call wrote the part of its buffer that was mapped");
+        return;
+    }
     if (calls_done >= trace_from)
         mica_printf("#   -> %d 0x%llx\n", c->st, (unsigned long long)r0);
     c->r[0] = r0;
@@ -1774,6 +1892,9 @@ enum {
     W_FAULT_R,
     W_FAULT_X,
     W_TRAP,
+    W_COMPAT, /* a call from a 32-bit code segment: stopped */
+    W_TF,     /* a SYSCALL with TF set: stopped by its #DB in ring 3 */
+    W_FPU,    /* dirty x87/SSE registers, then random calls */
     W_KINDS
 };
 
@@ -1887,6 +2008,20 @@ __attribute__((optimize("no-jump-tables"))) static void fz_worker(uint64_t arg, 
     case W_TRAP:
         __builtin_trap();
         break;
+    case W_COMPAT:
+        to_compat(seed % 3 == 0 ? va(compat_syscall) : seed % 3 == 1 ? va(compat_sysenter) : va(compat_int80), buf);
+        break;
+    case W_TF:
+        syscall_with_tf(seed, buf);
+        break;
+    case W_FPU:
+        /* Registers full of this worker's values while init's canaries
+         * are live in its own: a switch that mixed them shows in init. */
+        __asm__ volatile("movq %0, %%xmm0\n\tmovq %0, %%xmm7\n\tmovq %0, %%xmm15\n\t"
+                         "pushq %0\n\tfildq (%%rsp)\n\tfildq (%%rsp)\n\tpopq %0"
+                         : "+r"(seed) : : "memory");
+        worker_rawsys(seed, n, h);
+        break;
     default:
         break;
     }
@@ -1907,6 +2042,8 @@ static void provision(int ci)
          .rights = MR | MX,
          .cls = SRC_TEXT},
         {.src = slots, .dst = slots, .pages = SLOTS * SLOT_PAGES, .rights = MR | MW, .cls = SRC_CLASSES},
+        /* The page whose last bytes make a call at the top of the user half. */
+        {.src = va(hostile_top_page), .dst = utop - PAGE, .pages = 1, .rights = MR | MX, .cls = SRC_TEXT},
     };
     for (unsigned i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         struct call c;
@@ -2049,8 +2186,17 @@ static void spawn_in(int ci, int force)
         c.a[2] -= 8 * below(64);
     } else if (r < 92) {
         c.a[1] = NEVER_MAPPED + below(1ull << 30);
-    } else {
+    } else if (r < 96 || !kids[ci].provisioned) {
         c.a[1] = chance(50) ? 0 : utop - 2;
+    } else {
+        /* A call from the last two bytes of the user half: any number
+         * (the fastpath's two most often) with the handle it was given.
+         * It must be stopped before it does anything. */
+        uint64_t *sp = (uint64_t *)(uintptr_t)(c.a[2] - 16);
+        sp[0] = chance(40) ? SYS_CALL : chance(30) ? SYS_REPLY_RECV : below(NCALLS);
+        sp[1] = remote;
+        c.a[1] = utop - 4;
+        c.a[2] -= 16;
     }
     uint32_t ce = lookup_err(c.a[0], MICA_OBJ_TASK, MICA_R_CONTROL);
     if (c.a[4] > MICA_PRIO_MAX)
