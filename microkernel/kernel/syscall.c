@@ -555,28 +555,32 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 };
 
 void syscall_dispatch(struct trap_frame *tf);
+void syscall_at_top(struct trap_frame *tf);
+
+/* SYSCALL as the last instruction below the top of the user half
+ * (syscall_entry sends every such call here, before the fastpath or any
+ * handler runs): SYSRET to the non-canonical next address would fault in
+ * ring 0.  The thread is stopped instead, so no saved frame ever holds a
+ * return address that cannot be returned to. */
+__attribute__((noreturn)) void syscall_at_top(struct trap_frame *tf)
+{
+    struct task *t = current->task;
+    LOG_FAIL("task %u \"%s\" thread %u: system call at the very top of the user half (rip 0x%llx); "
+             "thread stopped",
+             t->id, t->name, current->id, (unsigned long long)tf->rip);
+    if (t->threads.next == &current->task_link && current->task_link.next == &t->threads) {
+        /* Its last thread: the task ends as if it had faulted there. */
+        t->end_vector = VEC_GP;
+        t->end_addr = t->end_rip = tf->rip;
+        t->end_error = 0;
+    }
+    thread_end(current, MICA_TASK_FAULTED);
+    sched_exit();
+}
 
 void syscall_dispatch(struct trap_frame *tf)
 {
     uint64_t nr = tf->rax;
-    if (tf->rip >= user_top) {
-        /* SYSCALL as the last instruction below the top of the user half:
-         * SYSRET to the non-canonical next address would fault in ring 0.
-         * The thread is stopped instead, so no saved frame ever holds a
-         * return address that cannot be returned to. */
-        struct task *t = current->task;
-        LOG_FAIL("task %u \"%s\" thread %u: system call at the very top of the user half (rip 0x%llx); "
-                 "thread stopped",
-                 t->id, t->name, current->id, (unsigned long long)tf->rip);
-        if (t->threads.next == &current->task_link && current->task_link.next == &t->threads) {
-            /* Its last thread: the task ends as if it had faulted there. */
-            t->end_vector = VEC_GP;
-            t->end_addr = t->end_rip = tf->rip;
-            t->end_error = 0;
-        }
-        thread_end(current, MICA_TASK_FAULTED);
-        sched_exit();
-    }
     if (nr < SYS_COUNT && syscalls[nr] != NULL)
         syscalls[nr](tf);
     else

@@ -113,6 +113,7 @@ trap_common:
 ; SWAPGS) and build a struct trap_frame there.  docs/kernel.md lists what
 ; each way into and out of ring 0 assumes and where it is enforced.
 extern syscall_dispatch
+extern syscall_at_top
 extern fastpath_call
 extern fastpath_reply_recv
 extern user_top
@@ -132,10 +133,10 @@ syscall_entry:
     mov rdi, rsp
     ; A SYSCALL in the last two bytes of the user half would SYSRET to a
     ; non-canonical RIP (a ring-0 #GP on Intel): every such call goes to
-    ; syscall_dispatch, which stops the thread before anything happens.
+    ; syscall_at_top, which stops the thread before anything happens.
     ; Checked here, ahead of every path, so no path can skip it.
     cmp rcx, [user_top]
-    jae .dispatch
+    jae .at_top
     ; The two IPC calls of the fastpath go there first (it returns only
     ; when it does not apply, having changed nothing).
     cmp rax, SYS_CALL
@@ -147,6 +148,10 @@ syscall_entry:
     call syscall_dispatch               ; returns only to resume this same thread
     mov rdi, rsp
     jmp arch_return_to_user
+.at_top:
+    xor ebp, ebp
+    call syscall_at_top                 ; never returns
+    ud2
 .fast_call:
     call fastpath_call
     mov rdi, rsp
