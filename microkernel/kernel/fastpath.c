@@ -25,12 +25,23 @@ uint64_t fastpath_calls, fastpath_reply_recvs;
 void fastpath_call(struct trap_frame *tf);
 void fastpath_reply_recv(struct trap_frame *tf);
 
+/* switch_to's rare leg: t's FPU registers must be loaded first.  Out of
+ * line, so that the common leg keeps no register live across a call. */
+static __attribute__((noreturn, noinline)) void switch_to_fpu(struct thread *t)
+{
+    fpu_switch_slow(t);
+    arch_switch_space(t->task);
+    arch_set_kernel_stack(t->kstack + PAGE_SIZE);
+    arch_return_to_user(t->frame);
+}
+
 /* Run t (chosen by the scheduler's own rule) on its saved frame. */
 static inline __attribute__((noreturn, always_inline)) void switch_to(struct thread *t)
 {
     t->rr_yield = 0;
     current = t;
-    arch_fpu_switch_inline(t);
+    if (unlikely(fpu_switch_needed(t)))
+        switch_to_fpu(t);
     arch_switch_space_inline(t->task);
     arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
     arch_return_to_user(t->frame);

@@ -90,6 +90,46 @@ static void bench_server(uint64_t ep, struct mica_ipc_buffer *buf)
     }
 }
 
+/* bench_server after one SSE instruction: a server that uses the FPU,
+ * whose registers the kernel must then switch. */
+static void bench_server_fpu(uint64_t ep, struct mica_ipc_buffer *buf)
+{
+    __asm__ volatile("pxor %%xmm0, %%xmm0" ::: "memory");
+    bench_server(ep, buf);
+}
+
+static void bench_ipc(mica_handle_t ep, const char *call_name, const char *rr_name, const char *rt_name);
+static volatile int fpu_client_done;
+
+/* A client thread of init that uses the FPU, for the round trip between
+ * two threads that both do (init's own thread stays a non-user). */
+static void bench_client_fpu(uint64_t ep, struct mica_ipc_buffer *buf)
+{
+    (void)buf;
+    __asm__ volatile("pxor %%xmm1, %%xmm1" ::: "memory");
+    bench_ipc((mica_handle_t)ep, "ipc_call_xas_fpu", "ipc_reply_recv_xas_fpu", "ipc_roundtrip_xas_fpu");
+    fpu_client_done = 1;
+}
+
+/* The same cross-space round trip with FPU users on both sides: what the
+ * register switch costs (docs/kernel.md). */
+static void bench_ipc_fpu(void)
+{
+    mica_handle_t ep = 0, task = 0, th = 0, client = 0;
+    mica_endpoint_create(&ep);
+    spawn_remote_with(bench_server_fpu, ep, MICA_R_RECV, 0, &task, &th);
+    mica_sleep_us(2000);
+    fpu_client_done = 0;
+    spawn_local(bench_client_fpu, ep, 50, &client);
+    while (!fpu_client_done)
+        mica_sleep_us(1000);
+    mica_task_kill(task);
+    mica_handle_close(th);
+    mica_handle_close(task);
+    mica_handle_close(client);
+    mica_handle_close(ep);
+}
+
 /* Call/reply_recv one-way figures and the plain round trip through ep. */
 static void bench_ipc(mica_handle_t ep, const char *call_name, const char *rr_name, const char *rt_name)
 {
@@ -365,6 +405,7 @@ void bench_run(void)
     mica_handle_close(th);
     mica_handle_close(task);
     mica_handle_close(ep);
+    bench_ipc_fpu();
 
     mica_endpoint_create(&ep);
     spawn_local(bench_server, ep, 40, &th);
@@ -382,5 +423,6 @@ void bench_run(void)
     bench_touch(4, "touch_4mib_per_page");
     bench_touch(64, "touch_64mib_per_page");
     bench_touch(256, "touch_256mib_per_page");
+
     mica_puts("# bench: done");
 }
