@@ -186,13 +186,14 @@ test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
-	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS)
+	    --host $(HOST_TESTS) test/bench_chart.py --fuzz $(FUZZ_TARGETS)
 
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
 
-# Benchmarks in guest instructions (QEMU -icount), beside seL4's figures.
+# Benchmarks in guest instructions (QEMU -icount), beside seL4's figures
+# (bench/peers/sel4.tsv) and a stock Debian Linux (bench/linux/peer.py).
 bench: deps $(KERNEL) $(INIT) $(PAGER)
 	MODULES="$(MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
 

@@ -7,19 +7,22 @@ guest's rdtsc counts retired guest instructions, so every figure is exact
 and repeatable.  Mode tcg: plain TCG, rdtsc is host time (noisy; shown for
 scale only).  Mode kvm is skipped, with the reason printed.
 
-Peers, both measured in the same QEMU under -icount:
-  seL4   ../shared/peers/sel4.md (figures written down once);
-  Linux  ../shared/peers/linux/run.sh (boots a stock Debian kernel, about
-         2 minutes).  Its output is kept in <out>/linux.txt and reused by
-         the next run: under -icount its figures do not change.  The
-         environment variable LINUX_PEER chooses: unset or "auto" = use the
-         cache when it is complete and was made by the same run.sh and
-         bench.c, else run the peer; "rerun" = run the peer again; "skip" =
-         no Linux column.
-Both peer paths are relative to the repository root.
+Peers, both measured in the same QEMU under -icount, both in this tree:
+  seL4   bench/peers/sel4.tsv (measured once, carried as data; origin in
+         bench/peers/README.md);
+  Linux  bench/linux/peer.py (boots a stock Debian kernel with bench.c as
+         its init; about 30 s, plus a kernel download the first time).  Its
+         output is kept in <out>/linux.txt and reused by the next run: under
+         -icount its figures do not change.  The environment variable
+         LINUX_PEER chooses: unset or "auto" = use the cache when it is
+         complete and was made by the same peer.py and bench.c, else run the
+         peer; "rerun" = run the peer again; "skip" = no Linux column.
 
 Writes <out>/bench.md (Markdown tables and notes), <out>/bench.png (a bar
 chart, through gnuplot and scripts/bench-chart.gp), and prints a summary.
+A peer whose figures are missing is said once; the chart then shows Mica's
+own figures.  The exit status is non-zero when Mica's reference boot or the
+chart fails.
 """
 
 import argparse
@@ -37,14 +40,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-SEL4_ROWS = {
-    "ipc_call_xas": "seL4_Call, client -> server, different address spaces, 0-word message",
-    "ipc_reply_recv_xas": "seL4_ReplyRecv, server -> client, different address spaces, 0-word",
-    "ipc_call_sas": "seL4_Call, same address space, 0-word",
-    "ipc_reply_recv_sas": "seL4_ReplyRecv, same address space, 0-word",
-    "map_page": "map one 4 KiB page (seL4_X86_Page_Map, per page at 1..2048 pages)",
-    "protect_page": "protect one page read-only (remap)",
-}
+# The rows of bench/peers/sel4.tsv that name Mica figures.
+SEL4_FIGURES = ("ipc_call_xas", "ipc_reply_recv_xas", "ipc_call_sas", "ipc_reply_recv_sas", "map_page",
+                "protect_page")
 TARGETS = {"ipc_roundtrip_xas": 320, "ipc_call_xas": 150, "map_page": 500, "pager_fault": 1300}
 BENCH = re.compile(r"^BENCH name=(\S+) unit=(\S+) min=(\d+) median=(\d+) max=(\d+) samples=(\d+)(.*)$")
 
@@ -59,36 +57,37 @@ LINUX_COMPARATORS = {
     "pager_fault": [("uffd_zeropage_rt_thread", "uffd zero page", "vs user-space pager"),
                     ("anon_fault_write", "anon fault, clears", "vs in-kernel fault")],
 }
-LINUX_NEEDED = sorted({c[0] for comps in LINUX_COMPARATORS.values() for c in comps} | {"tsc_overhead"})
-LINUX_MODES = "kvm tcg tcg-icount native"
-LINUX_TIMEOUT = 420  # run.sh caps itself at 285 s; this is the backstop
-LINUX_BENCH = re.compile(r"^BENCH accel=(\S+) name=(\S+) cycles_median=(\d+) cycles_min=(\d+) iters=(\d+)")
-LINUX_FAIL = re.compile(r'^BENCH-FAIL accel=(\S+) reason="([^"]*)"(?: after=(\S+))?')
+LINUX_NEEDED = sorted({c[0] for comps in LINUX_COMPARATORS.values() for c in comps})
+LINUX_MODES = "tcg-icount tcg kvm"
+LINUX_TIMEOUT = 600  # each boot of peer.py has its own cap (150 s); this is the backstop
+LINUX_BENCH = re.compile(r"^PEER mode=(\S+) name=(\S+) median=(\d+) min=(\d+) samples=(\d+)")
+LINUX_FAIL = re.compile(r'^PEER-FAIL mode=(\S+) reason="([^"]*)"(?: after=(\S+))?')
+SEL4_DATA = os.path.join(ROOT, "bench", "peers", "sel4.tsv")
+LINUX_PEER_DIR = os.path.join(ROOT, "bench", "linux")
 
 
 def sel4_figures(path):
-    """Figures from the seL4 peer file: {our name: guest instructions}."""
-    figs = {}
-    if not os.path.exists(path):
-        return figs
+    """Figures from the seL4 data file (key TAB guest instructions TAB what):
+    {Mica figure: guest instructions}, with the derived round trips and
+    pager_fault.  Empty when the file is missing or unreadable."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return {}
     rows = {}
-    for line in open(path):
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 2:
-            m = re.match(r"^([\d,]+)", cells[1])
-            if m:
-                rows[cells[0]] = int(m.group(1).replace(",", ""))
-    for ours, label in SEL4_ROWS.items():
-        if label in rows:
-            figs[ours] = rows[label]
+    for line in text.splitlines():
+        cells = line.split("\t")
+        if line.startswith("#") or len(cells) < 2 or not cells[1].strip().isdigit():
+            continue
+        rows[cells[0].strip()] = int(cells[1])
+    figs = {k: rows[k] for k in SEL4_FIGURES if k in rows}
     for kind in ("xas", "sas"):
         a, b = figs.get(f"ipc_call_{kind}"), figs.get(f"ipc_reply_recv_{kind}")
         if a and b:
             figs[f"ipc_roundtrip_{kind}"] = a + b
-    # A fault served by a user-level handler plus a map, as sel4.md derives it.
-    fault = next((v for k, v in rows.items() if k.startswith("fault round trip")), None)
-    if fault and figs.get("map_page"):
-        figs["pager_fault"] = fault + figs["map_page"]
+    # A fault served by a user-level handler, which must also map the page.
+    if rows.get("fault_roundtrip") and figs.get("map_page"):
+        figs["pager_fault"] = rows["fault_roundtrip"] + figs["map_page"]
     return figs
 
 
@@ -139,7 +138,7 @@ def sha256_of(path):
 
 
 def parse_linux(text):
-    """run.sh output -> {"figures": {mode: {name: (median, min)}},
+    """peer.py output -> {"figures": {mode: {name: (median, min)}},
     "fails": {mode: (reason, after, [detail lines])}, "info": {key: value},
     "header": {key: value} (our cache header)}."""
     res = {"figures": {}, "fails": {}, "info": {}, "header": {}}
@@ -160,7 +159,7 @@ def parse_linux(text):
             res["fails"][last_fail][2].append(line[4:].strip())
             continue
         last_fail = None
-        m = re.match(r'^BENCH-INFO accel=tcg-icount (\w+)="?(.*?)"?$', line)
+        m = re.match(r'^PEER-INFO mode=(?:tcg-icount|all) (\w+)="?(.*?)"?$', line)
         if m:
             res["info"][m.group(1)] = m.group(2)
         m = re.match(r"^# bench\.py: (\S+)=(.*)$", line)
@@ -183,28 +182,27 @@ def _stream(proc, lines):
         s = line.rstrip()
         if s.startswith("# [") and "] qemu-system" in s:
             print(f"  linux| {s.split(' qemu-system')[0]} booting", flush=True)
-        elif s.startswith(("BENCH-FAIL", "BENCH-ERROR", "#   ", "# [", "# kernel", "# total", "# installing")) or \
-                not s.startswith(("BENCH", "#", "debconf")):
+        elif s.startswith(("PEER-FAIL", "PEER-SKIP", "#   ", "# [", "# kernel", "# total", "# downloading")) or \
+                not s.startswith(("PEER", "#")):
             print(f"  linux| {s}", flush=True)
 
 
-def run_linux_peer(peer_dir, cache, failed_path):
-    """Run the peer's run.sh; stream its progress; return (parsed, seconds) or
+def run_linux_peer(peer_dir, cache, failed_path, work):
+    """Run the peer's peer.py; stream its progress; return (parsed, seconds) or
     (None, seconds) when it failed (the output then goes to failed_path)."""
-    script = os.path.join(peer_dir, "run.sh")
-    print(f"bench: running the Linux peer ({script}, modes {LINUX_MODES}; well under 5 minutes)", flush=True)
-    env = dict(os.environ, MODES=LINUX_MODES)
-    env.pop("KEEP", None)
+    script = os.path.join(peer_dir, "peer.py")
+    print(f"bench: running the Linux peer ({os.path.relpath(script, ROOT)}, modes {LINUX_MODES}; "
+          "about 30 s, more the first time: it downloads the kernel package)", flush=True)
     t0 = time.time()
-    proc = subprocess.Popen(["bash", script], cwd=peer_dir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
-                            start_new_session=True)
+    proc = subprocess.Popen([sys.executable, script, "--work", work, "--modes", LINUX_MODES],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                            errors="replace", start_new_session=True)
     timed_out = []
 
     def stop():
         timed_out.append(True)
         try:
-            os.killpg(proc.pid, signal.SIGTERM)  # run.sh's own group: it stops its QEMU on TERM
+            os.killpg(proc.pid, signal.SIGKILL)  # peer.py's own group: it and its QEMU
         except ProcessLookupError:
             pass
     timer = threading.Timer(LINUX_TIMEOUT, stop)
@@ -221,8 +219,8 @@ def run_linux_peer(peer_dir, cache, failed_path):
     timer.cancel()
     secs = time.time() - t0
     header = [f"# bench.py: date={datetime.datetime.now().isoformat(timespec='seconds')}",
-              f"# bench.py: command=MODES='{LINUX_MODES}' {script}",
-              f"# bench.py: run_sh_sha256={sha256_of(script)}",
+              f"# bench.py: command={script} --work {work} --modes '{LINUX_MODES}'",
+              f"# bench.py: peer_py_sha256={sha256_of(script)}",
               f"# bench.py: bench_c_sha256={sha256_of(os.path.join(peer_dir, 'bench.c'))}",
               f"# bench.py: exit_status={status}",
               f"# bench.py: seconds={secs:.0f}"]
@@ -256,22 +254,22 @@ def linux_peer(peer_dir, out):
     if choice not in ("auto", "rerun"):
         print(f"bench: LINUX_PEER={choice} not understood (auto, rerun or skip); Linux peer skipped")
         return None, f"skipped (LINUX_PEER={choice} not understood)"
-    script = os.path.join(peer_dir, "run.sh")
+    script = os.path.join(peer_dir, "peer.py")
     if not os.path.isfile(script) or not os.path.isfile(os.path.join(peer_dir, "bench.c")):
-        print(f"bench: Linux peer skipped: {script} or its bench.c not found; the Linux column stays empty")
-        return None, f"skipped: {script} not found"
+        print(f"bench: no Linux figures: {script} or its bench.c not found")
+        return None, f"{script} not found"
     if choice == "auto" and os.path.exists(cache):
         parsed = parse_linux(open(cache, errors="replace").read())
         hdr = parsed["header"]
-        same = (hdr.get("run_sh_sha256") == sha256_of(script) and
+        same = (hdr.get("peer_py_sha256") == sha256_of(script) and
                 hdr.get("bench_c_sha256") == sha256_of(os.path.join(peer_dir, "bench.c")))
         if same and linux_complete(parsed):
             print(f"bench: Linux peer: cached figures from {cache} ({hdr.get('date', '?')}); "
                   f"LINUX_PEER=rerun runs it again")
             return parsed, f"cached in {cache}, run of {hdr.get('date', '?')}"
-        why = "run.sh or bench.c changed since" if not same else "incomplete"
+        why = "peer.py or bench.c changed since" if not same else "incomplete"
         print(f"bench: Linux peer: the cache {cache} is {why}; running it again")
-    parsed, secs = run_linux_peer(peer_dir, cache, failed)
+    parsed, secs = run_linux_peer(peer_dir, cache, failed, os.path.join(out, "linux-peer"))
     if parsed is None:
         return None, f"the peer failed (output in {failed})"
     print(f"bench: Linux peer done in {secs:.0f} s; output cached in {cache}")
@@ -312,7 +310,8 @@ def build_rows(ref, sel4, linux):
     """One row per (Mica figure, Linux comparator); figures without a Linux
     comparator get one row.  Each row: dict with the cells' values."""
     icount = linux["figures"].get("tcg-icount", {}) if linux else {}
-    timer = icount.get("tsc_overhead", (0, 0))[0]
+    # bench.c subtracts its own counter-read cost, as Mica and seL4 do.
+    timer = linux["info"].get("timer_overhead", "?") if linux else None
     rows = []
     for name, f in ref.items():
         comps = LINUX_COMPARATORS.get(name) if icount else None
@@ -322,7 +321,7 @@ def build_rows(ref, sel4, linux):
                    "linux_raw": None, "note": f["note"]}
             if lname and lname in icount:
                 row["linux_raw"] = icount[lname][0]
-                row["linux"] = max(icount[lname][0] - timer, 0)
+                row["linux"] = icount[lname][0]
             peers = [(v, who) for v, who in ((row["sel4"], "seL4"), (row["linux"], "Linux")) if v]
             if peers:
                 best, who = min(peers)
@@ -358,18 +357,19 @@ def tcg_table(ref, tcg, linux):
     return "\n".join(lines)
 
 
-def notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm):
+def notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm, sel4_found=True):
     icount = linux["figures"].get("tcg-icount", {}) if linux else {}
     n = ["Notes:",
          "- All figures are guest instructions under QEMU TCG `-icount shift=0` (medians), the same for every run.",
-         "- seL4: `../shared/peers/sel4.md` (sel4bench in the same QEMU); its round trips are Call + ReplyRecv "
-         "and its pager_fault is its fault round trip plus one map."]
+         "- seL4: `bench/peers/sel4.tsv` (sel4bench in the same QEMU; origin in bench/peers/README.md); its "
+         "round trips are Call + ReplyRecv and its pager_fault is its fault round trip plus one map."
+         if sel4_found else "- seL4: no figures (`bench/peers/sel4.tsv` not found or not readable)."]
     if linux:
-        n.append(f"- Linux: `../shared/peers/linux/run.sh` (stock Debian kernel "
-                 f"{linux['info'].get('kernel', '?')}), its `tcg-icount` boot; {where}. Each Linux figure here "
-                 f"is the peer's median minus its own timer cost (tsc_overhead = {timer}), which the peer does "
-                 f"not subtract and Mica and seL4 do; the raw lines are in linux.txt.")
-        other = [f"{k} {icount[k][0] - timer}" for k in ("pipe_pingpong_rt", "eventfd_pingpong_rt")
+        n.append(f"- Linux: `bench/linux/peer.py` (stock Debian kernel "
+                 f"{linux['info'].get('package', linux['info'].get('kernel', '?'))}), its `tcg-icount` boot; "
+                 f"{where}. Each figure is the median of many, net of the peer's own counter-read cost "
+                 f"(timer_overhead = {timer} instructions), as Mica's and seL4's are; the lines are in linux.txt.")
+        other = [f"{k} {icount[k][0]}" for k in ("pipe_pingpong_rt", "eventfd_pingpong_rt")
                  if k in icount]
         if other:
             n.append("- IPC round trips are compared with `futex_pingpong_rt_procs` (a FUTEX_WAKE + FUTEX_WAIT "
@@ -385,7 +385,7 @@ def notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm):
                      f"(page_clear = {ref.get('page_clear', {}).get('median', '?')} is what it would add).")
         if "uffd_copy_rt_process" in icount:
             n.append(f"- For a pager in its own process Linux has only UFFDIO_COPY (copies 4 KiB): "
-                     f"uffd_copy_rt_process {icount['uffd_copy_rt_process'][0] - timer}.")
+                     f"uffd_copy_rt_process {icount['uffd_copy_rt_process'][0]}.")
     else:
         n.append(f"- Linux: no figures ({where}).")
     n.append("- Mica / best peer: Mica's figure over the lower of the seL4 and Linux figures; below 1 means "
@@ -395,28 +395,39 @@ def notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm):
     return "\n".join(n)
 
 
-def chart(rows, out):
-    """Bar chart of the rows that have a peer figure; returns the PNG path or None."""
-    gp = os.path.join(ROOT, "scripts", "bench-chart.gp")
+def chart(rows, out, gp=None):
+    """Bar chart of the rows that have a peer figure, or of every Mica figure
+    (but boot_to_init) when no row has one.  Returns (PNG path, None) or
+    (None, why it failed)."""
+    gp = gp or os.path.join(ROOT, "scripts", "bench-chart.gp")
     if not shutil.which("gnuplot"):
-        print("bench: gnuplot not found (scripts/deps.sh installs gnuplot-nox): no chart")
-        return None
+        return None, "gnuplot not found (scripts/deps.sh installs gnuplot-nox)"
+    with_peer = [r for r in rows if r["sel4"] is not None or r["linux"] is not None]
+    shown = with_peer or [r for r in rows if r["name"] != "boot_to_init"]
+    if not shown:
+        return None, "no figure to chart"
     dat = os.path.join(out, "chart.dat")
     with open(dat, "w") as fh:
-        for r in rows:
-            if r["sel4"] is None and r["linux"] is None:
-                continue
+        for r in shown:
             label = r["name"] + (f"  (Linux: {r['linux_short']})" if r["linux"] is not None else "")
             fh.write("\t".join([label, str(r["mica"]), str(r["sel4"] or "-"),
                                 str(r["linux"] if r["linux"] is not None else "-")]) + "\n")
     png = os.path.join(out, "bench.png")
-    sub = ("seL4: sel4bench; Linux: stock Debian kernel, its tcg-icount run, the comparator named beside each figure"
-           if any(r["linux"] is not None for r in rows) else "seL4: sel4bench; no Linux figures in this run")
+    has_sel4 = any(r["sel4"] is not None for r in shown)
+    has_linux = any(r["linux"] is not None for r in shown)
+    sub = "; ".join(["seL4: sel4bench" if has_sel4 else "no seL4 figures",
+                     "Linux: stock Debian kernel, its tcg-icount run, the comparator named beside each figure"
+                     if has_linux else "no Linux figures"])
+    if os.path.exists(png):
+        os.remove(png)  # a failed run must not leave the last good chart looking new
     res = subprocess.run(["gnuplot", "-c", gp, dat, png, sub], capture_output=True, text=True)
-    if res.returncode != 0:
-        print(f"bench: gnuplot failed: {res.stderr.strip()}")
-        return None
-    return png
+    if res.returncode != 0 or not os.path.isfile(png) or os.path.getsize(png) == 0:
+        err = " | ".join(l for l in res.stderr.strip().splitlines() if "warning:" not in l) or \
+            f"exit status {res.returncode}, no {png}"
+        if os.path.exists(png):
+            os.remove(png)  # whatever gnuplot drew before its error is not the chart
+        return None, f"gnuplot failed: {err}"
+    return png, None
 
 
 def main():
@@ -425,15 +436,16 @@ def main():
     ap.add_argument("--kernel", default="build/mica.elf")
     ap.add_argument("--modules", default=os.environ.get("MODULES", "build/init.elf:init build/pager.elf:pager"))
     ap.add_argument("--out", default="build/bench")
-    ap.add_argument("--sel4", default=os.path.join(ROOT, "..", "shared", "peers", "sel4.md"))
-    ap.add_argument("--linux-peer", default=os.path.join(ROOT, "..", "shared", "peers", "linux"),
-                    help="directory of the Linux peer (run.sh, bench.c)")
+    ap.add_argument("--sel4", default=SEL4_DATA, help="the seL4 figures (key TAB instructions TAB what)")
+    ap.add_argument("--linux-peer", default=LINUX_PEER_DIR, help="directory of the Linux peer (peer.py, bench.c)")
     ap.add_argument("--modes", default="icount,tcg")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    # Each missing peer is said once, here or in linux_peer().
     sel4 = sel4_figures(args.sel4)
     if not sel4:
-        print(f"bench: no seL4 figures ({args.sel4} not found or not readable)")
+        print(f"bench: no seL4 figures ({args.sel4} not found, not readable or without a known row); "
+              "the seL4 column stays empty")
     results = {}
     for mode in args.modes.split(","):
         if mode == "kvm":
@@ -460,13 +472,16 @@ def main():
     ref = results.get("icount", {})
     rows, timer = build_rows(ref, sel4, linux)
     table = markdown_table(rows)
-    note = notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm)
-    png = chart(rows, args.out)
+    note = notes(rows, ref, linux, timer, where, mica_kvm, linux_kvm, sel4_found=bool(sel4))
+    png, chart_error = chart(rows, args.out)
     doc = ["# make bench", "",
            f"Run of {datetime.datetime.now().isoformat(timespec='seconds')}. Guest instructions "
            "(QEMU TCG `-icount shift=0`), medians.", "", table, "", note, ""]
     if png:
-        doc += [f"Chart: `{png}` (the rows with a peer figure).", ""]
+        doc += [f"Chart: `{png}` ("
+                + ("the rows with a peer figure" if sel4 or linux else "Mica's figures; no peer figures") + ").", ""]
+    else:
+        doc += [f"No chart: {chart_error}.", ""]
     doc += ["## Plain TCG, for scale only", "",
             "Host TSC ticks (QEMU's `rdtsc` without `-icount` returns host time); noisy: medians move by up "
             "to 2x between runs, and other QEMUs on the host change them.", "",
@@ -475,12 +490,15 @@ def main():
     print()
     print(table)
     print()
-    print("Linux figures: tcg-icount medians net of the peer's timer cost; "
-          "pager_fault vs anon_fault_write: Linux's figure includes clearing the page, Mica's does not."
-          if linux else f"Linux: no figures ({where}).")
+    if linux:
+        print("Linux figures: tcg-icount medians net of the peer's timer cost; "
+              "pager_fault vs anon_fault_write: Linux's figure includes clearing the page, Mica's does not.")
     print(f"\nbench: table and notes written to {args.out}/bench.md" +
           (f"; chart to {png}" if png else ""))
     print(f"bench: done in {time.time() - t_start:.0f} s")
+    if not png:
+        print(f"bench: FAILED: no chart: {chart_error}")
+        return 1
     return 0
 
 

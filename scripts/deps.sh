@@ -26,6 +26,9 @@ need=(
     "file:/usr/share/vgabios/vgabios.bin vgabios"
     "cmd:gdb gdb"
     "cmd:gnuplot gnuplot-nox"
+    # make bench's Linux peer (bench/linux): bench.c built static, with userfaultfd
+    "file:/usr/lib/x86_64-linux-gnu/libc.a libc6-dev"
+    "file:/usr/include/linux/userfaultfd.h linux-libc-dev"
     "cmd:timeout coreutils"
 )
 

@@ -434,8 +434,10 @@ def probe_kvm(iso, logdir):
 
 
 def check_gdb(kernel, iso, logdir, res):
-    """The `make debug` path: QEMU halted with its stub, GDB with scripts/gdbinit.in
-    stops at kmain in the higher half and reads kernel variables; then, with the
+    """The `make debug` path: QEMU halted with its stub (on 127.0.0.1 only), GDB
+    with scripts/gdbinit.in stops at kmain in the higher half, runs mica-regs,
+    mica-cr3 and mica-walk there (5-level paging, before paging_levels is set)
+    and reads kernel variables; then, with the
     helpers of scripts/gdb/mica.py, stops where init's first page fault goes to the
     pager and checks mica-current, mica-walk, mica-runq, mica-tasks and mica-user,
     and last stops in the pager, in ring 3, where that fault wakes it.  iso must
@@ -448,7 +450,12 @@ def check_gdb(kernel, iso, logdir, res):
         open(gdbinit, "w").write(f.read().replace("@KERNEL@", kernel).replace("@PORT@", port)
                                  .replace("@SCRIPTS@", os.path.abspath("scripts")))
     # (section, command): each section's output is checked on its own.
+    # At kmain (the first stop docs/debugging.md suggests), on this 5-level
+    # boot, before the kernel has set paging_levels: mica-regs must name every
+    # register GDB has (RFLAGS is "eflags" there), and mica-cr3 and mica-walk
+    # must take the mode from CR4.LA57 and walk the boot page tables.
     steps = [("kmain", "thbreak kmain"), ("kmain", "continue"), ("kmain", "bt"),
+             ("kmain-regs", "mica-regs"), ("kmain-cr3", "mica-cr3"), ("kmain-walk", "mica-walk &runq_bits"),
              ("ksym", "thbreak ksym_init"), ("ksym", "continue"), ("ksym", "print paging_levels"),
              ("ksym", "mica-cr3"),
              # An ISO without the pager would end at arch_emulator_exit: stop there, not at the timeout.
@@ -490,6 +497,13 @@ def check_gdb(kernel, iso, logdir, res):
     ok = (has("kmain", r"[Bb]reakpoint \d+, kmain \(") and has("ksym", r"[Bb]reakpoint \d+, ksym_init \(")
           and has("ksym", r"\$1 = 5") and has("ksym", "5-level paging"))
     res.add("debug/gdb-stops-at-kmain-and-reads-symbols", bool(ok), out[-600:])
+    kwalk = has("kmain-walk", r"walk 0x(ffffffff8[0-9a-f]+) from root 0x[0-9a-f]+ \(5-level paging\)\n"
+                              r"  PML5\[.*\n(?:.*\n)*  => physical 0x([0-9a-f]+) \(")
+    ok = (has("kmain-regs", r"(?m)^eflags +0x[0-9a-f]+") and has("kmain-regs", r"(?m)^efer +0x[0-9a-f]+")
+          and not has("kmain-regs", "Invalid register") and has("kmain-cr3", r"CR3 0x[0-9a-f]+, 5-level paging")
+          and kwalk and int(kwalk.group(1), 16) - 0xffffffff80000000 == int(kwalk.group(2), 16))
+    res.add("debug/gdb-at-kmain-mica-regs-cr3-walk-5level", bool(ok),
+            "".join(part.get(k, "") for k in ("kmain-regs", "kmain-cr3", "kmain-walk"))[-900:])
     # mica-current: init's thread, its saved RIP named in init's symbols.
     cur = has("current", r'current: thread (\d+) of task 1 "init": runnable, priority \d+\n'
                          r"  user RIP 0x([0-9a-f]+) <init:\w+\+\d+>  RSP 0x[0-9a-f]+")

@@ -2,7 +2,7 @@
 # scripts/debug.sh writes from scripts/gdbinit.in; docs/debugging.md).
 #
 # Every helper reads the kernel's own variables (current, runq, runq_bits,
-# paging_levels, ...) through the symbols of build/mica.elf, and physical
+# ...) through the symbols of build/mica.elf, and physical
 # memory through the kernel's direct map (HHDM_BASE + physical), so they
 # work wherever the CPU is stopped once the kernel has built its page
 # tables: in ring 0 or in ring 3 (the kernel half is mapped in every space).
@@ -272,8 +272,9 @@ value or a table's physical address (default: $cr3), the low 12 bits (the
 PCID) ignored, or a struct task * or struct thread * whose space is meant
 (mica-walk 0x600000000000 current->replier).  Prints
 each level's index, entry and flags (P W U PWT PCD A D PS G XGRANT NX), then
-the physical address, the page size and the rights that result.  Uses the
-kernel's paging_levels (4 or 5) and reads tables through the direct map."""
+the physical address, the page size and the rights that result.  Walks 4 or
+5 levels as CR4.LA57 says (so it is right from kmain's first instruction on)
+and reads tables through the direct map."""
 
     def __init__(self):
         super().__init__("mica-walk", gdb.COMMAND_DATA)
@@ -284,9 +285,15 @@ kernel's paging_levels (4 or 5) and reads tables through the direct map."""
             raise gdb.GdbError("usage: mica-walk ADDR [ROOT]")
         va = int(gdb.parse_and_eval(argv[0]).cast(gdb.lookup_type("unsigned long"))) & (2**64 - 1)
         root = walk_root(gdb.parse_and_eval(argv[1] if len(argv) == 2 else "$cr3"))
-        levels = int(kvar("paging_levels"))
-        for line in walk(va, root, levels):
+        for line in walk(va, root, cpu_paging_levels()):
             print(line)
+
+
+def cpu_paging_levels():
+    """4 or 5: the paging mode the CPU is in, from CR4.LA57 (bit 12).  Not the
+    kernel's paging_levels, which is still 4 at kmain's entry on a 5-level
+    boot: kmain sets it from the boot stub's report."""
+    return 5 if int(gdb.parse_and_eval("$cr4")) >> 12 & 1 else 4
 
 
 def walk_root(v):
