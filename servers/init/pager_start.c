@@ -6,6 +6,7 @@
  * other: its own heap is a pager region, and its page faults go there. */
 #include <mica/pager.h>
 
+#include "base/status.h"
 #include "init.h"
 
 mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
@@ -81,7 +82,7 @@ bool pager_start(void)
         bytes &= ~(MICA_PAGE_SIZE - 1);
         int st = bytes ? grant(va, bytes) : MICA_OK;
         if (st != MICA_OK) {
-            mica_printf("[FAIL] init: handing memory to the pager failed: status %d\n", st);
+            mica_printf("[FAIL] init: handing memory to the pager failed: %s\n", status_name(st));
             return false;
         }
         granted += bytes;

@@ -14,6 +14,7 @@
 #include "base/elf.h"
 #include "base/fmt.h"
 #include "base/sha1.h"
+#include "base/status.h"
 #include "base/str.h"
 #include "init.h"
 
@@ -170,7 +171,7 @@ static bool server_start(int i)
     if (st == MICA_OK)
         st = run_program(task, entry, s->prio, arg, stack_top, &s->thread);
     if (st != MICA_OK) {
-        mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", s->name, st);
+        mica_printf("[FAIL] init: cannot start \"%s\": %s\n", s->name, status_name(st));
         mica_task_kill(task);
         mica_handle_close(task);
         return false;

@@ -19,6 +19,8 @@
 #include <mica/ipc.h>
 #include <mica/pager.h>
 
+#include "base/status.h"
+
 #define MAX_CLIENTS 32
 #define MAX_REGIONS 16
 #define MAX_SHARERS 4
@@ -440,7 +442,7 @@ int main(const struct mica_bootinfo *bi, uint64_t ep)
         if (st != MICA_OK) {
             /* A reply the kernel refused (a bad mapping: a pager bug) or a
              * failed receive: say so, then wait for the next request. */
-            mica_printf("[WARN] pager: status %d; going on\n", st);
+            mica_printf("[WARN] pager: %s; going on\n", status_name(st));
             st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
             continue;
         }
