@@ -352,14 +352,15 @@ static void sys_thread_create(struct trap_frame *tf)
 
 static void sys_thread_exit(struct trap_frame *tf)
 {
-    (void)tf;
+    uint64_t code = tf->rdi; /* read before the thread (and its frame) goes */
     struct task *t = current->task;
     obj_ref(&t->hdr); /* the thread's own reference goes with it */
     thread_kill(current);
     /* The last thread of a task that had threads is gone: the task ends
-     * (its watcher learns it exited, SYS_TASK_STATUS says so). */
+     * (its watcher learns it exited, and SYS_TASK_STATUS gives its code). */
     if (list_empty(&t->threads) && !t->dying) {
         t->end_state = MICA_TASK_EXITED;
+        t->end_error = code;
         task_destroy(t);
     }
     obj_unref(&t->hdr);

@@ -233,7 +233,8 @@ static void report_end(struct server *s, const struct mica_task_status *st)
     char sym[64];
     symbolize(s, st->rip, sym, sizeof sym);
     if (st->state == MICA_TASK_EXITED) {
-        mica_printf("[INFO] init: server \"%s\" exited\n", s->name);
+        /* error holds the exit code of its last thread for an exit. */
+        mica_printf("[INFO] init: server \"%s\" exited with code %lld\n", s->name, (long long)(int64_t)st->error);
     } else if (st->state == MICA_TASK_FAULTED && st->vector == 14) {
         mica_printf("[FAIL] init: server \"%s\" stopped: page fault at 0x%llx (%s, %s), rip 0x%llx%s\n", s->name,
                     (unsigned long long)st->addr,

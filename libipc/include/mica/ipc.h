@@ -364,7 +364,8 @@ static inline int mica_task_set_pager(mica_handle_t task, mica_handle_t ep)
 }
 
 /* Why a task ended: state (enum mica_task_state), exception vector, fault
- * address, RIP and error code; a live task reports MICA_TASK_ALIVE. */
+ * address, RIP and error code (for MICA_TASK_EXITED, the exit code of its
+ * last thread); a live task reports MICA_TASK_ALIVE. */
 struct mica_task_status {
     uint64_t state, vector, addr, rip, error;
 };
