@@ -45,7 +45,7 @@ USER_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -no
             -isystem $(shell $(CC) -print-file-name=include) -fno-pic -fno-pie -fno-stack-protector \
             -fno-omit-frame-pointer -mgeneral-regs-only -fcf-protection=none -fno-asynchronous-unwind-tables \
             -fno-tree-loop-distribute-patterns -Imicrokernel/abi -Ilibipc/include -Ilibbase/include -MMD -MP
-USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt.c libbase/str.c libbase/mem.c libbase/elf.c libbase/sha1.c) \
+USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt.c libbase/str.c libbase/mem.c libbase/elf.c libbase/sha1.c libbase/status.c) \
             $(patsubst %.asm,$(BUILD)/u/%.o,$(wildcard libipc/*.asm))
 INIT_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/init/*.c))
 INIT     := $(BUILD)/init.elf
@@ -59,7 +59,7 @@ MODULES  := $(INIT):init $(PAGER):pager
 
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
-HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c microkernel/kernel/ipc_msg.c libbase/fmt.c libbase/str.c libbase/elf.c libbase/sha1.c
+HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c microkernel/kernel/ipc_msg.c libbase/fmt.c libbase/str.c libbase/elf.c libbase/sha1.c libbase/status.c libbase/cmdline.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/test_*.c))
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.

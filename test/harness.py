@@ -170,7 +170,7 @@ CASES = [
                 r"\[FAIL\] init: module \"bad-wx\" refused: segment is both writable and executable",
                 r"\[FAIL\] init: module \"echo-badsum\" refused: sha1 mismatch",
                 r"\[FAIL\] init: server \"crash-again\" failed 3 times in 10 s: not restarted again",
-                r"\[ OK \] init: started \"echo\" \(restart\)"]},
+                r"\[ OK \] init: started \"echo\" \(restart\)", r"\[INFO\] init: server \"crash-ok\" exited with code 0"]},
     # The ring-0 boundary (issue 16): RFLAGS, 32-bit code, SYSCALL at the top
     # of the user half for every call, FPU state, straddling buffers,
     # saturated timeouts, the last thread of a task.
@@ -407,6 +407,8 @@ def check_case(row, case, status, text, e9text, res):
         logged = re.findall(r'init: module "([\w-]+)" sha1=([0-9a-f]{40})', text)
         if len(logged) < 10:
             problems.append(f"only {len(logged)} module digests logged")
+        if not {"init", "pager"} <= {name for name, _ in logged}:
+            problems.append("the digests of init and the pager are not logged")
         for name, digest in logged:
             if name in files and iso_copy_sha1(files[name]) != digest:
                 problems.append(f"module {name}: logged sha1 {digest} is not the host's")
@@ -581,6 +583,165 @@ def run_matrix(kernel, build, jobs, res):
     print(f"matrix: rows that ran: {ran}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
 
 
+# ---------------------------------------------------------------- bad input
+# Boots with bad input: unknown command-line words and values, bad module
+# options, a module list without the pager or with it first, too little
+# RAM, wrong sha1= on init and the pager, a program flooding the log.  Each
+# must name what is wrong exactly once, end the expected way, and keep the
+# log short (docs/boot.md, docs/init.md).
+
+def bad_input_cases(build):
+    """The bad-input boots: name, cmdline, modules (FILE:words, BUILD for the
+    build directory, '+' for spaces), memory, how the boot ends (an exit
+    status, or a log pattern at which it is stopped: a kernel that halted or
+    a system that goes on), patterns that must occur on exactly one line
+    each, and patterns that must not occur."""
+    std = "BUILD/init.elf:init BUILD/pager.elf:pager"
+    init_sha, pager_sha = iso_copy_sha1(f"{build}/init.elf"), iso_copy_sha1(f"{build}/pager.elf")
+    zeros = "0" * 40
+    w = r"\[WARN\] command line: "
+    return [
+        {"name": "cmdline-bad-words", "cmdline": "paging=7 pagng=4 timer=foo timer_hz=5 break=init,nope fuzzrepro=1 "
+         "fuzzrepro=2", "modules": std, "end": r"init: ready",
+         "once": [w + r'"paging=7": "7" is not accepted \(paging= takes one of 4\); the word is ignored',
+                  w + r'unknown word "pagng=4" ignored', w + r'"timer=foo": "foo" is not accepted',
+                  w + r'"timer_hz=5": "5" is not accepted \(timer_hz= takes a number from 100 to 50000\)',
+                  w + r'"break=init,nope": "nope" is not accepted .*that item is ignored',
+                  w + r'"fuzzrepro=2" repeats fuzzrepro= and is ignored', r"\[ OK \] init: ready",
+                  r"\[ OK \] timer: local APIC .* tick of 1000 us"],
+         "absent": [r"\[FAIL\]"]},
+        {"name": "cmdline-bad-test", "cmdline": "test=ipc,nonexistent", "modules": std, "end": EXIT_FAIL,
+         "once": [w + r'"test=ipc,nonexistent": "nonexistent" is not accepted .*; the boot stops',
+                  r"\[FAIL\] test: test= names an unknown suite; nothing is run", r"\[FAIL\] boot stopped"],
+         "absent": [r"TAP version", r"init: running"]},
+        {"name": "module-options", "cmdline": "", "end": r"init: up, but",
+         "modules": std + " BUILD/echo.elf:e1+restrat=on-failure BUILD/echo.elf:e2+prio=99 BUILD/echo.elf:e3+quota=lots"
+                          " BUILD/echo.elf:e4+limit=-1 BUILD/echo.elf:e5+prio=3+prio=4 BUILD/echo.elf:e6"
+                          " BUILD/echo.elf:e6 BUILD/echo.elf:e7+quota=256+prio=30+restart=always+limit=2+window=5",
+         "once": [r'\[FAIL\] init: module "e1": unknown option "restrat=on-failure"; not started',
+                  r'\[FAIL\] init: module "e2": prio=99: not a number from 0 to 61; not started',
+                  r'\[FAIL\] init: module "e3": quota=lots: not a number from 1 to \d+; not started',
+                  r'\[FAIL\] init: module "e4": limit=-1: not a number from 0 to 8; not started',
+                  r'\[FAIL\] init: module "e5": option "prio=4" given twice; not started',
+                  r'\[FAIL\] init: module "e6": an earlier module has that name; not started',
+                  r'\[ OK \] init: started "e6"', r'\[ OK \] init: started "e7"',
+                  r"\[WARN\] init: up, but 6 modules were refused or did not start"],
+         "absent": [r"init: ready", r"status -\d"]},
+        {"name": "no-pager", "cmdline": "", "modules": "BUILD/init.elf:init BUILD/pager.elf:pgr", "end": EXIT_FAIL,
+         "once": [r'\[FAIL\] init: no module named "pager"', r"\[FAIL\] init: the system cannot go on; shutting down"],
+         "absent": [r"init: ready", r"\[WARN\] pager", r'started "pgr"']},
+        {"name": "pager-first", "cmdline": "", "modules": "BUILD/pager.elf:pager BUILD/init.elf:init",
+         "end": r"boot stopped",
+         "once": [r'\[FAIL\] init: the first module must be init, named "init" \(its line is "pager"\); not started'],
+         "absent": [r"init: ready", r"\[WARN\] pager"]},
+        # The pager started as an ordinary server cannot receive: one line, then it exits.
+        # The crasher's "repeat" prints one line 12,345 times: the log counts them.
+        {"name": "pager-as-server-and-flood", "cmdline": "",
+         "modules": std + " BUILD/pager.elf:pager2 BUILD/crasher.elf:chatty+crash=repeat",
+         "end": r"(?s)(?=.*exited with code 2)(?=.*exited with code 3)",
+         "once": [r'\[FAIL\] pager: cannot receive on handle \d+: MICA_ERIGHTS; the pager must be started by init',
+                  r'\[INFO\] init: server "pager2" exited with code 2',
+                  r"^\[WARN\] crasher: the same line again\r?$",
+                  r"the same line again \[so far 10 times\]", r"the same line again \[so far 10000 times\]",
+                  r"the same line again \[in all 12345 times\]", r'server "chatty" exited with code 3']},
+        {"name": "mem-4m", "cmdline": "", "modules": std, "qemu": ["-m", "4M"], "end": r"boot stopped",
+         "once": [r"\[FAIL\] memory: \d+ KiB free after sanitizing; Mica needs 4096 KiB free, about 6 MiB of RAM"],
+         "absent": [r"init: ready", r"init: running"]},
+        {"name": "mem-4m-test", "cmdline": "test=pager", "modules": std, "qemu": ["-m", "4M"], "end": EXIT_FAIL,
+         "once": [r"\[FAIL\] memory: \d+ KiB free"], "absent": [r"init: running"]},
+        # The documented minimum: 6 MiB boots to ready and hands the pager memory.
+        {"name": "mem-6m", "cmdline": "", "modules": std, "qemu": ["-m", "6M"], "end": r"init: ready",
+         "once": [r"\[ OK \] init: pager started; [1-9]\d* MiB", r"\[ OK \] init: ready"],
+         "absent": [r"\[FAIL\]"]},
+        {"name": "sha1-init-pager", "cmdline": "", "end": r"init: ready", "sha1_host": True,
+         "modules": f"BUILD/init.elf:init+sha1={init_sha} BUILD/pager.elf:pager+sha1={pager_sha}",
+         "once": [rf'\[INFO\] init: module "init" sha1={init_sha} \(\d+ bytes\)',
+                  rf'\[INFO\] init: module "pager" sha1={pager_sha} \(\d+ bytes\)', r"\[ OK \] init: ready"],
+         "absent": [r"\[FAIL\]"]},
+        {"name": "sha1-bad-pager", "cmdline": "", "end": EXIT_FAIL,
+         "modules": f"BUILD/init.elf:init BUILD/pager.elf:pager+sha1={zeros}",
+         "once": [rf'\[FAIL\] init: module "pager" refused: sha1 mismatch \(expected {zeros}, got {pager_sha}\)',
+                  r"\[FAIL\] init: the system cannot go on"],
+         "absent": [r"init: ready", r"pager started"]},
+        {"name": "sha1-bad-init", "cmdline": "", "end": EXIT_FAIL,
+         "modules": f"BUILD/init.elf:init+sha1={zeros} BUILD/pager.elf:pager",
+         "once": [rf'\[FAIL\] init: module "init" refused: sha1 mismatch \(expected {zeros}, got {init_sha}\)',
+                  r"\[FAIL\] init: the system cannot go on"],
+         "absent": [r"init: ready", r'module "pager" sha1=']},
+    ]
+
+
+def check_bad_input(case, status, text, build):
+    """The problems of one bad-input boot (an empty list when it is right)."""
+    problems = []
+    end = case["end"]
+    if isinstance(end, int) and status != end:
+        problems.append(f"QEMU exit status {status}, expected {end}")
+    if isinstance(end, str) and status != "stopped":
+        problems.append(f"the log never matched /{end}/ (status {status})")
+    lines = [l.rstrip("\r") for l in text.splitlines()]
+    for pattern in case["once"]:
+        n = sum(1 for l in lines if re.search(pattern, l))
+        if n != 1:
+            problems.append(f"/{pattern}/ on {n} lines, expected 1")
+    for pattern in case.get("absent", []):
+        if re.search(pattern, text, re.M):
+            problems.append(f"log has /{pattern}/")
+    # No flood: no log line twice in a row more than twice, and a short log.
+    counts = {}
+    for l in lines:
+        if l.startswith("["):
+            counts[l] = counts.get(l, 0) + 1
+    worst = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
+    if worst[1] > 2:
+        problems.append(f"{worst[1]} copies of {worst[0][:80]!r}")
+    if len(lines) > 150:
+        problems.append(f"{len(lines)} log lines")
+    if case.get("sha1_host"):
+        # The digests of init and the pager are those of the files on the ISO.
+        for name in ("init", "pager"):
+            m = re.search(rf'init: module "{name}" sha1=([0-9a-f]{{40}})', text)
+            if not m or m.group(1) != iso_copy_sha1(f"{build}/{name}.elf"):
+                problems.append(f"module {name}: logged sha1 missing or not the host's")
+    return problems
+
+
+def check_cmdline_doc(res):
+    """docs/boot.md's command-line table has exactly the keys of libbase/cmdline.c."""
+    code = set(re.findall(r'^\s*\{ "(\w+)", CMDLINE_', open("libbase/cmdline.c").read(), re.M))
+    doc = open("docs/boot.md").read()
+    doc = doc[doc.index("## Kernel command line"):]
+    doc = doc[:doc.index("\n## ", 3)] if "\n## " in doc[3:] else doc
+    documented = set(re.findall(r"^\| `(\w+)=", doc, re.M))
+    res.add("docs/boot.md lists every command-line word of libbase/cmdline.c", code == documented and bool(code),
+            f"only in the code: {sorted(code - documented)}; only in the docs: {sorted(documented - code)}")
+
+
+def run_bad_input(kernel, build, jobs, res):
+    """Boot every bad-input case once, on the bios-5level row."""
+    check_cmdline_doc(res)
+    row = base_rows()[1]
+    logdir = os.path.join(build, "test-logs", "bad-input")
+    isodir = os.path.join(build, "test-isos")
+    os.makedirs(isodir, exist_ok=True)
+    cases = bad_input_cases(build)
+    ballast(build)  # build_iso makes it for any module list: once, before the threads
+
+    def one(case):
+        iso = build_iso(kernel, case["cmdline"], os.path.join(isodir, f"bad-{case['name']}.iso"), case.get("modules"))
+        log = os.path.join(logdir, case["name"] + ".log")
+        stop = case["end"] if isinstance(case["end"], str) else None
+        status, text, secs, _ = boot(iso, row.args + case.get("qemu", []), log, log + ".e9", 60, stop_pattern=stop)
+        return case, status, text, secs
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for case, status, text, secs in pool.map(one, cases):
+            problems = check_bad_input(case, status, text, build)
+            res.add(f"bad-input/{case['name']}", not problems, "; ".join(problems))
+            print(f"boot: {'bad-input':12} {case['name']:26} {'ok' if not problems else 'FAILED'} in {secs:5.1f} s",
+                  flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
@@ -595,6 +756,7 @@ def main():
     run_host_tests(args.host, res)
     run_fuzz_short(args.fuzz, args.fuzz_seconds, res)
     run_matrix(args.kernel, args.build, args.jobs, res)
+    run_bad_input(args.kernel, args.build, args.jobs, res)
     from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
     run_bochs_checks(args.kernel, args.build, res)
     return res.finish(start, f"{args.build}/test-logs/")

@@ -8,6 +8,7 @@
 #include "arch/layout.h"
 #include "arch/paging.h"
 #include "arch/trap.h"
+#include "base/cmdline.h"
 #include "base/str.h"
 #include "boot/multiboot2.h"
 #include "mica/arch.h"
@@ -66,6 +67,51 @@ static void parse_breaks(void)
              kernel_breaks);
 }
 
+/* One [WARN] line for a command-line word the table refuses; true when
+ * the word is a bad test= (a run that asked for tests must not pass
+ * without running them). */
+static bool warn_word(const char *w, size_t len)
+{
+    const struct cmdline_word *e;
+    const char *bad;
+    size_t blen;
+    char accepted[160];
+    switch (cmdline_check(kernel_cmdline, w, len, &e, &bad, &blen)) {
+    case CMDLINE_OK:
+        return false;
+    case CMDLINE_UNKNOWN:
+        LOG_WARN("command line: unknown word \"%.*s\" ignored (docs/boot.md lists the words)", (int)len, w);
+        return false;
+    case CMDLINE_TWICE:
+        LOG_WARN("command line: \"%.*s\" repeats %s= and is ignored (the first one counts)", (int)len, w, e->key);
+        return false;
+    case CMDLINE_BAD_VALUE:
+        cmdline_describe(e, accepted, sizeof accepted);
+        LOG_WARN("command line: \"%.*s\": \"%.*s\" is not accepted (%s= takes %s); %s", (int)len, w, (int)blen, bad,
+                 e->key, accepted,
+                 str_eq(e->key, "test")          ? "the boot stops"
+                 : e->kind == CMDLINE_LIST ? "that item is ignored"
+                                           : "the word is ignored");
+        return str_eq(e->key, "test");
+    }
+    return false;
+}
+
+/* Check every word of the command line against the table of known words
+ * (libbase/cmdline.c); a bad test= stops the boot with the failure status. */
+static void check_cmdline(void)
+{
+    size_t pos = 0, len;
+    const char *w;
+    bool bad_test = false;
+    while (cmdline_next(kernel_cmdline, &pos, &w, &len))
+        bad_test |= warn_word(w, len);
+    if (bad_test) {
+        LOG_FAIL("test: test= names an unknown suite; nothing is run");
+        boot_stop();
+    }
+}
+
 /* Parse the boot information and log every tag it had to distrust. */
 static void read_boot_info(uint32_t info_phys)
 {
@@ -92,6 +138,7 @@ static void read_boot_info(uint32_t info_phys)
              boot_info.total_size, info_phys, boot_info.loader_name ? boot_info.loader_name : "?",
              boot_info.nmodules, boot_info.nmmap);
     LOG_INFO("command line: \"%s\"", kernel_cmdline);
+    check_cmdline();
 }
 
 /* Say which paging mode the boot stub chose and why. */
@@ -168,6 +215,24 @@ static void memory_init(void)
     LOG_OK("memory: no page-table frame, boot information, module or kernel byte is in the free set");
 }
 
+/* The least free memory Mica runs with: measured, QEMU -m 5M boots to
+ * ready but leaves the pager no frame to hand out, -m 6M (4.4 MiB free
+ * here) runs init, the pager and the servers test; -m 4M cannot start the
+ * pager.  docs/boot.md keeps the figures. */
+#define MIN_FREE_BYTES (4ull << 20)
+#define MIN_RAM_MIB 6
+
+/* Stop now, with the reason, if init and the pager could not both run. */
+static void check_min_memory(void)
+{
+    uint64_t free = pm_total(bootmem_free());
+    if (free >= MIN_FREE_BYTES)
+        return;
+    LOG_FAIL("memory: %llu KiB free after sanitizing; Mica needs %llu KiB free, about %u MiB of RAM",
+             (unsigned long long)(free >> 10), (unsigned long long)(MIN_FREE_BYTES >> 10), MIN_RAM_MIB);
+    boot_stop();
+}
+
 uint64_t kernel_entry_tsc;
 
 void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
@@ -190,6 +255,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
     memory_init();
     cpu_harden();
     bootmem_print(&boot_info);
+    check_min_memory();
     LOG_OK("descriptor tables: GDT with TSS, IDT with %d exception vectors, IST for #DF/NMI/#MC",
            VEC_EXCEPTIONS);
 

@@ -355,12 +355,21 @@ static void sys_thread_create(struct trap_frame *tf)
     ST(tf, MICA_OK);
 }
 
+/* True when th is the only thread of its task. */
+static bool last_thread(const struct thread *th)
+{
+    const struct list *head = &th->task->threads;
+    return head->next == &th->task_link && th->task_link.next == head;
+}
+
 static void sys_thread_exit(struct trap_frame *tf)
 {
-    (void)tf;
+    struct thread *th = current;
     /* The last thread of a task that had threads is gone: the task ends
-     * (its watcher learns it exited, SYS_TASK_STATUS says so). */
-    thread_end(current, MICA_TASK_EXITED);
+     * (its watcher learns it exited, and SYS_TASK_STATUS gives its code). */
+    if (last_thread(th))
+        th->task->end_error = tf->rdi;
+    thread_end(th, MICA_TASK_EXITED);
 }
 
 static void sys_thread_set_priority(struct trap_frame *tf)
@@ -568,7 +577,7 @@ __attribute__((noreturn)) void syscall_at_top(struct trap_frame *tf)
     LOG_FAIL("task %u \"%s\" thread %u: system call at the very top of the user half (rip 0x%llx); "
              "thread stopped",
              t->id, t->name, current->id, (unsigned long long)tf->rip);
-    if (t->threads.next == &current->task_link && current->task_link.next == &t->threads) {
+    if (last_thread(current)) {
         /* Its last thread: the task ends as if it had faulted there. */
         t->end_vector = VEC_GP;
         t->end_addr = t->end_rip = tf->rip;

@@ -30,6 +30,8 @@
  *   CRASH_STACK_OVERFLOW  stack         recursion, 2 KiB frames        #PF 14, error 0x6, CR2 just below
  *                                                                      0x7fcfffff0000 (the stack's bottom)
  *   CRASH_IO_PORT         io            inb $0x60                      #GP 13, error 0
+ *   CRASH_REPEAT          repeat        no crash: the same [WARN] line 12345 times, one other line, exit 3
+ *                                       (the log's repeat counting, libipc/print.c)
  *
  * Header only (static inline), freestanding: init includes it too. */
 #ifndef CRASHER_H
@@ -50,6 +52,7 @@ enum crash_kind {
     CRASH_BP = 9,
     CRASH_STACK_OVERFLOW = 10,
     CRASH_IO_PORT = 11,
+    CRASH_REPEAT = 12,
     CRASH_NKINDS /* not a kind: the count */
 };
 
@@ -69,6 +72,7 @@ static inline const char *crash_name(enum crash_kind k)
         [CRASH_BP] = "bp",
         [CRASH_STACK_OVERFLOW] = "stack",
         [CRASH_IO_PORT] = "io",
+        [CRASH_REPEAT] = "repeat",
     };
     if ((unsigned)k >= CRASH_NKINDS)
         return "unknown";

@@ -154,6 +154,14 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     mica_printf("crasher: about to %s\n", crash_name(k));
     if (crashes[k] != NULL)
         crashes[k]();
+    if (k == CRASH_REPEAT) {
+        /* A flood, as a program looping on a failing call makes one: the
+         * log must show it in a few counted lines. */
+        for (int i = 0; i < 12345; i++)
+            mica_printf("[WARN] crasher: the same line again\n");
+        mica_printf("crasher: done repeating\n");
+        return 3;
+    }
     if (k == CRASH_EXIT_OK) {
         mica_printf("crasher: exiting normally\n");
         return 0;

@@ -28,6 +28,8 @@ void bench_run(void);
 
 #define STACK_PAGES 4
 
+enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
+
 /* A server init started from a module (servers.c). */
 struct server {
     int used, refused, running, gave_up;
@@ -46,8 +48,19 @@ struct server {
     struct mica_task_status last;
 };
 
-/* Start every module after init and the pager, in grub.cfg order. */
-void servers_start_all(void);
+/* What a module is to init: its own image, the pager, or a server. */
+enum module_role { MODULE_SERVER, MODULE_INIT, MODULE_PAGER };
+/* Read mod's line (name and options, docs/init.md) into a fresh s; false,
+ * after one [FAIL] line naming the module and the option, when the line is
+ * malformed or an option does not apply to role. */
+bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum module_role role);
+/* Hash s's module, log the digest, and compare it with its sha1= when
+ * given; false (after a [FAIL] line) on a mismatch. */
+bool module_check_integrity(const struct server *s);
+
+/* Start every module after init and the pager, in grub.cfg order; the
+ * number of modules refused or not started. */
+int servers_start_all(void);
 /* Serve the name service and restarts forever. */
 __attribute__((noreturn)) void servers_serve(void);
 /* A handle to the name service for init's own threads (or 0). */
@@ -82,7 +95,8 @@ extern mica_handle_t pager_mint;    /* unbadged: clients' handles are minted fro
 extern uint64_t pager_self_id;
 /* Register a task with the pager (quota in pages): its id and badge. */
 int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge);
-/* Start the pager and hand it all free memory; false if there is none. */
+/* Check the pager's module (line and sha1), start it and hand it all free
+ * memory; false after a [FAIL] line saying why it could not. */
 bool pager_start(void);
 /* The pager's own tests (test=pager): failures counted. */
 int pager_suite_run(void);

@@ -6,6 +6,7 @@
  * segment's rights; the task gets a stack and an IPC buffer at the
  * conventional address, one handle from init, and its first thread. */
 #include "base/elf.h"
+#include "base/status.h"
 #include "base/str.h"
 #include "init.h"
 
@@ -53,7 +54,7 @@ int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task_out
     for (unsigned i = 0; st == MICA_OK && i < img.nsegments; i++)
         st = load_segment(task, file, &img.seg[i]);
     if (st != MICA_OK) {
-        mica_printf("[FAIL] init: cannot load \"%s\": status %d\n", mod->cmdline, st);
+        mica_printf("[FAIL] init: cannot load \"%s\": %s\n", mod->cmdline, status_name(st));
         if (task) {
             mica_task_kill(task);
             mica_handle_close(task);
@@ -97,7 +98,7 @@ int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_
     if (st == MICA_OK)
         st = run_program(task, entry, prio, remote, 0, thread_out);
     if (st != MICA_OK) {
-        mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", mod->cmdline, st);
+        mica_printf("[FAIL] init: cannot start \"%s\": %s\n", mod->cmdline, status_name(st));
         mica_task_kill(task);
         mica_handle_close(task);
         return st;

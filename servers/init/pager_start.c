@@ -6,6 +6,7 @@
  * other: its own heap is a pager region, and its page faults go there. */
 #include <mica/pager.h>
 
+#include "base/status.h"
 #include "init.h"
 
 mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
@@ -66,13 +67,18 @@ int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, u
 bool pager_start(void)
 {
     const struct mica_bootinfo_module *mod = find_module("pager");
-    if (mod == NULL)
+    struct server line;
+    if (mod == NULL) {
+        mica_puts("[FAIL] init: no module named \"pager\"; Mica cannot run without its pager (docs/init.md)");
+        return false;
+    }
+    if (!module_parse(&line, mod, MODULE_PAGER) || !module_check_integrity(&line))
         return false;
     mica_handle_t ep = 0, th = 0;
     if (mica_endpoint_create(&ep) != MICA_OK ||
         start_program(mod, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
         mica_handle_mint(ep, MICA_R_SEND, PAGER_BADGE_INIT, &pager_admin) != MICA_OK) {
-        mica_puts("[FAIL] init: the pager did not start; init keeps the free memory");
+        mica_puts("[FAIL] init: the pager did not start");
         return false;
     }
     mica_handle_close(th);
@@ -81,7 +87,7 @@ bool pager_start(void)
         bytes &= ~(MICA_PAGE_SIZE - 1);
         int st = bytes ? grant(va, bytes) : MICA_OK;
         if (st != MICA_OK) {
-            mica_printf("[FAIL] init: handing memory to the pager failed: status %d\n", st);
+            mica_printf("[FAIL] init: handing memory to the pager failed: %s\n", status_name(st));
             return false;
         }
         granted += bytes;
@@ -95,8 +101,10 @@ bool pager_start(void)
     }
     /* An unbadged send handle, to mint each client's badged one from; init
      * keeps no receive right: if the pager dies, faults fail at once. */
-    if (mica_handle_mint(ep, MICA_R_SEND | MICA_R_TRANSFER, 0, &pager_mint) != MICA_OK)
+    if (mica_handle_mint(ep, MICA_R_SEND | MICA_R_TRANSFER, 0, &pager_mint) != MICA_OK) {
+        mica_puts("[FAIL] init: no handle to give the pager to servers");
         return false;
+    }
     mica_handle_close(ep);
     mem_use_pager(pager_self);
     mica_printf("[ OK ] init: pager started; %llu MiB of free memory handed to it\n",

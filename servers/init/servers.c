@@ -14,20 +14,15 @@
 #include "base/elf.h"
 #include "base/fmt.h"
 #include "base/sha1.h"
+#include "base/status.h"
 #include "base/str.h"
 #include "init.h"
 
 #define MAX_SERVERS 48
 #define MAX_NAMES 64
-#define SERVER_PRIO 40
-#define DEFAULT_QUOTA (64ull << 20 >> 12)   /* 64 MiB of demand-zero memory */
-#define DEFAULT_LIMIT 3
-#define DEFAULT_WINDOW_S 10
 #define SERVER_STACK_BYTES (256ull << 10)
 #define BADGE_SUPERVISOR 0x5000ull
 #define BADGE_INIT 0x4000ull
-
-enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
 
 struct name_entry {
     char name[NS_NAME_MAX + 1];
@@ -52,68 +47,6 @@ static void first_word(const char *s, char *out, size_t n)
         i++;
     }
     out[i] = '\0';
-}
-
-/* A number option `key=` of the command line, or dflt. */
-static uint64_t option_number(const char *line, const char *key, uint64_t dflt)
-{
-    const char *v;
-    size_t len;
-    uint64_t n;
-    return str_word_value(line, key, &v, &len) && str_parse_u64(v, len, &n) ? n : dflt;
-}
-
-/* Read a module's command line into s; false (with a [FAIL] line) on a
- * malformed option. */
-static bool parse_module(struct server *s, const struct mica_bootinfo_module *mod)
-{
-    const char *line = mod->cmdline, *v;
-    size_t len;
-    s->mod = mod;
-    first_word(line, s->name, sizeof s->name);
-    s->restart = RESTART_NEVER;
-    if (str_word_value(line, "restart", &v, &len)) {
-        if (len == 5 && __builtin_memcmp(v, "never", 5) == 0)
-            s->restart = RESTART_NEVER;
-        else if (len == 10 && __builtin_memcmp(v, "on-failure", 10) == 0)
-            s->restart = RESTART_ON_FAILURE;
-        else if (len == 6 && __builtin_memcmp(v, "always", 6) == 0)
-            s->restart = RESTART_ALWAYS;
-        else {
-            mica_printf("[FAIL] init: module \"%s\": restart=%.*s is not never, on-failure or always\n", s->name,
-                        (int)len, v);
-            return false;
-        }
-    }
-    s->sha1_given = str_word_value(line, "sha1", &v, &len);
-    if (s->sha1_given && !sha1_parse_hex(v, len, s->sha1)) {
-        mica_printf("[FAIL] init: module \"%s\": sha1= needs 40 hex digits\n", s->name);
-        return false;
-    }
-    s->limit = (unsigned)option_number(line, "limit", DEFAULT_LIMIT);
-    s->window_us = option_number(line, "window", DEFAULT_WINDOW_S) * 1000000;
-    s->prio = (int)option_number(line, "prio", SERVER_PRIO);
-    s->quota = option_number(line, "quota", DEFAULT_QUOTA);
-    s->arg = option_number(line, "arg", UINT64_MAX);
-    if (str_word_value(line, "crash", &v, &len))
-        s->arg = (uint64_t)crash_kind_from_name(v, len);
-    return true;
-}
-
-/* Hash the module, log the digest, compare with sha1= when given. */
-static bool check_integrity(struct server *s)
-{
-    uint8_t digest[SHA1_DIGEST_SIZE];
-    char hex[41], want[41];
-    sha1((const void *)(uintptr_t)s->mod->vaddr, s->mod->size, digest);
-    sha1_hex(digest, hex);
-    mica_printf("[INFO] init: module \"%s\" sha1=%s (%llu bytes)\n", s->name, hex, (unsigned long long)s->mod->size);
-    if (s->sha1_given && __builtin_memcmp(digest, s->sha1, SHA1_DIGEST_SIZE) != 0) {
-        sha1_hex(s->sha1, want);
-        mica_printf("[FAIL] init: module \"%s\" refused: sha1 mismatch (expected %s, got %s)\n", s->name, want, hex);
-        return false;
-    }
-    return true;
 }
 
 /* ---- starting ------------------------------------------------------------------ */
@@ -170,7 +103,7 @@ static bool server_start(int i)
     if (st == MICA_OK)
         st = run_program(task, entry, s->prio, arg, stack_top, &s->thread);
     if (st != MICA_OK) {
-        mica_printf("[FAIL] init: cannot start \"%s\": status %d\n", s->name, st);
+        mica_printf("[FAIL] init: cannot start \"%s\": %s\n", s->name, status_name(st));
         mica_task_kill(task);
         mica_handle_close(task);
         return false;
@@ -182,28 +115,38 @@ static bool server_start(int i)
     return true;
 }
 
-void servers_start_all(void)
+int servers_start_all(void)
 {
     if (mica_endpoint_create(&ns_ep) != MICA_OK || mica_notification_create(&deaths) != MICA_OK ||
         mica_handle_mint(ns_ep, MICA_R_SEND | MICA_R_TRANSFER, 0, &ns_send) != MICA_OK) {
         mica_puts("[FAIL] init: no name service");
-        return;
+        return 1;
     }
     manager_ready = 1;
+    const struct mica_bootinfo_module *pager = find_module("pager");
+    int failed = 0;
     for (uint64_t m = 1; m < bootinfo->nmodules && nservers < MAX_SERVERS; m++) {
         struct server *s = &servers[nservers];
-        *s = (struct server){ 0 };
-        if (!parse_module(s, &bootinfo->modules[m]) || str_eq(s->name, "pager"))
-            continue; /* the pager is already running */
-        s->used = 1;
-        int i = nservers++;
-        if (!check_integrity(s)) {
-            s->refused = 1;
+        if (&bootinfo->modules[m] == pager)
+            continue; /* pager_start checked and started it */
+        if (!module_parse(s, &bootinfo->modules[m], MODULE_SERVER)) {
+            failed++;
             continue;
         }
-        if (!server_start(i))
+        if (servers_find(s->name) != NULL || str_eq(s->name, "init") || str_eq(s->name, "pager")) {
+            /* Names are how servers are found: a second one would be unreachable. */
+            mica_printf("[FAIL] init: module \"%s\": an earlier module has that name; not started\n", s->name);
+            failed++;
+            continue;
+        }
+        s->used = 1;
+        int i = nservers++;
+        if (!module_check_integrity(s) || !server_start(i)) {
             s->refused = 1;
+            failed++;
+        }
     }
+    return failed;
 }
 
 /* ---- crash reports -------------------------------------------------------------- */
@@ -232,7 +175,8 @@ static void report_end(struct server *s, const struct mica_task_status *st)
     char sym[64];
     symbolize(s, st->rip, sym, sizeof sym);
     if (st->state == MICA_TASK_EXITED) {
-        mica_printf("[INFO] init: server \"%s\" exited\n", s->name);
+        /* error holds the exit code of its last thread for an exit. */
+        mica_printf("[INFO] init: server \"%s\" exited with code %lld\n", s->name, (long long)(int64_t)st->error);
     } else if (st->state == MICA_TASK_FAULTED && st->vector == 14) {
         mica_printf("[FAIL] init: server \"%s\" stopped: page fault at 0x%llx (%s, %s), rip 0x%llx%s\n", s->name,
                     (unsigned long long)st->addr,

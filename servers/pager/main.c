@@ -19,6 +19,8 @@
 #include <mica/ipc.h>
 #include <mica/pager.h>
 
+#include "base/status.h"
+
 #define MAX_CLIENTS 32
 #define MAX_REGIONS 16
 #define MAX_SHARERS 4
@@ -431,20 +433,33 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
 
 int main(const struct mica_bootinfo *bi, uint64_t ep)
 {
-    (void)bi;
+    if (bi != NULL) {
+        /* Only the first task gets boot information: the module list has
+         * the pager where init belongs (the kernel checks this too). */
+        mica_puts("[FAIL] pager: started as the first module; the first module must be init");
+        return 1;
+    }
     struct mica_ipc_buffer *buf = mica_ipcbuf;
     struct mica_msg m;
     uint64_t badge;
     int st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
     for (;;) {
         if (st != MICA_OK) {
-            /* A reply the kernel refused (a bad mapping: a pager bug) or a
-             * failed receive: say so, then wait for the next request. */
-            mica_printf("[WARN] pager: status %d; going on\n", st);
-            st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-            continue;
+            /* Receiving itself fails: the argument is no endpoint we may
+             * receive on, so no request can ever come. */
+            mica_printf("[FAIL] pager: cannot receive on handle %llu: %s; the pager must be started by init as the "
+                        "module named \"pager\"\n",
+                        (unsigned long long)ep, status_name(st));
+            return 2;
         }
         request(badge, &m, buf);
         st = mica_reply_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+        if (st != MICA_OK) {
+            /* Most likely a reply the kernel refused (a bad mapping: a
+             * pager bug): say so and receive again.  The log counts
+             * repeats of an identical line. */
+            mica_printf("[WARN] pager: reply or receive failed: %s; receiving again\n", status_name(st));
+            st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+        }
     }
 }

@@ -364,7 +364,8 @@ static inline int mica_task_set_pager(mica_handle_t task, mica_handle_t ep)
 }
 
 /* Why a task ended: state (enum mica_task_state), exception vector, fault
- * address, RIP and error code; a live task reports MICA_TASK_ALIVE. */
+ * address, RIP and error code (for MICA_TASK_EXITED, the exit code of its
+ * last thread); a live task reports MICA_TASK_ALIVE. */
 struct mica_task_status {
     uint64_t state, vector, addr, rip, error;
 };
@@ -420,7 +421,10 @@ int mica_thread_spawn(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void
  * Formatted with libbase's fmt_vsnprintf (%d %i %u %x %X %o %c %s %p, no
  * floating point) into a 256-byte stack buffer, written with one
  * SYS_DEBUG_WRITE.  Output longer than 255 bytes is cut, and its last three
- * bytes become "...".  Return the number of bytes written, or a negative
+ * bytes become "...".  A write identical to the one before is not written
+ * but counted: the line comes again with "[so far N times]" at 10, 100,
+ * 1000, ... copies, and with "[in all N times]" before the next different
+ * line.  Return the number of bytes written (or counted), or a negative
  * MICA_E* status. */
 int mica_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int mica_vprintf(const char *fmt, va_list ap);
