@@ -279,28 +279,53 @@ def servers_modules(build):
 
 
 def ballast(build):
-    """build/ballast.gz, made once: 1 GiB of zeros, gzip-compressed (1 MiB on
-    the ISO; GRUB's module2 inflates it)."""
+    """build/ballast.gz: 1 GiB of zeros, gzip-compressed (1 MiB on the ISO;
+    GRUB's module2 inflates it).  Made once, before any thread needs it
+    (case_modules, main thread), under a private temporary name, so neither two threads
+    nor two harness runs can trip over each other's half-written file."""
     path = os.path.join(build, "ballast.gz")
     if not os.path.exists(path):
-        with gzip.open(path + ".tmp", "wb", compresslevel=6) as f:
-            chunk = bytes(1 << 20)
-            for _ in range(1024):
-                f.write(chunk)
-        os.replace(path + ".tmp", path)
+        fd, tmp = tempfile.mkstemp(prefix="ballast.", suffix=".tmp", dir=build)
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as f:
+                chunk = bytes(1 << 20)
+                for _ in range(1024):
+                    f.write(chunk)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
     return path
 
 
+def case_modules(kernel, modules):
+    """The MODULES value for a case's "modules" entry (None: the default
+    list).  Called in the main thread only: it may make build/ballast.gz and
+    hashes files, so the thread pool never makes a shared file."""
+    b = os.path.dirname(kernel)
+    if modules is None:
+        return os.environ.get("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
+    if modules == "SERVERS":
+        return servers_modules(b)
+    words = []
+    for word in modules.split():
+        word = word.replace("KERNEL", kernel).replace("BUILD", b)
+        if word.startswith("BALLAST"):
+            word = ballast(b) + word[len("BALLAST"):]
+        words.append(word)
+    return " ".join(words)
+
+
 def build_iso(kernel, cmdline, out, modules=None, grub_pre=None):
-    # The Makefile passes the module list; by hand, init alone.
+    """Make out with scripts/mkiso.sh.  modules is a MODULES value (see
+    case_modules), the Makefile's list (or init and the pager) when None.
+    Safe in a thread pool: it writes only out (through out.tmp) and a
+    private temporary directory."""
     env = dict(os.environ)
     if grub_pre:
         env["GRUB_PRE"] = grub_pre
-    b = os.path.dirname(kernel)
-    env.setdefault("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
-    if modules:
-        env["MODULES"] = servers_modules(os.path.dirname(kernel)) if modules == "SERVERS" else \
-            modules.replace("KERNEL", kernel).replace("BUILD", b).replace("BALLAST", ballast(b))
+    env["MODULES"] = modules if modules is not None else case_modules(kernel, None)
     subprocess.run(["scripts/mkiso.sh", kernel, out, cmdline], check=True, env=env)
     return out
 
@@ -521,10 +546,14 @@ def run_matrix(kernel, build, jobs, res):
     logdir = os.path.join(build, "test-logs")
     isodir = os.path.join(build, "test-isos")
     os.makedirs(isodir, exist_ok=True)
+    # Everything the ISOs share (module lists, the ballast) is made here,
+    # before the pool; the pool's threads each write their own ISO only.
+    specs = [(c["name"], c["cmdline"], case_modules(kernel, c.get("modules")), c.get("grub_pre"))
+             for c in CASES + TORTURE]
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        isos = dict(zip([c["name"] for c in CASES + TORTURE],
-                        pool.map(lambda c: build_iso(kernel, c["cmdline"], os.path.join(isodir, c["name"] + ".iso"),
-                                                     c.get("modules"), c.get("grub_pre")), CASES + TORTURE)))
+        isos = dict(zip([name for name, _, _, _ in specs],
+                        pool.map(lambda s: build_iso(kernel, s[1], os.path.join(isodir, s[0] + ".iso"), s[2], s[3]),
+                                 specs)))
     rows = base_rows()
     kvm_ok, kvm_why = probe_kvm(isos["ipc"], logdir)
     if kvm_ok:
