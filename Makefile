@@ -142,8 +142,22 @@ $(BUILD)/badelf/stamp: test/badelf/gen_bad_elfs.c
 	@$(BUILD)/badelf/gen $(BUILD)/badelf
 	@touch $@
 
-$(ISO): $(KERNEL) $(INIT) $(PAGER) grub/grub.cfg.in scripts/mkiso.sh
-	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
+# The ISO follows everything it is made from: the kernel, every file named
+# in MODULES (and the SERVERS' ELFs, which a MODULES given on the command
+# line may name), grub.cfg.in, mkiso.sh, and the configuration: CMDLINE and
+# MODULES are written to $(ISO_CONFIG) while the Makefile is read, but only
+# when they differ from what it holds, so its time is when they last changed.
+MODULE_FILES := $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
+ISO_CONFIG   := $(ISO).config
+ISO_CONFIG_TEXT := CMDLINE=$(CMDLINE)|MODULES=$(MODULES)
+ifneq ($(filter-out clean help format format-check,$(or $(MAKECMDGOALS),all)),)
+$(shell mkdir -p $(dir $(ISO_CONFIG)) && printf '%s\n' '$(subst ','\'',$(ISO_CONFIG_TEXT))' > $(ISO_CONFIG).new && \
+    if cmp -s $(ISO_CONFIG).new $(ISO_CONFIG); then rm -f $(ISO_CONFIG).new; else mv $(ISO_CONFIG).new $(ISO_CONFIG); fi)
+endif
+$(ISO_CONFIG): ;
+
+$(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) grub/grub.cfg.in scripts/mkiso.sh
+	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ '$(subst ','\'',$(CMDLINE))'
 
 iso: deps $(ISO)
 
