@@ -161,10 +161,22 @@ $(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) grub/grub.cfg.in 
 
 iso: deps $(ISO)
 
+# QEMU ends when Mica shuts down (test= boots: init's or the kernel's
+# verdict through isa-debug-exit, which QEMU turns into status 33 for
+# success and 35 for failure); make's status follows it.  A boot without
+# test= keeps running until Ctrl-A X (QEMU's status 0).
+DEBUG_EXIT := -device isa-debug-exit,iobase=0xf4,iosize=0x04
 run: all
 	@echo "Booting $(ISO) in QEMU; the serial log follows. Quit with Ctrl-A X."
-	$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio \
-	    -no-reboot $(QEMU_EXTRA)
+	@echo '$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA)'
+	@st=0; $(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio \
+	    -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA) || st=$$?; \
+	case $$st in \
+	0) echo "run: QEMU quit (status 0)" ;; \
+	33) echo "run: Mica shut down: success (QEMU status 33)" ;; \
+	35) echo "run: Mica shut down: FAILURE (QEMU status 35)"; exit 1 ;; \
+	*) echo "run: QEMU ended with status $$st"; exit 1 ;; \
+	esac
 
 debug: all
 	scripts/debug.sh $(KERNEL) $(ISO)
