@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 EXIT_PASS = 33  # guest wrote 0x10 to the debug-exit port
 EXIT_FAIL = 35  # guest wrote 0x11 (failed test or panic)
@@ -34,14 +35,21 @@ BOOT_TIMEOUT = 90  # seconds per boot; a TCG boot takes a few
 
 
 class Results:
-    """Collects named pass/fail results and prints them as they come."""
+    """Collects named pass/fail results and prints them as they come.
+
+    Each result belongs to a group (a boot, a host test binary, a fuzz
+    target; by default the name up to " ("), and write_reports leaves one
+    TAP file per group and one JUnit XML file for the whole run."""
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
         self.failures = []
+        self.results = []  # (group, name, ok, detail), in order
 
-    def add(self, name, ok, detail=""):
+    def add(self, name, ok, detail="", group=None):
+        ok = bool(ok)
+        self.results.append((group or name.split(" (")[0], name, ok, detail if not ok else ""))
         if ok:
             self.passed += 1
         else:
@@ -49,14 +57,60 @@ class Results:
             self.failures.append((name, detail))
             print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
 
-    def finish(self, start, logs):
+    def groups(self):
+        """{group: [(name, ok, detail)]}, groups in the order they came."""
+        out = {}
+        for group, name, ok, detail in self.results:
+            out.setdefault(group, []).append((name, ok, detail))
+        return out
+
+    def write_reports(self, logdir):
+        """logdir/tap/<group>.tap for each group and logdir/junit.xml for
+        the run; the files of an earlier run are removed first."""
+        tapdir = os.path.join(logdir, "tap")
+        shutil.rmtree(tapdir, ignore_errors=True)
+        junit = os.path.join(logdir, "junit.xml")
+        root = ET.Element("testsuites", name="mica", tests=str(self.passed + self.failed),
+                          failures=str(self.failed))
+        for group, tests in self.groups().items():
+            # "bios-5level/ipc" -> tap/bios-5level/ipc.tap, "host/test_elf" -> tap/host/test_elf.tap
+            parts = [re.sub(r"[^\w.-]", "_", part).strip(".") or "_" for part in group.split("/")]
+            path = os.path.join(tapdir, *parts) + ".tap"
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(f"1..{len(tests)}\n")
+                for i, (name, ok, detail) in enumerate(tests, 1):
+                    f.write(f"{'ok' if ok else 'not ok'} {i} - {name}\n")
+                    for line in detail.splitlines()[-40:]:
+                        f.write(f"# {line}\n")
+            suite = ET.SubElement(root, "testsuite", name=xml_text(group), tests=str(len(tests)),
+                                  failures=str(sum(not ok for _, ok, _ in tests)))
+            for name, ok, detail in tests:
+                case = ET.SubElement(suite, "testcase", classname=xml_text(group), name=xml_text(name))
+                if not ok:
+                    text = xml_text(detail)
+                    failure = ET.SubElement(case, "failure", message=text.splitlines()[0][:300] if text else "failed")
+                    failure.text = text
+        os.makedirs(logdir, exist_ok=True)
+        ET.ElementTree(root).write(junit, encoding="utf-8", xml_declaration=True)
+
+    def finish(self, start, logs, reports=None):
         """Print the time since start, every failure and the summary line
-        `make test` ends with; return the exit status."""
+        `make test` ends with (after writing the TAP and JUnit files into
+        reports, when given); return the exit status."""
+        if reports:
+            self.write_reports(reports)
+            logs += f"; TAP in {os.path.join(reports, 'tap')}/, JUnit XML in {os.path.join(reports, 'junit.xml')}"
         print(f"time: {time.monotonic() - start:.0f} s; logs in {logs}")
         for name, detail in self.failures:
             print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
+
+
+def xml_text(text):
+    """text without the characters XML 1.0 cannot carry (a serial log's escapes)."""
+    return re.sub(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "?", text)
 
 
 # ---------------------------------------------------------------- host tests
@@ -79,7 +133,7 @@ def run_host_tests(binaries, res):
             if m:
                 seen += 1
                 bad += m.group(1) != "ok"
-                res.add(f"host/{name}/{m.group(3)}", m.group(1) == "ok")
+                res.add(f"host/{name}/{m.group(3)}", m.group(1) == "ok", group=f"host/{name}")
         # No TAP at all, or a crash (sanitizer report) after passing lines.
         if seen == 0 or (proc.returncode != 0 and bad == 0):
             res.add(f"host/{name}", False, f"exit {proc.returncode}, {seen} TAP lines\n{proc.stderr[-2000:]}")
@@ -387,7 +441,7 @@ def check_tap(tag, case, text, e9text, e9_device, res, problems):
     if plan is None or plan == 0 or plan != len(tests):
         problems.append(f"TAP plan {plan} but {len(tests)} results")
     for ok, name in tests:
-        res.add(f"{tag}/{name}", ok)
+        res.add(f"{tag}/{name}", ok, group=tag)
     if case.get("min_tests") and len(tests) < case["min_tests"]:
         problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
     if not re.search(r"# \w+: .*passed=\d+", e9text):
@@ -601,7 +655,7 @@ def main():
     run_matrix(args.kernel, args.build, args.jobs, res)
     from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
     run_bochs_checks(args.kernel, args.build, res)
-    return res.finish(start, f"{args.build}/test-logs/")
+    return res.finish(start, f"{args.build}/test-logs/", reports=os.path.join(args.build, "test-logs"))
 
 
 if __name__ == "__main__":
