@@ -207,16 +207,21 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/require.h $(HOST_SRCS)
 	@echo "  FUZZCC  $@"
 	@clang $(FUZZ_CFLAGS) $< $(HOST_SRCS) -o $@
 
+# T=REGEX: only the tests whose name it finds (host/test_elf, fuzz/fuzz_elf,
+# make/iso, make/run, bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/ipc;
+# docs/testing.md lists them).
+ONLY := $(if $(T),--only '$(subst ','\'',$(T))')
+
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
-	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS)
+	    --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
-	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
+	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures.
 bench: deps $(KERNEL) $(INIT) $(PAGER)

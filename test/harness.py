@@ -118,10 +118,12 @@ def xml_text(text):
 TAP_LINE = re.compile(r"^(ok|not ok) (\d+) - (.*)$")
 
 
-def run_host_tests(binaries, res):
-    """Run each host unit-test binary and count its TAP lines."""
+def run_host_tests(binaries, res, select=lambda name: True):
+    """Run each host unit-test binary (host/<name> chosen by select) and count its TAP lines."""
     for binary in binaries:
         name = os.path.basename(binary)
+        if not select(f"host/{name}"):
+            continue
         try:
             proc = subprocess.run([binary], capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired:
@@ -140,10 +142,12 @@ def run_host_tests(binaries, res):
         print(f"host: {name}: {seen} checks, exit {proc.returncode}", flush=True)
 
 
-def run_fuzz_short(binaries, seconds, res):
-    """Run each libFuzzer target briefly on a scratch copy of its corpus."""
+def run_fuzz_short(binaries, seconds, res, select=lambda name: True):
+    """Run each libFuzzer target (fuzz/<name> chosen by select) briefly on a scratch copy of its corpus."""
     for binary in binaries:
         name = os.path.basename(binary)
+        if not select(f"fuzz/{name}"):
+            continue
         corpus = os.path.join("test", "fuzz", "corpus", name[len("fuzz_"):])
         with tempfile.TemporaryDirectory(prefix="mica-fuzz-") as tmp:
             work = os.path.join(tmp, "corpus")
@@ -594,24 +598,38 @@ def check_gdb(kernel, iso, logdir, res):
 case_kernel = "build/mica.elf"
 
 
-def run_matrix(kernel, build, jobs, res):
+def run_matrix(kernel, build, jobs, res, select=lambda name: True):
+    """Boot every case select() accepts by name ("<row>/<case>", "bios/<CPU
+    check>", "debug/gdb") and check it."""
     global case_kernel
     case_kernel = kernel
     logdir = os.path.join(build, "test-logs")
     isodir = os.path.join(build, "test-isos")
     os.makedirs(isodir, exist_ok=True)
-    # Everything the ISOs share (module lists, the ballast) is made here,
-    # before the pool; the pool's threads each write their own ISO only.
+    rows = base_rows()
+    want_kvm = any(select(f"kvm/{c['name']}") for c in CASES)
+    want_cpu = [c for c in CPU_CHECKS if select(f"bios/{c[0]}")]
+    want_gdb = select("debug/gdb")
+    jobs_list = [(r, c) for r in rows for c in CASES]
+    jobs_list += [(rows[1], c) for c in TORTURE]  # bios-5level
+    jobs_list = [(r, c) for r, c in jobs_list if select(f"{r.name}/{c['name']}")]
+    if not (jobs_list or want_kvm or want_cpu or want_gdb):
+        return
+    # The ISOs of the selected cases, and those the KVM probe, the CPU checks
+    # and GDB boot.  Everything the ISOs share (module lists, the ballast) is
+    # made here, before the pool; the pool's threads each write their own ISO.
+    needed = {c["name"] for _, c in jobs_list} | ({"ipc"} if want_kvm or want_gdb else set()) \
+        | ({"selftest"} if want_cpu else set())
     specs = [(c["name"], c["cmdline"], case_modules(kernel, c.get("modules")), c.get("grub_pre"))
-             for c in CASES + TORTURE]
+             for c in CASES + TORTURE if c["name"] in needed]
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         isos = dict(zip([name for name, _, _, _ in specs],
                         pool.map(lambda s: build_iso(kernel, s[1], os.path.join(isodir, s[0] + ".iso"), s[2], s[3]),
                                  specs)))
-    rows = base_rows()
-    kvm_ok, kvm_why = probe_kvm(isos["ipc"], logdir)
+    kvm_ok, kvm_why = probe_kvm(isos["ipc"], logdir) if want_kvm else (False, "not selected")
     if kvm_ok:
         rows.append(kvm_row())
+        jobs_list += [(rows[-1], c) for c in CASES if select(f"kvm/{c['name']}")]
     print(f"matrix: kvm row {'enabled' if kvm_ok else 'skipped'}: {kvm_why}", flush=True)
 
     def one(row, case):
@@ -621,40 +639,62 @@ def run_matrix(kernel, build, jobs, res):
         e9text = open(e9, "rb").read().decode("utf-8", "replace") if os.path.exists(e9) else ""
         return row, case, status, text, e9text, secs
 
-    jobs_list = [(r, c) for r in rows for c in CASES]
-    jobs_list += [(rows[1], c) for c in TORTURE]  # bios-5level
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for row, case, status, text, e9text, secs in pool.map(lambda rc: one(*rc), jobs_list):
             check_case(row, case, status, text, e9text, res)
             print(f"boot: {row.name:12} {case['name']:18} exit {status} in {secs:5.1f} s", flush=True)
 
-    for name, args, pattern in CPU_CHECKS:
+    for name, args, pattern in want_cpu:
         log = os.path.join(logdir, "cpu", name + ".log")
         status, text, secs, _ = boot(isos["selftest"], args, log, log + ".e9", 60, stop_pattern=pattern)
         res.add(f"bios/{name}", status == "stopped", f"no /{pattern}/ within 60 s (status {status})")
         print(f"boot: {'bios':12} {name:18} {'refused with a reason' if status == 'stopped' else 'FAILED'} "
               f"in {secs:5.1f} s", flush=True)
-    check_gdb(kernel, isos["ipc"], logdir, res)
-    ran = ", ".join(r.name for r in rows)
-    print(f"matrix: rows that ran: {ran}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
+    if want_gdb:
+        check_gdb(kernel, isos["ipc"], logdir, res)
+    ran = ", ".join(sorted({r.name for r, _ in jobs_list}, key=[r.name for r in rows].index))
+    print(f"matrix: rows that ran: {ran or 'none'}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--kernel", help="the kernel (needed unless --no-boot)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--host", nargs="*", default=[])
     ap.add_argument("--fuzz", nargs="*", default=[])
     ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SHORT_SECONDS", "20")))
+    ap.add_argument("--no-boot", action="store_true", help="host tests and fuzz runs only: no QEMU, no Bochs")
+    ap.add_argument("--only", default="", metavar="REGEX",
+                    help="run only what REGEX finds (re.search) in its name: host/test_elf, fuzz/fuzz_elf, "
+                         "bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/selftest, ...")
     args = ap.parse_args()
+    if not args.no_boot and not args.kernel:
+        ap.error("--kernel is needed unless --no-boot")
+    try:
+        only = re.compile(args.only)
+    except re.error as e:
+        ap.error(f"--only {args.only!r}: {e}")
+    chosen = set()
+
+    def select(name):
+        if only.search(name):
+            chosen.add(name)
+            return True
+        return False
+
     res = Results()
     start = time.monotonic()
-    run_host_tests(args.host, res)
-    run_fuzz_short(args.fuzz, args.fuzz_seconds, res)
-    run_matrix(args.kernel, args.build, args.jobs, res)
-    from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
-    run_bochs_checks(args.kernel, args.build, res)
+    run_host_tests(args.host, res, select)
+    run_fuzz_short(args.fuzz, args.fuzz_seconds, res, select)
+    if not args.no_boot:
+        run_matrix(args.kernel, args.build, args.jobs, res, select)
+        from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
+        run_bochs_checks(args.kernel, args.build, res, select)
+    if not chosen:
+        print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, "
+              f"<row>/<case>, bios/cpu-*, debug/gdb, bochs/*)")
+        return 1
     return res.finish(start, f"{args.build}/test-logs/", reports=os.path.join(args.build, "test-logs"))
 
 
