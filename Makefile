@@ -212,7 +212,9 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/require.h $(HOST_SRCS)
 # docs/testing.md lists them).
 ONLY := $(if $(T),--only '$(subst ','\'',$(T))')
 
+# The host unit tests and the short fuzz runs: no emulator.
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
+	$(PYTHON) test/harness.py --build $(BUILD) --no-boot --host $(HOST_TESTS) --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
