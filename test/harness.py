@@ -166,6 +166,86 @@ def run_fuzz_short(binaries, seconds, res, select=lambda name: True):
                   f"exit {proc.returncode}", flush=True)
 
 
+# ---------------------------------------------------------------- the Makefile
+
+def make(build, *args, timeout=600):
+    """Run make in this tree, apart from any make that runs the harness
+    (its MAKEFLAGS, CMDLINE or MODULES must not leak in); return
+    (status, output)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CMDLINE", "MODULES")}
+    proc = subprocess.run(["make", "--no-print-directory", f"BUILD={build}", *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def iso_grub_cfg(iso):
+    """The grub.cfg inside iso ("" if it cannot be read)."""
+    with tempfile.TemporaryDirectory(prefix="mica-cfg-") as tmp:
+        out = os.path.join(tmp, "grub.cfg")
+        subprocess.run(["xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/boot/grub/grub.cfg", out],
+                       capture_output=True)
+        return open(out).read() if os.path.exists(out) else ""
+
+
+def check_iso_inputs(build, res):
+    """`make iso` follows its inputs: the kernel command line, the module
+    list, every module's ELF, grub.cfg.in and mkiso.sh (on an ISO of its own,
+    build/test-isos/inputs.iso, so build/mica.iso is left alone)."""
+    iso = os.path.join(build, "test-isos", "inputs.iso")
+    first = re.compile(r"multiboot2 /boot/mica\.elf ?(.*)")
+
+    def made(*args):
+        status, out = make(build, f"ISO={iso}", iso, *args)
+        cfg = iso_grub_cfg(iso) if status == 0 else ""
+        m = first.search(cfg)
+        return status, out, (m.group(1).strip() if m else None), cfg
+
+    status, out, line, _ = made("CMDLINE=paging=4 marker=one")
+    ok = status == 0 and line == "paging=4 marker=one"
+    status, out2, line2, _ = made("CMDLINE=marker=two")
+    ok = ok and status == 0 and line2 == "marker=two"
+    status, out3, line3, cfg = made()
+    ok = ok and status == 0 and line3 == ""
+    res.add("make/iso-follows-cmdline", ok,
+            f"command lines in the ISO: {line!r}, {line2!r}, {line3!r} (wanted 'paging=4 marker=one', "
+            f"'marker=two', ''); {(out + out2 + out3)[-600:]}", group="make/iso")
+    status, out = make(build, f"ISO={iso}", "-q", iso)
+    res.add("make/iso-up-to-date-when-unchanged", status == 0, f"make -q {iso}: status {status} {out[-300:]}", group="make/iso")
+    mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/echo.elf:echo"
+    status, out, _, cfg2 = made(mods)
+    ok = (status == 0 and cfg.count("module2 /boot/echo.elf") == 0
+          and cfg2.count("module2 /boot/echo.elf") == cfg2.count("multiboot2 "))
+    res.add("make/iso-follows-modules", ok, f"echo.elf not in every entry after {mods}: {out[-600:]}", group="make/iso")
+    # Each input, as if just changed (make -W): the ISO must be remade.
+    stale = []
+    for path in (f"{build}/mica.elf", f"{build}/init.elf", f"{build}/pager.elf", f"{build}/echo.elf",
+                 "grub/grub.cfg.in", "scripts/mkiso.sh"):
+        status, _ = make(build, f"ISO={iso}", mods, "-q", "-W", path, iso)
+        if status != 1:
+            stale.append(f"{path} (make -q status {status})")
+    res.add("make/iso-follows-files", not stale, "ISO not remade after a change of " + ", ".join(stale), group="make/iso")
+    print(f"make: the ISO follows CMDLINE, MODULES and its files: "
+          f"{'ok' if not any(n.startswith('make/iso') for n, _ in res.failures) else 'FAILED'}", flush=True)
+
+
+def check_make_run(build, res):
+    """`make run` ends when Mica shuts down, with its status: success for
+    test=all, failure (and a line saying so) for a deliberate fault."""
+    iso = os.path.join(build, "test-isos", "run.iso")
+    for cmdline, want in (("test=all", 0), ("test=fault:ud", 2)):
+        start = time.monotonic()
+        try:
+            status, out = make(build, f"ISO={iso}", "run", f"CMDLINE={cmdline}", timeout=180)
+        except subprocess.TimeoutExpired:
+            status, out = None, "make run did not end within 180 s"
+        said = "Mica shut down: success" if want == 0 else "Mica shut down: FAILURE"
+        ok = status == want and said in out
+        res.add(f"make/run-ends-on-shutdown ({cmdline})", ok, f"make status {status}, wanted {want}: {out[-600:]}",
+                group="make/run")
+        print(f"make: run CMDLINE={cmdline}: make status {status} in {time.monotonic() - start:.1f} s", flush=True)
+
+
 # ---------------------------------------------------------------- boot matrix
 
 class Row:
@@ -667,7 +747,7 @@ def main():
     ap.add_argument("--no-boot", action="store_true", help="host tests and fuzz runs only: no QEMU, no Bochs")
     ap.add_argument("--only", default="", metavar="REGEX",
                     help="run only what REGEX finds (re.search) in its name: host/test_elf, fuzz/fuzz_elf, "
-                         "bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/selftest, ...")
+                         "make/iso, make/run, bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/selftest, ...")
     args = ap.parse_args()
     if not args.no_boot and not args.kernel:
         ap.error("--kernel is needed unless --no-boot")
@@ -688,11 +768,15 @@ def main():
     run_host_tests(args.host, res, select)
     run_fuzz_short(args.fuzz, args.fuzz_seconds, res, select)
     if not args.no_boot:
+        if select("make/iso"):
+            check_iso_inputs(args.build, res)
+        if select("make/run"):
+            check_make_run(args.build, res)
         run_matrix(args.kernel, args.build, args.jobs, res, select)
         from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
         run_bochs_checks(args.kernel, args.build, res, select)
     if not chosen:
-        print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, "
+        print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, make/iso, make/run, "
               f"<row>/<case>, bios/cpu-*, debug/gdb, bochs/*)")
         return 1
     return res.finish(start, f"{args.build}/test-logs/", reports=os.path.join(args.build, "test-logs"))
