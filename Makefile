@@ -62,7 +62,7 @@ HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitiz
 HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c microkernel/kernel/ipc_msg.c libbase/fmt.c libbase/str.c libbase/elf.c libbase/sha1.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/test_*.c))
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
 .PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format
 all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
@@ -118,7 +118,7 @@ $(BUILD)/u/%.o: %.c
 $(BUILD)/u/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  UNASM   $<"
-	@$(NASM) -f elf64 $< -o $@
+	@$(NASM) -f elf64 -Werror $< -o $@
 
 $(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $@"
@@ -253,7 +253,7 @@ clean:
 	rm -rf $(BUILD)
 
 # Flags live here: a change to this file rebuilds everything.
-$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ): Makefile
+$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ) $(FUZZ_TARGETS) $(HOST_TESTS): Makefile
 USER_ALL_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/*/*.c))
 -include $(USER_ALL_OBJ:.o=.d)
 
