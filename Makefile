@@ -246,6 +246,17 @@ fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
 	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
 
+# For clangd and other editors: every C file with the flags it is compiled
+# with here (scripts/compile-commands.py; .clangd drops the gcc-only ones).
+compile_commands.json: Makefile scripts/compile-commands.py
+	@$(PYTHON) scripts/compile-commands.py --out $@ \
+	    --group '$(CC) $(KCFLAGS)' $(BUILD)/k $(KERNEL_C) $(ARCH_DIR)/asm_offsets.c \
+	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c)) \
+	    --group '$(CC) $(HOST_CFLAGS)' $(BUILD)/host $(wildcard test/host/*.c) \
+	    --group 'clang $(FUZZ_CFLAGS)' $(BUILD)/fuzz $(wildcard test/fuzz/fuzz_*.c) \
+	    --group '$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ilibbase/include' $(BUILD)/tools \
+	        $(wildcard test/fuzz/gen_*.c test/badelf/*.c)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
