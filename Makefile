@@ -64,21 +64,32 @@ HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/tes
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
-.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format
+.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format \
+        compile_commands.json
 all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
 
 help:
-	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits)"
-	@echo "make test     host unit tests, a short fuzz run, and the boot matrix (BIOS 4/5-level, UEFI, KVM)"
-	@echo "make iso      build $(ISO) (BIOS and UEFI)"
+	@echo "make all     (the default) build the kernel, init, the pager, the servers and $(ISO)"
+	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits);"
+	@echo "              ends with Mica's shutdown status when a test= boot shuts it down"
+	@echo "make iso      build $(ISO) (BIOS and UEFI); it follows CMDLINE, MODULES and every input"
 	@echo "make debug    QEMU halted with its GDB stub on :1234 (see docs/debugging.md)"
-	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
+	@echo "make trace    QEMU with -d int,cpu_reset into $(BUILD)/trace.log (triple faults)"
 	@echo "make bochs    Bochs with its debugger and the kernel's symbols (docs/bochs.md)"
-	@echo "make trace    QEMU with -d int,cpu_reset into build/trace.log (triple faults)"
+	@echo "make test     everything: host unit tests, short fuzz runs, the boot matrix, Bochs;"
+	@echo "              T=REGEX runs only the tests whose name matches; TAP and JUnit XML in $(BUILD)/test-logs/"
+	@echo "make test-host   the host unit tests and short fuzz runs only (no emulator)"
+	@echo "make test-boot   the Makefile checks, the boot matrix and Bochs (no host tests)"
 	@echo "make test-bochs  the self-tests and the IPC suite under Bochs"
-	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600)"
+	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
+	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600) and the system-call fuzzer"
+	@echo "make format   clang-format every C file in place (.clang-format)"
+	@echo "make compile_commands.json  the compilation database for clangd and other editors"
+	@echo "make deps     install missing Debian packages (every target does this first)"
 	@echo "make clean    remove $(BUILD)/"
-	@echo "variables: CMDLINE='paging=4 test=boot'  MEM=512M  QEMU_EXTRA=..."
+	@echo "make help     this list"
+	@echo "variables: CMDLINE='paging=4 test=all'  MEM=512M  QEMU_EXTRA=...  MODULES='FILE:ARGS ...'"
+	@echo "           T=REGEX  JOBS=2  FUZZ_SHORT_SECONDS=20  FUZZ_SECONDS=600"
 
 # Install what is missing (Debian packages only); a no-op when all is there.
 deps:

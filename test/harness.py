@@ -229,6 +229,16 @@ def check_iso_inputs(build, res):
           f"{'ok' if not any(n.startswith('make/iso') for n, _ in res.failures) else 'FAILED'}", flush=True)
 
 
+def check_make_help(build, res):
+    """`make help` names every target of the Makefile's .PHONY list."""
+    text = open("Makefile").read().replace("\\\n", " ")
+    phony = re.search(r"^\.PHONY:(.*)$", text, re.M).group(1).split()
+    status, out = make(build, "help")
+    missing = [t for t in phony if not re.search(rf"^make {re.escape(t)}(?:\s|$)", out, re.M)]
+    res.add("make/help-lists-every-target", status == 0 and phony and not missing,
+            f"make help (status {status}) lacks: {' '.join(missing)}")
+
+
 def check_make_run(build, res):
     """`make run` ends when Mica shuts down, with its status: success for
     test=all, failure (and a line saying so) for a deliberate fault."""
@@ -747,7 +757,7 @@ def main():
     ap.add_argument("--no-boot", action="store_true", help="host tests and fuzz runs only: no QEMU, no Bochs")
     ap.add_argument("--only", default="", metavar="REGEX",
                     help="run only what REGEX finds (re.search) in its name: host/test_elf, fuzz/fuzz_elf, "
-                         "make/iso, make/run, bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/selftest, ...")
+                         "make/iso, make/help, make/run, bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/selftest, ...")
     args = ap.parse_args()
     if not args.no_boot and not args.kernel:
         ap.error("--kernel is needed unless --no-boot")
@@ -770,13 +780,15 @@ def main():
     if not args.no_boot:
         if select("make/iso"):
             check_iso_inputs(args.build, res)
+        if select("make/help"):
+            check_make_help(args.build, res)
         if select("make/run"):
             check_make_run(args.build, res)
         run_matrix(args.kernel, args.build, args.jobs, res, select)
         from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
         run_bochs_checks(args.kernel, args.build, res, select)
     if not chosen:
-        print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, make/iso, make/run, "
+        print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, make/iso, make/help, make/run, "
               f"<row>/<case>, bios/cpu-*, debug/gdb, bochs/*)")
         return 1
     return res.finish(start, f"{args.build}/test-logs/", reports=os.path.join(args.build, "test-logs"))
