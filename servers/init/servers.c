@@ -20,7 +20,7 @@
 #define MAX_SERVERS 48
 #define MAX_NAMES 64
 #define SERVER_PRIO 40
-#define DEFAULT_QUOTA (64ull << 20 >> 12)   /* 64 MiB of demand-zero memory */
+#define DEFAULT_QUOTA (64ull << 20 >> 12) /* 64 MiB of demand-zero memory */
 #define DEFAULT_LIMIT 3
 #define DEFAULT_WINDOW_S 10
 #define SERVER_STACK_BYTES (256ull << 10)
@@ -32,7 +32,7 @@ enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
 struct name_entry {
     char name[NS_NAME_MAX + 1];
     mica_handle_t ep;
-    int owner;               /* server index, or -1 for init */
+    int owner; /* server index, or -1 for init */
 };
 
 static struct server servers[MAX_SERVERS];
@@ -80,8 +80,8 @@ static bool parse_module(struct server *s, const struct mica_bootinfo_module *mo
         else if (len == 6 && __builtin_memcmp(v, "always", 6) == 0)
             s->restart = RESTART_ALWAYS;
         else {
-            mica_printf("[FAIL] init: module \"%s\": restart=%.*s is not never, on-failure or always\n", s->name,
-                        (int)len, v);
+            mica_printf("[FAIL] init: module \"%s\": restart=%.*s is not never, on-failure or always\n",
+                        s->name, (int)len, v);
             return false;
         }
     }
@@ -107,10 +107,12 @@ static bool check_integrity(struct server *s)
     char hex[41], want[41];
     sha1((const void *)(uintptr_t)s->mod->vaddr, s->mod->size, digest);
     sha1_hex(digest, hex);
-    mica_printf("[INFO] init: module \"%s\" sha1=%s (%llu bytes)\n", s->name, hex, (unsigned long long)s->mod->size);
+    mica_printf("[INFO] init: module \"%s\" sha1=%s (%llu bytes)\n", s->name, hex,
+                (unsigned long long)s->mod->size);
     if (s->sha1_given && __builtin_memcmp(digest, s->sha1, SHA1_DIGEST_SIZE) != 0) {
         sha1_hex(s->sha1, want);
-        mica_printf("[FAIL] init: module \"%s\" refused: sha1 mismatch (expected %s, got %s)\n", s->name, want, hex);
+        mica_printf("[FAIL] init: module \"%s\" refused: sha1 mismatch (expected %s, got %s)\n", s->name,
+                    want, hex);
         return false;
     }
     return true;
@@ -192,7 +194,7 @@ void servers_start_all(void)
     manager_ready = 1;
     for (uint64_t m = 1; m < bootinfo->nmodules && nservers < MAX_SERVERS; m++) {
         struct server *s = &servers[nservers];
-        *s = (struct server){ 0 };
+        *s = (struct server){0};
         if (!parse_module(s, &bootinfo->modules[m]) || str_eq(s->name, "pager"))
             continue; /* the pager is already running */
         s->used = 1;
@@ -209,10 +211,28 @@ void servers_start_all(void)
 /* ---- crash reports -------------------------------------------------------------- */
 
 static const char *const vector_names[32] = {
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-    "device not available", "double fault", "coprocessor overrun", "invalid TSS", "segment not present",
-    "stack fault", "general protection", "page fault", "reserved", "x87 error", "alignment check",
-    "machine check", "SIMD error", "virtualization", "control protection",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection",
+    "page fault",
+    "reserved",
+    "x87 error",
+    "alignment check",
+    "machine check",
+    "SIMD error",
+    "virtualization",
+    "control protection",
 };
 
 /* "name+0xoff" of the function of the server's ELF image holding rip. */
@@ -234,14 +254,17 @@ static void report_end(struct server *s, const struct mica_task_status *st)
     if (st->state == MICA_TASK_EXITED) {
         mica_printf("[INFO] init: server \"%s\" exited\n", s->name);
     } else if (st->state == MICA_TASK_FAULTED && st->vector == 14) {
-        mica_printf("[FAIL] init: server \"%s\" stopped: page fault at 0x%llx (%s, %s), rip 0x%llx%s\n", s->name,
-                    (unsigned long long)st->addr,
-                    (st->error & 0x10) ? "execute" : (st->error & 2) ? "write" : "read",
+        mica_printf("[FAIL] init: server \"%s\" stopped: page fault at 0x%llx (%s, %s), rip 0x%llx%s\n",
+                    s->name, (unsigned long long)st->addr,
+                    (st->error & 0x10) ? "execute"
+                    : (st->error & 2)  ? "write"
+                                       : "read",
                     (st->error & 1) ? "protection" : "not present", (unsigned long long)st->rip, sym);
     } else if (st->state == MICA_TASK_FAULTED) {
-        mica_printf("[FAIL] init: server \"%s\" stopped: %s (vector %llu, error 0x%llx), rip 0x%llx%s\n", s->name,
-                    st->vector < 32 && vector_names[st->vector] ? vector_names[st->vector] : "exception",
-                    (unsigned long long)st->vector, (unsigned long long)st->error, (unsigned long long)st->rip, sym);
+        mica_printf(
+            "[FAIL] init: server \"%s\" stopped: %s (vector %llu, error 0x%llx), rip 0x%llx%s\n", s->name,
+            st->vector < 32 && vector_names[st->vector] ? vector_names[st->vector] : "exception",
+            (unsigned long long)st->vector, (unsigned long long)st->error, (unsigned long long)st->rip, sym);
     } else {
         mica_printf("[INFO] init: server \"%s\" was killed\n", s->name);
     }
@@ -253,7 +276,7 @@ static void drop_names(int i)
     for (int n = 0; n < MAX_NAMES; n++) {
         if (names[n].name[0] && names[n].owner == i) {
             mica_handle_close(names[n].ep);
-            names[n] = (struct name_entry){ 0 };
+            names[n] = (struct name_entry){0};
         }
     }
 }
@@ -347,7 +370,7 @@ static void ns_request(uint64_t badge, struct mica_msg *m)
         if (st == MICA_OK && (free_slot < 0 || name[0] == '\0'))
             st = free_slot < 0 ? MICA_ENOMEM : MICA_EINVAL;
         if (st == MICA_OK) {
-            names[free_slot] = (struct name_entry){ .ep = ep, .owner = owner };
+            names[free_slot] = (struct name_entry){.ep = ep, .owner = owner};
             first_word(name, names[free_slot].name, sizeof names[free_slot].name);
         } else if (ep) {
             mica_handle_close(ep);
