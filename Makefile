@@ -65,7 +65,7 @@ FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard te
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
 .PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format \
-        compile_commands.json
+        format-check compile_commands.json
 all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
 
 help:
@@ -84,6 +84,7 @@ help:
 	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
 	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600) and the system-call fuzzer"
 	@echo "make format   clang-format every C file in place (.clang-format)"
+	@echo "make format-check  fail if a C file is not formatted (CI runs it before make test)"
 	@echo "make compile_commands.json  the compilation database for clangd and other editors"
 	@echo "make deps     install missing Debian packages (every target does this first)"
 	@echo "make clean    remove $(BUILD)/"
@@ -161,7 +162,7 @@ $(BUILD)/badelf/stamp: test/badelf/gen_bad_elfs.c
 MODULE_FILES := $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
 ISO_CONFIG   := $(ISO).config
 ISO_CONFIG_TEXT := CMDLINE=$(CMDLINE)|MODULES=$(MODULES)
-ifneq ($(filter-out clean help format format-check,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean help format format-check compile_commands.json,$(or $(MAKECMDGOALS),all)),)
 $(shell mkdir -p $(dir $(ISO_CONFIG)) && printf '%s\n' '$(subst ','\'',$(ISO_CONFIG_TEXT))' > $(ISO_CONFIG).new && \
     if cmp -s $(ISO_CONFIG).new $(ISO_CONFIG); then rm -f $(ISO_CONFIG).new; else mv $(ISO_CONFIG).new $(ISO_CONFIG); fi)
 endif
@@ -268,8 +269,13 @@ compile_commands.json: Makefile scripts/compile-commands.py
 	    --group '$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ilibbase/include' $(BUILD)/tools \
 	        $(wildcard test/fuzz/gen_*.c test/badelf/*.c)
 
-format:
+format: deps
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# What CI runs before the tests: any C file that `make format` would change
+# fails it, with clang-format's diagnostics saying where.
+format-check: deps
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') && echo "format-check: every C file is formatted"
 
 clean:
 	rm -rf $(BUILD)
