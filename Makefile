@@ -62,23 +62,35 @@ HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitiz
 HOST_SRCS   := microkernel/boot/multiboot2.c microkernel/mm/physmap.c microkernel/kernel/ipc_msg.c libbase/fmt.c libbase/str.c libbase/elf.c libbase/sha1.c libbase/status.c libbase/cmdline.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/test_*.c))
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
-.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format
+.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format \
+        format-check compile_commands.json
 all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
 
 help:
-	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits)"
-	@echo "make test     host unit tests, a short fuzz run, and the boot matrix (BIOS 4/5-level, UEFI, KVM)"
-	@echo "make iso      build $(ISO) (BIOS and UEFI)"
+	@echo "make all     (the default) build the kernel, init, the pager, the servers and $(ISO)"
+	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits);"
+	@echo "              ends with Mica's shutdown status when a test= boot shuts it down"
+	@echo "make iso      build $(ISO) (BIOS and UEFI); it follows CMDLINE, MODULES and every input"
 	@echo "make debug    QEMU halted with its GDB stub on :1234 (see docs/debugging.md)"
-	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
+	@echo "make trace    QEMU with -d int,cpu_reset into $(BUILD)/trace.log (triple faults)"
 	@echo "make bochs    Bochs with its debugger and the kernel's symbols (docs/bochs.md)"
-	@echo "make trace    QEMU with -d int,cpu_reset into build/trace.log (triple faults)"
+	@echo "make test     everything: host unit tests, short fuzz runs, the boot matrix, Bochs;"
+	@echo "              T=REGEX runs only the tests whose name matches; TAP and JUnit XML in $(BUILD)/test-logs/"
+	@echo "make test-host   the host unit tests and short fuzz runs only (no emulator)"
+	@echo "make test-boot   the Makefile checks, the boot matrix and Bochs (no host tests)"
 	@echo "make test-bochs  the self-tests and the IPC suite under Bochs"
-	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600)"
+	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
+	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600) and the system-call fuzzer"
+	@echo "make format   clang-format every C file in place (.clang-format)"
+	@echo "make format-check  fail if a C file is not formatted (CI runs it before make test)"
+	@echo "make compile_commands.json  the compilation database for clangd and other editors"
+	@echo "make deps     install missing Debian packages (every target does this first)"
 	@echo "make clean    remove $(BUILD)/"
-	@echo "variables: CMDLINE='paging=4 test=boot'  MEM=512M  QEMU_EXTRA=..."
+	@echo "make help     this list"
+	@echo "variables: CMDLINE='paging=4 test=all'  MEM=512M  QEMU_EXTRA=...  MODULES='FILE:ARGS ...'"
+	@echo "           T=REGEX  JOBS=2  FUZZ_SHORT_SECONDS=20  FUZZ_SECONDS=600"
 
 # Install what is missing (Debian packages only); a no-op when all is there.
 deps:
@@ -118,7 +130,7 @@ $(BUILD)/u/%.o: %.c
 $(BUILD)/u/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  UNASM   $<"
-	@$(NASM) -f elf64 $< -o $@
+	@$(NASM) -f elf64 -Werror $< -o $@
 
 $(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $@"
@@ -142,15 +154,41 @@ $(BUILD)/badelf/stamp: test/badelf/gen_bad_elfs.c
 	@$(BUILD)/badelf/gen $(BUILD)/badelf
 	@touch $@
 
-$(ISO): $(KERNEL) $(INIT) $(PAGER) grub/grub.cfg.in scripts/mkiso.sh
-	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
+# The ISO follows everything it is made from: the kernel, every file named
+# in MODULES (and the SERVERS' ELFs, which a MODULES given on the command
+# line may name), grub.cfg.in, mkiso.sh, and the configuration: CMDLINE and
+# MODULES are written to $(ISO_CONFIG) while the Makefile is read, but only
+# when they differ from what it holds, so its time is when they last changed.
+MODULE_FILES := $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
+ISO_CONFIG   := $(ISO).config
+ISO_CONFIG_TEXT := CMDLINE=$(CMDLINE)|MODULES=$(MODULES)
+ifneq ($(filter-out clean help format format-check compile_commands.json,$(or $(MAKECMDGOALS),all)),)
+$(shell mkdir -p $(dir $(ISO_CONFIG)) && printf '%s\n' '$(subst ','\'',$(ISO_CONFIG_TEXT))' > $(ISO_CONFIG).new && \
+    if cmp -s $(ISO_CONFIG).new $(ISO_CONFIG); then rm -f $(ISO_CONFIG).new; else mv $(ISO_CONFIG).new $(ISO_CONFIG); fi)
+endif
+$(ISO_CONFIG): ;
+
+$(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) grub/grub.cfg.in scripts/mkiso.sh
+	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ '$(subst ','\'',$(CMDLINE))'
 
 iso: deps $(ISO)
 
+# QEMU ends when Mica shuts down (test= boots: init's or the kernel's
+# verdict through isa-debug-exit, which QEMU turns into status 33 for
+# success and 35 for failure); make's status follows it.  A boot without
+# test= keeps running until Ctrl-A X (QEMU's status 0).
+DEBUG_EXIT := -device isa-debug-exit,iobase=0xf4,iosize=0x04
 run: all
 	@echo "Booting $(ISO) in QEMU; the serial log follows. Quit with Ctrl-A X."
-	$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio \
-	    -no-reboot $(QEMU_EXTRA)
+	@echo '$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA)'
+	@st=0; $(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio \
+	    -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA) || st=$$?; \
+	case $$st in \
+	0) echo "run: QEMU quit (status 0)" ;; \
+	33) echo "run: Mica shut down: success (QEMU status 33)" ;; \
+	35) echo "run: Mica shut down: FAILURE (QEMU status 35)"; exit 1 ;; \
+	*) echo "run: QEMU ended with status $$st"; exit 1 ;; \
+	esac
 
 debug: all
 	scripts/debug.sh $(KERNEL) $(ISO)
@@ -181,16 +219,23 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/require.h $(HOST_SRCS)
 	@echo "  FUZZCC  $@"
 	@clang $(FUZZ_CFLAGS) $< $(HOST_SRCS) -o $@
 
+# T=REGEX: only the tests whose name it finds (host/test_elf, fuzz/fuzz_elf,
+# make/iso, make/run, bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/ipc;
+# docs/testing.md lists them).
+ONLY := $(if $(T),--only '$(subst ','\'',$(T))')
+
+# The host unit tests and the short fuzz runs: no emulator.
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
+	$(PYTHON) test/harness.py --build $(BUILD) --no-boot --host $(HOST_TESTS) test/bench_chart.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
-	    --host $(HOST_TESTS) test/bench_chart.py --fuzz $(FUZZ_TARGETS)
+	    --host $(HOST_TESTS) test/bench_chart.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
-	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS)
+	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures
 # (bench/peers/sel4.tsv) and a stock Debian Linux (bench/linux/peer.py).
@@ -214,14 +259,30 @@ fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
 	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
 
-format:
+# For clangd and other editors: every C file with the flags it is compiled
+# with here (scripts/compile-commands.py; .clangd drops the gcc-only ones).
+compile_commands.json: Makefile scripts/compile-commands.py
+	@$(PYTHON) scripts/compile-commands.py --out $@ \
+	    --group '$(CC) $(KCFLAGS)' $(BUILD)/k $(KERNEL_C) $(ARCH_DIR)/asm_offsets.c \
+	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c)) \
+	    --group '$(CC) $(HOST_CFLAGS)' $(BUILD)/host $(wildcard test/host/*.c) \
+	    --group 'clang $(FUZZ_CFLAGS)' $(BUILD)/fuzz $(wildcard test/fuzz/fuzz_*.c) \
+	    --group '$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ilibbase/include' $(BUILD)/tools \
+	        $(wildcard test/fuzz/gen_*.c test/badelf/*.c)
+
+format: deps
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# What CI runs before the tests: any C file that `make format` would change
+# fails it, with clang-format's diagnostics saying where.
+format-check: deps
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') && echo "format-check: every C file is formatted"
 
 clean:
 	rm -rf $(BUILD)
 
 # Flags live here: a change to this file rebuilds everything.
-$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ): Makefile
+$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ) $(FUZZ_TARGETS) $(HOST_TESTS): Makefile
 USER_ALL_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/*/*.c))
 -include $(USER_ALL_OBJ:.o=.d)
 

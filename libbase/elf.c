@@ -144,7 +144,7 @@ static int page_span(const struct phdr *ph, uint64_t min_vaddr, uint64_t user_to
                      uint64_t *last)
 {
     if (ph->memsz - 1 > UINT64_MAX - ph->vaddr)
-        return ELF_ERANGE;                      /* vaddr + memsz wraps past 2^64 */
+        return ELF_ERANGE; /* vaddr + memsz wraps past 2^64 */
     *first = ph->vaddr >> PAGE_SHIFT;
     *last = (ph->vaddr + (ph->memsz - 1)) >> PAGE_SHIFT;
     if ((*first << PAGE_SHIFT) < min_vaddr || *last >= user_top >> PAGE_SHIFT)
@@ -265,8 +265,7 @@ static void clear_image(struct elf_image *img)
 }
 
 /* Run every check; *out is filled as segments are accepted. */
-static int parse(const uint8_t *f, size_t size, uint64_t min_vaddr, uint64_t user_top,
-                 struct elf_image *out)
+static int parse(const uint8_t *f, size_t size, uint64_t min_vaddr, uint64_t user_top, struct elf_image *out)
 {
     int err;
 
@@ -277,8 +276,7 @@ static int parse(const uint8_t *f, size_t size, uint64_t min_vaddr, uint64_t use
     return entry_ok(out) ? ELF_OK : ELF_EENTRY;
 }
 
-int elf_parse(const void *file, size_t size, uint64_t min_vaddr, uint64_t user_top,
-              struct elf_image *out)
+int elf_parse(const void *file, size_t size, uint64_t min_vaddr, uint64_t user_top, struct elf_image *out)
 {
     int err;
 

@@ -49,8 +49,7 @@ static void put_str(struct out *o, const char *s, const struct spec *sp)
 }
 
 /* Append an unsigned number in base 8, 10 or 16 with an optional sign. */
-static void put_num(struct out *o, uint64_t v, unsigned base, bool upper, char sign,
-                    const struct spec *sp)
+static void put_num(struct out *o, uint64_t v, unsigned base, bool upper, char sign, const struct spec *sp)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24];
@@ -76,7 +75,7 @@ static void put_num(struct out *o, uint64_t v, unsigned base, bool upper, char s
 static void parse_spec(const char **pp, va_list *ap, struct spec *sp)
 {
     const char *p = *pp;
-    *sp = (struct spec){ .prec = -1 };
+    *sp = (struct spec){.prec = -1};
     for (;; p++) {
         if (*p == '-')
             sp->left = true;
@@ -133,12 +132,18 @@ static int parse_length(const char **pp)
 static uint64_t arg_unsigned(va_list *ap, int len)
 {
     switch (len) {
-    case 1: return va_arg(*ap, unsigned long);
-    case 2: return va_arg(*ap, unsigned long long);
-    case 3: return va_arg(*ap, size_t);
-    case -1: return (unsigned short)va_arg(*ap, unsigned int);
-    case -2: return (unsigned char)va_arg(*ap, unsigned int);
-    default: return va_arg(*ap, unsigned int);
+    case 1:
+        return va_arg(*ap, unsigned long);
+    case 2:
+        return va_arg(*ap, unsigned long long);
+    case 3:
+        return va_arg(*ap, size_t);
+    case -1:
+        return (unsigned short)va_arg(*ap, unsigned int);
+    case -2:
+        return (unsigned char)va_arg(*ap, unsigned int);
+    default:
+        return va_arg(*ap, unsigned int);
     }
 }
 
@@ -146,12 +151,18 @@ static uint64_t arg_unsigned(va_list *ap, int len)
 static int64_t arg_signed(va_list *ap, int len)
 {
     switch (len) {
-    case 1: return va_arg(*ap, long);
-    case 2: return va_arg(*ap, long long);
-    case 3: return (int64_t)va_arg(*ap, size_t);
-    case -1: return (short)va_arg(*ap, int);
-    case -2: return (signed char)va_arg(*ap, int);
-    default: return va_arg(*ap, int);
+    case 1:
+        return va_arg(*ap, long);
+    case 2:
+        return va_arg(*ap, long long);
+    case 3:
+        return (int64_t)va_arg(*ap, size_t);
+    case -1:
+        return (short)va_arg(*ap, int);
+    case -2:
+        return (signed char)va_arg(*ap, int);
+    default:
+        return va_arg(*ap, int);
     }
 }
 
@@ -166,24 +177,36 @@ static void convert(struct out *o, char c, int len, const struct spec *sp, va_li
         put_num(o, mag, 10, false, v < 0 ? '-' : 0, sp);
         break;
     }
-    case 'u': put_num(o, arg_unsigned(ap, len), 10, false, 0, sp); break;
-    case 'x': put_num(o, arg_unsigned(ap, len), 16, false, 0, sp); break;
-    case 'X': put_num(o, arg_unsigned(ap, len), 16, true, 0, sp); break;
-    case 'o': put_num(o, arg_unsigned(ap, len), 8, false, 0, sp); break;
+    case 'u':
+        put_num(o, arg_unsigned(ap, len), 10, false, 0, sp);
+        break;
+    case 'x':
+        put_num(o, arg_unsigned(ap, len), 16, false, 0, sp);
+        break;
+    case 'X':
+        put_num(o, arg_unsigned(ap, len), 16, true, 0, sp);
+        break;
+    case 'o':
+        put_num(o, arg_unsigned(ap, len), 8, false, 0, sp);
+        break;
     case 'p': {
-        struct spec ps = { .zero = true, .width = 16, .prec = -1 };
+        struct spec ps = {.zero = true, .width = 16, .prec = -1};
         put(o, '0');
         put(o, 'x');
         put_num(o, (uintptr_t)va_arg(*ap, void *), 16, false, 0, &ps);
         break;
     }
     case 'c': {
-        char s[2] = { (char)va_arg(*ap, int), '\0' };
+        char s[2] = {(char)va_arg(*ap, int), '\0'};
         put_str(o, s, sp);
         break;
     }
-    case 's': put_str(o, va_arg(*ap, const char *), sp); break;
-    case '%': put(o, '%'); break;
+    case 's':
+        put_str(o, va_arg(*ap, const char *), sp);
+        break;
+    case '%':
+        put(o, '%');
+        break;
     default:
         put(o, '%');
         if (c != '\0')
@@ -194,7 +217,7 @@ static void convert(struct out *o, char c, int len, const struct spec *sp, va_li
 
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    struct out o = { buf, size, 0 };
+    struct out o = {buf, size, 0};
     va_list args;
     va_copy(args, ap);
     for (const char *p = fmt; *p != '\0'; p++) {

@@ -2,8 +2,8 @@
 #include <mica/pager.h>
 
 /* One request: label and two arguments in, status and results out. */
-static int pager_call(mica_handle_t pager, uint16_t label, uint64_t a0, uint64_t a1, uint64_t *r1, uint64_t *r2,
-                      uint64_t *r3)
+static int pager_call(mica_handle_t pager, uint16_t label, uint64_t a0, uint64_t a1, uint64_t *r1,
+                      uint64_t *r2, uint64_t *r3)
 {
     struct mica_msg m;
     mica_msg_init(&m, label);

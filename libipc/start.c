@@ -44,7 +44,7 @@ int mica_thread_spawn(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void
     if (fn == NULL || top < sizeof(struct thread_boot))
         return MICA_EINVAL;
     struct thread_boot *boot = (struct thread_boot *)(top - sizeof(struct thread_boot));
-    *boot = (struct thread_boot){ .fn = fn, .arg = arg, .ipcbuf = ipcbuf };
+    *boot = (struct thread_boot){.fn = fn, .arg = arg, .ipcbuf = ipcbuf};
     /* The block is the new RSP, so the thread's frames grow below it, and
      * mica_thread_entry finds it there; the argument word is unused.  The
      * syscall's memory clobber orders the stores before the thread runs. */

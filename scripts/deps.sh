@@ -20,6 +20,7 @@ need=(
     "cmd:qemu-system-x86_64 qemu-system-x86"
     "file:/usr/share/ovmf/OVMF.fd ovmf"
     "cmd:clang clang"
+    "cmd:clang-format clang-format"
     "file:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev"
     "cmd:bochs bochs"
     "file:/usr/share/bochs/BIOS-bochs-latest bochsbios"

@@ -33,8 +33,11 @@ for pair in ${MODULES:-}; do
     objcopy --strip-debug "$file" "$stage/boot/$name" 2>/dev/null || cp "$file" "$stage/boot/$name"
     modlines="$modlines    module2 /boot/$name $args\n"
 done
+# The command line goes into sed's replacement: escape what sed would read
+# there ('\', '&' and the '|' delimiter).
+sedquote() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 # GRUB_PRE: GRUB commands to run before loading (the torture boots' cutmem).
-sed -e "s|@CMDLINE@|$cmdline|g" -e "s|@TIMEOUT@|$timeout|g" -e "s|@MODULES@|$modlines|g" \
+sed -e "s|@CMDLINE@|$(sedquote "$cmdline")|g" -e "s|@TIMEOUT@|$timeout|g" -e "s|@MODULES@|$modlines|g" \
     -e "s|@PRE@|${GRUB_PRE:-}|g" \
     "$here/grub/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
 mkdir -p "$(dirname "$out")"

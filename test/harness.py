@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 EXIT_PASS = 33  # guest wrote 0x10 to the debug-exit port
 EXIT_FAIL = 35  # guest wrote 0x11 (failed test or panic)
@@ -34,14 +35,21 @@ BOOT_TIMEOUT = 90  # seconds per boot; a TCG boot takes a few
 
 
 class Results:
-    """Collects named pass/fail results and prints them as they come."""
+    """Collects named pass/fail results and prints them as they come.
+
+    Each result belongs to a group (a boot, a host test binary, a fuzz
+    target; by default the name up to " ("), and write_reports leaves one
+    TAP file per group and one JUnit XML file for the whole run."""
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
         self.failures = []
+        self.results = []  # (group, name, ok, detail), in order
 
-    def add(self, name, ok, detail=""):
+    def add(self, name, ok, detail="", group=None):
+        ok = bool(ok)
+        self.results.append((group or name.split(" (")[0], name, ok, detail if not ok else ""))
         if ok:
             self.passed += 1
         else:
@@ -49,9 +57,50 @@ class Results:
             self.failures.append((name, detail))
             print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
 
-    def finish(self, start, logs):
+    def groups(self):
+        """{group: [(name, ok, detail)]}, groups in the order they came."""
+        out = {}
+        for group, name, ok, detail in self.results:
+            out.setdefault(group, []).append((name, ok, detail))
+        return out
+
+    def write_reports(self, logdir):
+        """logdir/tap/<group>.tap for each group and logdir/junit.xml for
+        the run; the files of an earlier run are removed first."""
+        tapdir = os.path.join(logdir, "tap")
+        shutil.rmtree(tapdir, ignore_errors=True)
+        junit = os.path.join(logdir, "junit.xml")
+        root = ET.Element("testsuites", name="mica", tests=str(self.passed + self.failed),
+                          failures=str(self.failed))
+        for group, tests in self.groups().items():
+            # "bios-5level/ipc" -> tap/bios-5level/ipc.tap, "host/test_elf" -> tap/host/test_elf.tap
+            parts = [re.sub(r"[^\w.-]", "_", part).strip(".") or "_" for part in group.split("/")]
+            path = os.path.join(tapdir, *parts) + ".tap"
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(f"1..{len(tests)}\n")
+                for i, (name, ok, detail) in enumerate(tests, 1):
+                    f.write(f"{'ok' if ok else 'not ok'} {i} - {name}\n")
+                    for line in detail.splitlines()[-40:]:
+                        f.write(f"# {line}\n")
+            suite = ET.SubElement(root, "testsuite", name=xml_text(group), tests=str(len(tests)),
+                                  failures=str(sum(not ok for _, ok, _ in tests)))
+            for name, ok, detail in tests:
+                case = ET.SubElement(suite, "testcase", classname=xml_text(group), name=xml_text(name))
+                if not ok:
+                    text = xml_text(detail)
+                    failure = ET.SubElement(case, "failure", message=text.splitlines()[0][:300] if text else "failed")
+                    failure.text = text
+        os.makedirs(logdir, exist_ok=True)
+        ET.ElementTree(root).write(junit, encoding="utf-8", xml_declaration=True)
+
+    def finish(self, start, logs, reports=None):
         """Print the time since start, every failure and the summary line
-        `make test` ends with; return the exit status."""
+        `make test` ends with (after writing the TAP and JUnit files into
+        reports, when given); return the exit status."""
+        if reports:
+            self.write_reports(reports)
+            logs += f"; TAP in {os.path.join(reports, 'tap')}/, JUnit XML in {os.path.join(reports, 'junit.xml')}"
         print(f"time: {time.monotonic() - start:.0f} s; logs in {logs}")
         for name, detail in self.failures:
             print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
@@ -59,15 +108,22 @@ class Results:
         return 1 if self.failed else 0
 
 
+def xml_text(text):
+    """text without the characters XML 1.0 cannot carry (a serial log's escapes)."""
+    return re.sub(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "?", text)
+
+
 # ---------------------------------------------------------------- host tests
 
 TAP_LINE = re.compile(r"^(ok|not ok) (\d+) - (.*)$")
 
 
-def run_host_tests(binaries, res):
-    """Run each host unit-test binary and count its TAP lines."""
+def run_host_tests(binaries, res, select=lambda name: True):
+    """Run each host unit-test binary (host/<name> chosen by select) and count its TAP lines."""
     for binary in binaries:
         name = os.path.basename(binary)
+        if not select(f"host/{name}"):
+            continue
         try:
             proc = subprocess.run([binary], capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired:
@@ -79,17 +135,19 @@ def run_host_tests(binaries, res):
             if m:
                 seen += 1
                 bad += m.group(1) != "ok"
-                res.add(f"host/{name}/{m.group(3)}", m.group(1) == "ok")
+                res.add(f"host/{name}/{m.group(3)}", m.group(1) == "ok", group=f"host/{name}")
         # No TAP at all, or a crash (sanitizer report) after passing lines.
         if seen == 0 or (proc.returncode != 0 and bad == 0):
             res.add(f"host/{name}", False, f"exit {proc.returncode}, {seen} TAP lines\n{proc.stderr[-2000:]}")
         print(f"host: {name}: {seen} checks, exit {proc.returncode}", flush=True)
 
 
-def run_fuzz_short(binaries, seconds, res):
-    """Run each libFuzzer target briefly on a scratch copy of its corpus."""
+def run_fuzz_short(binaries, seconds, res, select=lambda name: True):
+    """Run each libFuzzer target (fuzz/<name> chosen by select) briefly on a scratch copy of its corpus."""
     for binary in binaries:
         name = os.path.basename(binary)
+        if not select(f"fuzz/{name}"):
+            continue
         corpus = os.path.join("test", "fuzz", "corpus", name[len("fuzz_"):])
         with tempfile.TemporaryDirectory(prefix="mica-fuzz-") as tmp:
             work = os.path.join(tmp, "corpus")
@@ -106,6 +164,96 @@ def run_fuzz_short(binaries, seconds, res):
             res.add(f"fuzz/{name} ({seconds} s)", ok, detail)
             print(f"fuzz: {name}: {execs.group(1) if execs else '?'} inputs in {seconds} s, "
                   f"exit {proc.returncode}", flush=True)
+
+
+# ---------------------------------------------------------------- the Makefile
+
+def make(build, *args, timeout=600):
+    """Run make in this tree, apart from any make that runs the harness
+    (its MAKEFLAGS, CMDLINE or MODULES must not leak in); return
+    (status, output)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CMDLINE", "MODULES")}
+    proc = subprocess.run(["make", "--no-print-directory", f"BUILD={build}", *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def iso_grub_cfg(iso):
+    """The grub.cfg inside iso ("" if it cannot be read)."""
+    with tempfile.TemporaryDirectory(prefix="mica-cfg-") as tmp:
+        out = os.path.join(tmp, "grub.cfg")
+        subprocess.run(["xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/boot/grub/grub.cfg", out],
+                       capture_output=True)
+        return open(out).read() if os.path.exists(out) else ""
+
+
+def check_iso_inputs(build, res):
+    """`make iso` follows its inputs: the kernel command line, the module
+    list, every module's ELF, grub.cfg.in and mkiso.sh (on an ISO of its own,
+    build/test-isos/inputs.iso, so build/mica.iso is left alone)."""
+    iso = os.path.join(build, "test-isos", "inputs.iso")
+    first = re.compile(r"multiboot2 /boot/mica\.elf ?(.*)")
+
+    def made(*args):
+        status, out = make(build, f"ISO={iso}", iso, *args)
+        cfg = iso_grub_cfg(iso) if status == 0 else ""
+        m = first.search(cfg)
+        return status, out, (m.group(1).strip() if m else None), cfg
+
+    status, out, line, _ = made("CMDLINE=paging=4 marker=one")
+    ok = status == 0 and line == "paging=4 marker=one"
+    status, out2, line2, _ = made("CMDLINE=marker=two")
+    ok = ok and status == 0 and line2 == "marker=two"
+    status, out3, line3, cfg = made()
+    ok = ok and status == 0 and line3 == ""
+    res.add("make/iso-follows-cmdline", ok,
+            f"command lines in the ISO: {line!r}, {line2!r}, {line3!r} (wanted 'paging=4 marker=one', "
+            f"'marker=two', ''); {(out + out2 + out3)[-600:]}", group="make/iso")
+    status, out = make(build, f"ISO={iso}", "-q", iso)
+    res.add("make/iso-up-to-date-when-unchanged", status == 0, f"make -q {iso}: status {status} {out[-300:]}", group="make/iso")
+    mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/echo.elf:echo"
+    status, out, _, cfg2 = made(mods)
+    ok = (status == 0 and cfg.count("module2 /boot/echo.elf") == 0
+          and cfg2.count("module2 /boot/echo.elf") == cfg2.count("multiboot2 "))
+    res.add("make/iso-follows-modules", ok, f"echo.elf not in every entry after {mods}: {out[-600:]}", group="make/iso")
+    # Each input, as if just changed (make -W): the ISO must be remade.
+    stale = []
+    for path in (f"{build}/mica.elf", f"{build}/init.elf", f"{build}/pager.elf", f"{build}/echo.elf",
+                 "grub/grub.cfg.in", "scripts/mkiso.sh"):
+        status, _ = make(build, f"ISO={iso}", mods, "-q", "-W", path, iso)
+        if status != 1:
+            stale.append(f"{path} (make -q status {status})")
+    res.add("make/iso-follows-files", not stale, "ISO not remade after a change of " + ", ".join(stale), group="make/iso")
+    print(f"make: the ISO follows CMDLINE, MODULES and its files: "
+          f"{'ok' if not any(n.startswith('make/iso') for n, _ in res.failures) else 'FAILED'}", flush=True)
+
+
+def check_make_help(build, res):
+    """`make help` names every target of the Makefile's .PHONY list."""
+    text = open("Makefile").read().replace("\\\n", " ")
+    phony = re.search(r"^\.PHONY:(.*)$", text, re.M).group(1).split()
+    status, out = make(build, "help")
+    missing = [t for t in phony if not re.search(rf"^make {re.escape(t)}(?:\s|$)", out, re.M)]
+    res.add("make/help-lists-every-target", status == 0 and phony and not missing,
+            f"make help (status {status}) lacks: {' '.join(missing)}")
+
+
+def check_make_run(build, res):
+    """`make run` ends when Mica shuts down, with its status: success for
+    test=all, failure (and a line saying so) for a deliberate fault."""
+    iso = os.path.join(build, "test-isos", "run.iso")
+    for cmdline, want in (("test=all", 0), ("test=fault:ud", 2)):
+        start = time.monotonic()
+        try:
+            status, out = make(build, f"ISO={iso}", "run", f"CMDLINE={cmdline}", timeout=180)
+        except subprocess.TimeoutExpired:
+            status, out = None, "make run did not end within 180 s"
+        said = "Mica shut down: success" if want == 0 else "Mica shut down: FAILURE"
+        ok = status == want and said in out
+        res.add(f"make/run-ends-on-shutdown ({cmdline})", ok, f"make status {status}, wanted {want}: {out[-600:]}",
+                group="make/run")
+        print(f"make: run CMDLINE={cmdline}: make status {status} in {time.monotonic() - start:.1f} s", flush=True)
 
 
 # ---------------------------------------------------------------- boot matrix
@@ -216,7 +364,7 @@ TORTURE = [
      "expect": [r"# every frame: \d+ frames .* 0 errors"]},
     {"name": "mem-3g", "cmdline": "test=pager", "qemu": ["-m", "3G"],
      "expect": [r"# every frame: \d+ frames .* 0 errors", ABOVE_4G]},
-    {"name": "mem-8g", "cmdline": "test=pager", "qemu": ["-m", "8G"],
+    {"name": "mem-8g", "cmdline": "test=pager", "qemu": ["-m", "8G"], "timeout": 300,
      "expect": [r"# every frame: \d+ frames .* 0 errors", ABOVE_4G]},
     # GRUB loads the modules into RAM its own cutmem removed from the map:
     # they must still be readable (direct map) and never be freed.
@@ -227,7 +375,9 @@ TORTURE = [
     # a 1 GiB module of zeros (gzip: GRUB inflates it) loaded second pushes the
     # pager above 1 GiB, out of anything the boot stub maps.  init refuses the
     # ballast as a server (not ELF) and the system still verifies itself.
-    {"name": "modules-high", "cmdline": "test=pager", "qemu": ["-m", "3G"],
+    # GRUB inflating 1 GiB under TCG takes most of a minute alone, more on a
+    # loaded machine: this boot gets its own, longer timeout.
+    {"name": "modules-high", "cmdline": "test=pager", "qemu": ["-m", "3G"], "timeout": 300,
      "modules": "BUILD/init.elf:init BALLAST:ballast BUILD/pager.elf:pager",
      "expect": [r"# every frame: \d+ frames .* 0 errors",
                 r"module 2: \[0x(?:[4-9a-f][0-9a-f]{7}|[0-9a-f]{9,}), 0x[0-9a-f]+\) \"pager\"",
@@ -287,28 +437,53 @@ def servers_modules(build):
 
 
 def ballast(build):
-    """build/ballast.gz, made once: 1 GiB of zeros, gzip-compressed (1 MiB on
-    the ISO; GRUB's module2 inflates it)."""
+    """build/ballast.gz: 1 GiB of zeros, gzip-compressed (1 MiB on the ISO;
+    GRUB's module2 inflates it).  Made once, before any thread needs it
+    (case_modules, main thread), under a private temporary name, so neither two threads
+    nor two harness runs can trip over each other's half-written file."""
     path = os.path.join(build, "ballast.gz")
     if not os.path.exists(path):
-        with gzip.open(path + ".tmp", "wb", compresslevel=6) as f:
-            chunk = bytes(1 << 20)
-            for _ in range(1024):
-                f.write(chunk)
-        os.replace(path + ".tmp", path)
+        fd, tmp = tempfile.mkstemp(prefix="ballast.", suffix=".tmp", dir=build)
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as f:
+                chunk = bytes(1 << 20)
+                for _ in range(1024):
+                    f.write(chunk)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
     return path
 
 
+def case_modules(kernel, modules):
+    """The MODULES value for a case's "modules" entry (None: the default
+    list).  Called in the main thread only: it may make build/ballast.gz and
+    hashes files, so the thread pool never makes a shared file."""
+    b = os.path.dirname(kernel)
+    if modules is None:
+        return os.environ.get("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
+    if modules == "SERVERS":
+        return servers_modules(b)
+    words = []
+    for word in modules.split():
+        word = word.replace("KERNEL", kernel).replace("BUILD", b)
+        if word.startswith("BALLAST"):
+            word = ballast(b) + word[len("BALLAST"):]
+        words.append(word)
+    return " ".join(words)
+
+
 def build_iso(kernel, cmdline, out, modules=None, grub_pre=None):
-    # The Makefile passes the module list; by hand, init alone.
+    """Make out with scripts/mkiso.sh.  modules is a MODULES value (see
+    case_modules), the Makefile's list (or init and the pager) when None.
+    Safe in a thread pool: it writes only out (through out.tmp) and a
+    private temporary directory."""
     env = dict(os.environ)
     if grub_pre:
         env["GRUB_PRE"] = grub_pre
-    b = os.path.dirname(kernel)
-    env.setdefault("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
-    if modules:
-        env["MODULES"] = servers_modules(os.path.dirname(kernel)) if modules == "SERVERS" else \
-            modules.replace("KERNEL", kernel).replace("BUILD", b).replace("BALLAST", ballast(b))
+    env["MODULES"] = modules if modules is not None else case_modules(kernel, None)
     subprocess.run(["scripts/mkiso.sh", kernel, out, cmdline], check=True, env=env)
     return out
 
@@ -370,7 +545,7 @@ def check_tap(tag, case, text, e9text, e9_device, res, problems):
     if plan is None or plan == 0 or plan != len(tests):
         problems.append(f"TAP plan {plan} but {len(tests)} results")
     for ok, name in tests:
-        res.add(f"{tag}/{name}", ok)
+        res.add(f"{tag}/{name}", ok, group=tag)
     if case.get("min_tests") and len(tests) < case["min_tests"]:
         problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
     if not re.search(r"# \w+: .*passed=\d+", e9text):
@@ -383,7 +558,7 @@ def check_case(row, case, status, text, e9text, res):
     tag = f"{row.name}/{case['name']}"
     problems = []
     if status is None:
-        problems.append(f"timed out after {BOOT_TIMEOUT} s")
+        problems.append(f"timed out after {case.get('timeout', BOOT_TIMEOUT)} s")
     elif status != case["exit"]:
         problems.append(f"QEMU exit status {status}, expected {case['exit']}")
     if case.get("tap"):
@@ -542,45 +717,63 @@ def check_gdb(kernel, iso, logdir, res):
 case_kernel = "build/mica.elf"
 
 
-def run_matrix(kernel, build, jobs, res):
+def run_matrix(kernel, build, jobs, res, select=lambda name: True):
+    """Boot every case select() accepts by name ("<row>/<case>", "bios/<CPU
+    check>", "debug/gdb") and check it."""
     global case_kernel
     case_kernel = kernel
     logdir = os.path.join(build, "test-logs")
     isodir = os.path.join(build, "test-isos")
     os.makedirs(isodir, exist_ok=True)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        isos = dict(zip([c["name"] for c in CASES + TORTURE],
-                        pool.map(lambda c: build_iso(kernel, c["cmdline"], os.path.join(isodir, c["name"] + ".iso"),
-                                                     c.get("modules"), c.get("grub_pre")), CASES + TORTURE)))
     rows = base_rows()
-    kvm_ok, kvm_why = probe_kvm(isos["ipc"], logdir)
+    want_kvm = any(select(f"kvm/{c['name']}") for c in CASES)
+    want_cpu = [c for c in CPU_CHECKS if select(f"bios/{c[0]}")]
+    want_gdb = select("debug/gdb")
+    jobs_list = [(r, c) for r in rows for c in CASES]
+    jobs_list += [(rows[1], c) for c in TORTURE]  # bios-5level
+    jobs_list = [(r, c) for r, c in jobs_list if select(f"{r.name}/{c['name']}")]
+    if not (jobs_list or want_kvm or want_cpu or want_gdb):
+        return
+    # The ISOs of the selected cases, and those the KVM probe, the CPU checks
+    # and GDB boot.  Everything the ISOs share (module lists, the ballast) is
+    # made here, before the pool; the pool's threads each write their own ISO.
+    needed = {c["name"] for _, c in jobs_list} | ({"ipc"} if want_kvm or want_gdb else set()) \
+        | ({"selftest"} if want_cpu else set())
+    specs = [(c["name"], c["cmdline"], case_modules(kernel, c.get("modules")), c.get("grub_pre"))
+             for c in CASES + TORTURE if c["name"] in needed]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        isos = dict(zip([name for name, _, _, _ in specs],
+                        pool.map(lambda s: build_iso(kernel, s[1], os.path.join(isodir, s[0] + ".iso"), s[2], s[3]),
+                                 specs)))
+    kvm_ok, kvm_why = probe_kvm(isos["ipc"], logdir) if want_kvm else (False, "not selected")
     if kvm_ok:
         rows.append(kvm_row())
+        jobs_list += [(rows[-1], c) for c in CASES if select(f"kvm/{c['name']}")]
     print(f"matrix: kvm row {'enabled' if kvm_ok else 'skipped'}: {kvm_why}", flush=True)
 
     def one(row, case):
         log = os.path.join(logdir, row.name, case["name"] + ".log")
         e9 = os.path.join(logdir, row.name, case["name"] + ".e9.log")
-        status, text, secs, _ = boot(isos[case["name"]], row.args + case.get("qemu", []), log, e9, BOOT_TIMEOUT)
+        status, text, secs, _ = boot(isos[case["name"]], row.args + case.get("qemu", []), log, e9,
+                                     case.get("timeout", BOOT_TIMEOUT))
         e9text = open(e9, "rb").read().decode("utf-8", "replace") if os.path.exists(e9) else ""
         return row, case, status, text, e9text, secs
 
-    jobs_list = [(r, c) for r in rows for c in CASES]
-    jobs_list += [(rows[1], c) for c in TORTURE]  # bios-5level
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for row, case, status, text, e9text, secs in pool.map(lambda rc: one(*rc), jobs_list):
             check_case(row, case, status, text, e9text, res)
             print(f"boot: {row.name:12} {case['name']:18} exit {status} in {secs:5.1f} s", flush=True)
 
-    for name, args, pattern in CPU_CHECKS:
+    for name, args, pattern in want_cpu:
         log = os.path.join(logdir, "cpu", name + ".log")
         status, text, secs, _ = boot(isos["selftest"], args, log, log + ".e9", 60, stop_pattern=pattern)
         res.add(f"bios/{name}", status == "stopped", f"no /{pattern}/ within 60 s (status {status})")
         print(f"boot: {'bios':12} {name:18} {'refused with a reason' if status == 'stopped' else 'FAILED'} "
               f"in {secs:5.1f} s", flush=True)
-    check_gdb(kernel, isos["ipc"], logdir, res)
-    ran = ", ".join(r.name for r in rows)
-    print(f"matrix: rows that ran: {ran}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
+    if want_gdb:
+        check_gdb(kernel, isos["ipc"], logdir, res)
+    ran = ", ".join(sorted({r.name for r, _ in jobs_list}, key=[r.name for r in rows].index))
+    print(f"matrix: rows that ran: {ran or 'none'}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
 
 
 # ---------------------------------------------------------------- bad input
@@ -745,21 +938,51 @@ def run_bad_input(kernel, build, jobs, res):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--kernel", help="the kernel (needed unless --no-boot)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--host", nargs="*", default=[])
     ap.add_argument("--fuzz", nargs="*", default=[])
     ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SHORT_SECONDS", "20")))
+    ap.add_argument("--no-boot", action="store_true", help="host tests and fuzz runs only: no QEMU, no Bochs")
+    ap.add_argument("--only", default="", metavar="REGEX",
+                    help="run only what REGEX finds (re.search) in its name: host/test_elf, fuzz/fuzz_elf, "
+                         "make/iso, make/help, make/run, bios-5level/ipc, bios/cpu-no-nx, debug/gdb, bochs/selftest, ...")
     args = ap.parse_args()
+    if not args.no_boot and not args.kernel:
+        ap.error("--kernel is needed unless --no-boot")
+    try:
+        only = re.compile(args.only)
+    except re.error as e:
+        ap.error(f"--only {args.only!r}: {e}")
+    chosen = set()
+
+    def select(name):
+        if only.search(name):
+            chosen.add(name)
+            return True
+        return False
+
     res = Results()
     start = time.monotonic()
-    run_host_tests(args.host, res)
-    run_fuzz_short(args.fuzz, args.fuzz_seconds, res)
-    run_matrix(args.kernel, args.build, args.jobs, res)
-    run_bad_input(args.kernel, args.build, args.jobs, res)
-    from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
-    run_bochs_checks(args.kernel, args.build, res)
-    return res.finish(start, f"{args.build}/test-logs/")
+    run_host_tests(args.host, res, select)
+    run_fuzz_short(args.fuzz, args.fuzz_seconds, res, select)
+    if not args.no_boot:
+        if select("make/iso"):
+            check_iso_inputs(args.build, res)
+        if select("make/help"):
+            check_make_help(args.build, res)
+        if select("make/run"):
+            check_make_run(args.build, res)
+        run_matrix(args.kernel, args.build, args.jobs, res, select)
+        if select("bad-input/"):
+            run_bad_input(args.kernel, args.build, args.jobs, res)
+        from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
+        run_bochs_checks(args.kernel, args.build, res, select)
+    if not chosen:
+        print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, make/iso, make/help, make/run, "
+              f"<row>/<case>, bios/cpu-*, bad-input/, debug/gdb, bochs/*)")
+        return 1
+    return res.finish(start, f"{args.build}/test-logs/", reports=os.path.join(args.build, "test-logs"))
 
 
 if __name__ == "__main__":

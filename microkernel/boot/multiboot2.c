@@ -34,11 +34,10 @@
 #define ELF_TAG_FIXED 20u
 
 /* Tag types that may appear once; a repeat is a duplicate (first wins). */
-#define ONCE_MASK                                                                    \
-    ((1u << MB2_TAG_CMDLINE) | (1u << MB2_TAG_LOADER_NAME) |                          \
-     (1u << MB2_TAG_BASIC_MEMINFO) | (1u << MB2_TAG_MMAP) |                           \
-     (1u << MB2_TAG_FRAMEBUFFER) | (1u << MB2_TAG_ELF_SECTIONS) |                     \
-     (1u << MB2_TAG_ACPI_OLD) | (1u << MB2_TAG_ACPI_NEW) | (1u << MB2_TAG_EFI_MMAP) | \
+#define ONCE_MASK                                                                                            \
+    ((1u << MB2_TAG_CMDLINE) | (1u << MB2_TAG_LOADER_NAME) | (1u << MB2_TAG_BASIC_MEMINFO) |                 \
+     (1u << MB2_TAG_MMAP) | (1u << MB2_TAG_FRAMEBUFFER) | (1u << MB2_TAG_ELF_SECTIONS) |                     \
+     (1u << MB2_TAG_ACPI_OLD) | (1u << MB2_TAG_ACPI_NEW) | (1u << MB2_TAG_EFI_MMAP) |                        \
      (1u << MB2_TAG_LOAD_BASE_ADDR))
 
 /* Parser state for one walk over the block. */
@@ -111,18 +110,18 @@ static uint32_t tag_min_size(uint32_t type)
     case MB2_TAG_BASIC_MEMINFO:
     case MB2_TAG_MMAP:
     case MB2_TAG_EFI64:
-    case MB2_TAG_SMBIOS:    /* major, minor, 6 reserved bytes */
+    case MB2_TAG_SMBIOS: /* major, minor, 6 reserved bytes */
     case MB2_TAG_EFI64_IH:
     case MB2_TAG_EFI_MMAP:
         return 16;
-    case MB2_TAG_BOOTDEV:   /* biosdev, slice, part */
+    case MB2_TAG_BOOTDEV: /* biosdev, slice, part */
     case MB2_TAG_ELF_SECTIONS:
         return 20;
-    case MB2_TAG_APM:       /* version, cseg, offset, cseg_16, dseg, flags, 3 lengths */
+    case MB2_TAG_APM: /* version, cseg, offset, cseg_16, dseg, flags, 3 lengths */
         return 28;
     case MB2_TAG_FRAMEBUFFER: /* through the u16 reserved after `type` */
         return 32;
-    case MB2_TAG_VBE:       /* mode, 3 interface words, 512 + 256 byte info blocks */
+    case MB2_TAG_VBE: /* mode, 3 interface words, 512 + 256 byte info blocks */
         return 784;
     default:
         return 0;
@@ -148,8 +147,7 @@ static bool first_of_kind(struct mb2_walk *w, uint32_t type, uint64_t off)
 }
 
 /* Command line or loader name: a NUL-terminated string after the header. */
-static void parse_string_tag(struct mb2_walk *w, const uint8_t *t, uint32_t size,
-                             uint32_t type, uint64_t off)
+static void parse_string_tag(struct mb2_walk *w, const uint8_t *t, uint32_t size, uint32_t type, uint64_t off)
 {
     const char *s = tag_string(t + 8, size - 8);
 
@@ -257,16 +255,14 @@ static void parse_framebuffer(struct mb2_walk *w, const uint8_t *t, uint64_t off
 /* ELF sections in GRUB's layout (see ELF_TAG_FIXED).  num == 0 is what GRUB
  * writes for a kernel loaded without ELF headers (then entsize is 0 too):
  * there is nothing to describe, so it is accepted silently, but absent. */
-static void parse_elf_sections(struct mb2_walk *w, const uint8_t *t, uint32_t size,
-                               uint64_t off)
+static void parse_elf_sections(struct mb2_walk *w, const uint8_t *t, uint32_t size, uint64_t off)
 {
     struct mb2_info *out = w->out;
     uint32_t num = rd32(t + 8), entsize = rd32(t + 12), shndx = rd32(t + 16);
 
     if (num == 0)
         return;
-    if (entsize < ELF64_SHDR_SIZE || (uint64_t)num * entsize > size - ELF_TAG_FIXED ||
-        shndx >= num) {
+    if (entsize < ELF64_SHDR_SIZE || (uint64_t)num * entsize > size - ELF_TAG_FIXED || shndx >= num) {
         diag(out, MB2_DIAG_BAD_ELF_SECTIONS, MB2_TAG_ELF_SECTIONS, off);
         return;
     }
@@ -280,7 +276,7 @@ static void parse_elf_sections(struct mb2_walk *w, const uint8_t *t, uint32_t si
 /* True when the RSDP copy at `p` starts with its signature "RSD PTR ". */
 static bool rsdp_signed(const uint8_t *p)
 {
-    static const char sig[8] = { 'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ' };
+    static const char sig[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
 
     for (unsigned i = 0; i < sizeof sig; i++)
         if (p[i] != (uint8_t)sig[i])
@@ -290,8 +286,7 @@ static bool rsdp_signed(const uint8_t *p)
 
 /* ACPI RSDP copy: long enough for its revision (20 bytes for ACPI 1.0, 36
  * with the XSDT fields) and signed, or the ACPI code would parse garbage. */
-static void parse_rsdp(struct mb2_walk *w, const uint8_t *t, uint32_t size, uint32_t type,
-                       uint64_t off)
+static void parse_rsdp(struct mb2_walk *w, const uint8_t *t, uint32_t size, uint32_t type, uint64_t off)
 {
     uint32_t len = size - 8;
     uint32_t need = type == MB2_TAG_ACPI_OLD ? RSDP_V1_LEN : RSDP_V2_LEN;
@@ -327,8 +322,7 @@ static void parse_efi_mmap(struct mb2_walk *w, const uint8_t *t, uint32_t size, 
 }
 
 /* Dispatch one bounds-checked tag (not the end tag) at offset `off`. */
-static void parse_tag(struct mb2_walk *w, const uint8_t *t, uint32_t type, uint32_t size,
-                      uint64_t off)
+static void parse_tag(struct mb2_walk *w, const uint8_t *t, uint32_t type, uint32_t size, uint64_t off)
 {
     uint32_t min = tag_min_size(type);
 
@@ -376,7 +370,7 @@ static void parse_tag(struct mb2_walk *w, const uint8_t *t, uint32_t type, uint3
         w->out->have_load_base = true;
         break;
     default:
-        break;  /* known, size checked, not needed by the kernel */
+        break; /* known, size checked, not needed by the kernel */
     }
 }
 
@@ -411,7 +405,7 @@ static void walk_tags(struct mb2_walk *w, const uint8_t *b, uint32_t total)
 int mb2_parse(const void *info, size_t avail, struct mb2_info *out)
 {
     const uint8_t *b = info;
-    struct mb2_walk w = { .out = out, .seen = 0, .told_too_many_modules = false };
+    struct mb2_walk w = {.out = out, .seen = 0, .told_too_many_modules = false};
     uint32_t total;
 
     if (!out)
@@ -435,19 +429,32 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out)
 const char *mb2_diag_name(enum mb2_diag_kind kind)
 {
     switch (kind) {
-    case MB2_DIAG_UNKNOWN_TAG:      return "unknown tag";
-    case MB2_DIAG_TRUNCATED_TAG:    return "truncated tag";
-    case MB2_DIAG_TAG_TOO_SMALL:    return "tag too small";
-    case MB2_DIAG_DUPLICATE_TAG:    return "duplicate tag";
-    case MB2_DIAG_BAD_STRING:       return "unterminated string";
-    case MB2_DIAG_BAD_MMAP_ENTRY:   return "bad memory map entry";
-    case MB2_DIAG_BAD_MODULE:       return "bad module";
-    case MB2_DIAG_TOO_MANY:         return "too many entries";
-    case MB2_DIAG_BAD_ELF_SECTIONS: return "bad ELF sections";
-    case MB2_DIAG_BAD_FRAMEBUFFER:  return "bad framebuffer";
-    case MB2_DIAG_BAD_RSDP:         return "bad RSDP";
-    case MB2_DIAG_MISSING_END:      return "missing end tag";
-    case MB2_DIAG_BAD_EFI_MMAP:     return "bad EFI memory map";
+    case MB2_DIAG_UNKNOWN_TAG:
+        return "unknown tag";
+    case MB2_DIAG_TRUNCATED_TAG:
+        return "truncated tag";
+    case MB2_DIAG_TAG_TOO_SMALL:
+        return "tag too small";
+    case MB2_DIAG_DUPLICATE_TAG:
+        return "duplicate tag";
+    case MB2_DIAG_BAD_STRING:
+        return "unterminated string";
+    case MB2_DIAG_BAD_MMAP_ENTRY:
+        return "bad memory map entry";
+    case MB2_DIAG_BAD_MODULE:
+        return "bad module";
+    case MB2_DIAG_TOO_MANY:
+        return "too many entries";
+    case MB2_DIAG_BAD_ELF_SECTIONS:
+        return "bad ELF sections";
+    case MB2_DIAG_BAD_FRAMEBUFFER:
+        return "bad framebuffer";
+    case MB2_DIAG_BAD_RSDP:
+        return "bad RSDP";
+    case MB2_DIAG_MISSING_END:
+        return "missing end tag";
+    case MB2_DIAG_BAD_EFI_MMAP:
+        return "bad EFI memory map";
     }
     return "unknown diagnostic";
 }
@@ -455,11 +462,17 @@ const char *mb2_diag_name(enum mb2_diag_kind kind)
 const char *mb2_mmap_type_name(uint32_t type)
 {
     switch (type) {
-    case MB2_MMAP_AVAILABLE:        return "available";
-    case MB2_MMAP_RESERVED:         return "reserved";
-    case MB2_MMAP_ACPI_RECLAIMABLE: return "ACPI";
-    case MB2_MMAP_NVS:              return "NVS";
-    case MB2_MMAP_BADRAM:           return "bad";
-    default:                        return "unknown";
+    case MB2_MMAP_AVAILABLE:
+        return "available";
+    case MB2_MMAP_RESERVED:
+        return "reserved";
+    case MB2_MMAP_ACPI_RECLAIMABLE:
+        return "ACPI";
+    case MB2_MMAP_NVS:
+        return "NVS";
+    case MB2_MMAP_BADRAM:
+        return "bad";
+    default:
+        return "unknown";
     }
 }

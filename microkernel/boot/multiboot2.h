@@ -53,19 +53,19 @@ enum mb2_mmap_type {
 
 /* Why a tag (or part of one) was not trusted. */
 enum mb2_diag_kind {
-    MB2_DIAG_UNKNOWN_TAG = 1,   /* tag type not known: skipped */
-    MB2_DIAG_TRUNCATED_TAG,     /* tag size < 8 or runs past total_size / avail */
-    MB2_DIAG_TAG_TOO_SMALL,     /* known tag shorter than its fixed fields */
-    MB2_DIAG_DUPLICATE_TAG,     /* second tag of a kind allowed once: ignored */
-    MB2_DIAG_BAD_STRING,        /* string not NUL-terminated inside its tag */
-    MB2_DIAG_BAD_MMAP_ENTRY,    /* entry_size < 24 or not a multiple of 8, or ragged entries */
-    MB2_DIAG_BAD_MODULE,        /* mod_end < mod_start, or overlaps another module */
-    MB2_DIAG_TOO_MANY,          /* more modules / mmap entries than the parser keeps */
-    MB2_DIAG_BAD_ELF_SECTIONS,  /* entsize or count inconsistent with the tag size */
-    MB2_DIAG_BAD_FRAMEBUFFER,   /* framebuffer fields inconsistent */
-    MB2_DIAG_BAD_RSDP,          /* RSDP tag too short for its revision or bad signature */
-    MB2_DIAG_MISSING_END,       /* no end tag before total_size */
-    MB2_DIAG_BAD_EFI_MMAP,      /* descriptor size too small */
+    MB2_DIAG_UNKNOWN_TAG = 1,  /* tag type not known: skipped */
+    MB2_DIAG_TRUNCATED_TAG,    /* tag size < 8 or runs past total_size / avail */
+    MB2_DIAG_TAG_TOO_SMALL,    /* known tag shorter than its fixed fields */
+    MB2_DIAG_DUPLICATE_TAG,    /* second tag of a kind allowed once: ignored */
+    MB2_DIAG_BAD_STRING,       /* string not NUL-terminated inside its tag */
+    MB2_DIAG_BAD_MMAP_ENTRY,   /* entry_size < 24 or not a multiple of 8, or ragged entries */
+    MB2_DIAG_BAD_MODULE,       /* mod_end < mod_start, or overlaps another module */
+    MB2_DIAG_TOO_MANY,         /* more modules / mmap entries than the parser keeps */
+    MB2_DIAG_BAD_ELF_SECTIONS, /* entsize or count inconsistent with the tag size */
+    MB2_DIAG_BAD_FRAMEBUFFER,  /* framebuffer fields inconsistent */
+    MB2_DIAG_BAD_RSDP,         /* RSDP tag too short for its revision or bad signature */
+    MB2_DIAG_MISSING_END,      /* no end tag before total_size */
+    MB2_DIAG_BAD_EFI_MMAP,     /* descriptor size too small */
 };
 
 /* One diagnostic: which tag, where (byte offset in the block), and why. */
@@ -80,15 +80,15 @@ struct mb2_diag {
 #define MB2_MAX_DIAGS 16
 
 struct mb2_module {
-    uint64_t start;         /* physical, first byte */
-    uint64_t end;           /* physical, one past the last byte */
-    const char *string;     /* GRUB command line of the module; never NULL ("" if empty) */
+    uint64_t start;     /* physical, first byte */
+    uint64_t end;       /* physical, one past the last byte */
+    const char *string; /* GRUB command line of the module; never NULL ("" if empty) */
 };
 
 struct mb2_mmap_entry {
     uint64_t base;
     uint64_t length;
-    uint32_t type;          /* enum mb2_mmap_type or any other value */
+    uint32_t type; /* enum mb2_mmap_type or any other value */
 };
 
 struct mb2_framebuffer {
@@ -99,9 +99,9 @@ struct mb2_framebuffer {
 
 /* The parsed view.  Pointers point into the caller's block. */
 struct mb2_info {
-    uint32_t total_size;            /* as declared, after validation */
-    const char *cmdline;            /* NULL when absent */
-    const char *loader_name;        /* NULL when absent */
+    uint32_t total_size;     /* as declared, after validation */
+    const char *cmdline;     /* NULL when absent */
+    const char *loader_name; /* NULL when absent */
 
     struct mb2_module modules[MB2_MAX_MODULES];
     size_t nmodules;
@@ -135,8 +135,8 @@ struct mb2_info {
     uint32_t load_base;
 
     struct mb2_diag diags[MB2_MAX_DIAGS];
-    size_t ndiags;          /* kept in diags[] */
-    size_t ndiags_total;    /* including those past MB2_MAX_DIAGS */
+    size_t ndiags;       /* kept in diags[] */
+    size_t ndiags_total; /* including those past MB2_MAX_DIAGS */
 };
 
 /* Parse the block at `info`, of which `avail` bytes may be read.

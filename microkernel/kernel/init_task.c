@@ -24,8 +24,8 @@
 #include "mica/space.h"
 
 /* init's fixed layout (all below MICA_BOOTINFO_ADDR, in both paging modes). */
-#define INIT_IMAGE_TOP 0x7e0000000000ull    /* ELF segments must lie below */
-#define INIT_WINDOW_BASE 0x100000000000ull  /* free memory: window + phys */
+#define INIT_IMAGE_TOP 0x7e0000000000ull   /* ELF segments must lie below */
+#define INIT_WINDOW_BASE 0x100000000000ull /* free memory: window + phys */
 #define INIT_MODULES_BASE 0x7f0000000000ull
 #define INIT_IPCBUF_ADDR MICA_IPCBUF_ADDR
 #define INIT_STACK_TOP 0x7fd000000000ull
@@ -37,7 +37,8 @@ static struct task *init;
 static uint64_t take_frame(void)
 {
     uint64_t pa;
-    if (pm_take((struct pm_set *)bootmem_free(), PAGE_SIZE, PAGE_SIZE, 1ull << 20, PM_PHYS_LIMIT, &pa) != PM_OK)
+    if (pm_take((struct pm_set *)bootmem_free(), PAGE_SIZE, PAGE_SIZE, 1ull << 20, PM_PHYS_LIMIT, &pa) !=
+        PM_OK)
         return 0;
     uint64_t *p = phys_to_virt(pa);
     for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
@@ -192,8 +193,9 @@ struct thread *init_task_create(void)
     size_t n = str_nlen(kernel_cmdline, sizeof bi->cmdline - 1);
     for (size_t i = 0; i < n; i++)
         bi->cmdline[i] = kernel_cmdline[i];
-    if (!load_segments(&img, file) || !map_fresh(INIT_STACK_TOP - INIT_STACK_PAGES * PAGE_SIZE, INIT_STACK_PAGES,
-                                                 MICA_MAP_READ | MICA_MAP_WRITE) ||
+    if (!load_segments(&img, file) ||
+        !map_fresh(INIT_STACK_TOP - INIT_STACK_PAGES * PAGE_SIZE, INIT_STACK_PAGES,
+                   MICA_MAP_READ | MICA_MAP_WRITE) ||
         !map_fresh(INIT_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE) || !map_modules(bi))
         PANIC("out of memory building the first task");
     struct thread *th = thread_create(init, img.entry, INIT_STACK_TOP, MICA_BOOTINFO_ADDR, 0, MICA_PRIO_MAX,

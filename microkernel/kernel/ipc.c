@@ -7,13 +7,13 @@
 
 #include "arch/paging.h"
 #include "arch/trap.h"
-#include "mica/arch.h"
-#include "mica/ipc.h"
 #include "ipc_msg.h"
+#include "mica/arch.h"
+#include "mica/bochs.h"
+#include "mica/ipc.h"
+#include "mica/kernel.h"
 #include "mica/sched.h"
 #include "mica/space.h"
-#include "mica/bochs.h"
-#include "mica/kernel.h"
 
 /* Direct-map pointer to t's IPC buffer if it is mapped user (and writable
  * when `write`), else NULL.  The buffer lies in one page by construction. */
@@ -219,7 +219,6 @@ void ipc_recv(struct handle *h, uint64_t timeout)
     }
     block_on(&ep->receivers, TS_RECV_BLOCKED, timeout);
 }
-
 
 /* The pager r answers the fault of c: install the mapping it names and
  * resume c at the faulting instruction, or stop c's task.  A mapping the

@@ -49,7 +49,7 @@ unsigned long ksym_loaded_ranges(const struct mb2_info *mb, struct ksym_range *o
     Elf64_Shdr sh;
     for (uint32_t i = 0; mb->have_elf_sections && i < mb->elf_num && n < max; i++)
         if (section(mb, i, &sh) && loaded_low(&sh))
-            out[n++] = (struct ksym_range){ sh.sh_addr, sh.sh_addr + sh.sh_size };
+            out[n++] = (struct ksym_range){sh.sh_addr, sh.sh_addr + sh.sh_size};
     return n;
 }
 
@@ -61,8 +61,8 @@ unsigned long ksym_init(const struct mb2_info *mb)
     for (uint32_t i = 0; mb->have_elf_sections && i < mb->elf_num; i++) {
         if (!section(mb, i, &sym) || sym.sh_type != SHT_SYMTAB)
             continue;
-        if (!loaded_low(&sym) || sym.sh_entsize != sizeof(Elf64_Sym) ||
-            !section(mb, sym.sh_link, &str) || str.sh_type != SHT_STRTAB || !loaded_low(&str))
+        if (!loaded_low(&sym) || sym.sh_entsize != sizeof(Elf64_Sym) || !section(mb, sym.sh_link, &str) ||
+            str.sh_type != SHT_STRTAB || !loaded_low(&str))
             return 0;
         symtab = phys_to_virt(sym.sh_addr);
         nsyms = sym.sh_size / sizeof(Elf64_Sym);

@@ -134,7 +134,7 @@ static void count_user_tables(uint64_t table_pa, void *arg)
 
 KTEST(boot, no_user_pages_and_no_identity_map)
 {
-    struct leaf_scan s = { 0 };
+    struct leaf_scan s = {0};
     arch_pt_for_each_table(kernel_root(), count_user_tables, &s);
     KT_CHECK(s.user_tables == 0);
     uint64_t pa, fl;

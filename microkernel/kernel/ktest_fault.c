@@ -29,7 +29,7 @@ NOINLINE static void fault_text_write(void)
 /* Jump into a data buffer, which is mapped no-execute. */
 NOINLINE static void fault_nx_exec(void)
 {
-    static uint8_t code[16] = { 0xc3 }; /* ret */
+    static uint8_t code[16] = {0xc3}; /* ret */
     void (*fn)(void) = (void (*)(void))(uintptr_t)code;
     fn();
 }
@@ -66,13 +66,9 @@ static const struct {
     const char *kind;
     void (*fn)(void);
 } faults[] = {
-    { "null-write", fault_null_write },
-    { "text-write", fault_text_write },
-    { "nx-exec", fault_nx_exec },
-    { "ud", fault_invalid_opcode },
-    { "gp", fault_noncanonical },
-    { "de", fault_divide },
-    { "assert", fault_assert },
+    {"null-write", fault_null_write}, {"text-write", fault_text_write}, {"nx-exec", fault_nx_exec},
+    {"ud", fault_invalid_opcode},     {"gp", fault_noncanonical},       {"de", fault_divide},
+    {"assert", fault_assert},
 };
 
 bool ktest_fault(const char *kind, unsigned long len)

@@ -9,11 +9,8 @@
 #define LOG_LINE_MAX 256
 
 static const char *const prefixes[] = {
-    [LOG_OK] = "[ OK ] ",
-    [LOG_INFO] = "[INFO] ",
-    [LOG_WARN] = "[WARN] ",
-    [LOG_FAIL] = "[FAIL] ",
-    [LOG_RAW] = "",
+    [LOG_OK] = "[ OK ] ",   [LOG_INFO] = "[INFO] ", [LOG_WARN] = "[WARN] ",
+    [LOG_FAIL] = "[FAIL] ", [LOG_RAW] = "",
 };
 
 void console_write(const char *s, unsigned long len)

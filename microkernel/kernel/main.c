@@ -7,23 +7,23 @@
 #include "arch/desc.h"
 #include "arch/layout.h"
 #include "arch/paging.h"
+#include "arch/percpu.h"
 #include "arch/trap.h"
 #include "base/cmdline.h"
 #include "base/str.h"
 #include "boot/multiboot2.h"
 #include "mica/arch.h"
+#include "mica/bochs.h"
 #include "mica/bootmem.h"
 #include "mica/kernel.h"
 #include "mica/ksym.h"
 #include "mica/ktest.h"
 #include "mica/log.h"
-#include "mica/panic.h"
-#include "mica/bochs.h"
 #include "mica/object.h"
+#include "mica/panic.h"
 #include "mica/pool.h"
 #include "mica/sched.h"
 #include "mica/space.h"
-#include "arch/percpu.h"
 
 bool kernel_test_mode;
 unsigned kernel_breaks;
@@ -49,7 +49,7 @@ static void parse_breaks(void)
     static const struct {
         const char *word;
         unsigned bit;
-    } points[] = { { "init", BREAK_INIT }, { "pager-fault", BREAK_PAGER_FAULT }, { "user-fault", BREAK_USER_FAULT } };
+    } points[] = {{"init", BREAK_INIT}, {"pager-fault", BREAK_PAGER_FAULT}, {"user-fault", BREAK_USER_FAULT}};
     const char *v;
     size_t len;
     if (!str_word_value(kernel_cmdline, "break", &v, &len))

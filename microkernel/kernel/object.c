@@ -71,7 +71,7 @@ mica_handle_t handle_install(struct task *t, struct kobj *obj, uint32_t rights, 
     for (mica_handle_t i = 1; i < HANDLES_PER_TASK; i++) {
         struct handle *slot = &t->handles->slot[i];
         if (slot->obj == NULL) {
-            *slot = (struct handle){ .obj = obj, .rights = rights, .badge = badge };
+            *slot = (struct handle){.obj = obj, .rights = rights, .badge = badge};
             obj_ref(obj);
             if (obj->type == MICA_OBJ_ENDPOINT && (rights & MICA_R_RECV))
                 ((struct endpoint *)obj)->recv_handles++;
@@ -89,7 +89,7 @@ void handle_close(struct task *t, mica_handle_t h)
     struct kobj *o = slot->obj;
     bool last_receiver = o->type == MICA_OBJ_ENDPOINT && (slot->rights & MICA_R_RECV) &&
                          --((struct endpoint *)o)->recv_handles == 0 && o->refs > 1;
-    *slot = (struct handle){ 0 };
+    *slot = (struct handle){0};
     if (last_receiver)
         ipc_endpoint_unreceivable((struct endpoint *)o);
     obj_unref(o);
@@ -187,8 +187,8 @@ struct task *task_create(const char *name)
     return t;
 }
 
-struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0,
-                             uint64_t arg1, unsigned prio, uint64_t ipc_buffer)
+struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0, uint64_t arg1,
+                             unsigned prio, uint64_t ipc_buffer)
 {
     struct thread *th = pool_obj_alloc(MICA_TAG_THREAD);
     if (th == NULL)
@@ -221,7 +221,8 @@ struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uin
 
 void reap_zombies(void)
 {
-    list_for_each_safe(pos, tmp, &zombies) {
+    list_for_each_safe(pos, tmp, &zombies)
+    {
         struct thread *z = list_entry(pos, struct thread, queue_link);
         list_remove(&z->queue_link);
         pool_page_free((void *)z->kstack, MICA_TAG_KSTACK);

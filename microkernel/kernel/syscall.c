@@ -75,7 +75,10 @@ static void sys_send_or_call(struct trap_frame *tf, int is_call)
     ipc_send(h, tf->r12, is_call);
 }
 
-static void sys_send(struct trap_frame *tf) { sys_send_or_call(tf, 0); }
+static void sys_send(struct trap_frame *tf)
+{
+    sys_send_or_call(tf, 0);
+}
 
 static void sys_call(struct trap_frame *tf)
 {

@@ -7,7 +7,6 @@
 #include "mica/ksym.h"
 #include "mica/log.h"
 #include "mica/panic.h"
-#include "mica/arch.h"
 
 #define MAX_RANGES 512
 #define MAX_RESERVED (MB2_MAX_MODULES + 32)
@@ -29,10 +28,22 @@ struct reserved_item {
 static struct reserved_item reserved_log[MAX_RESERVED];
 static size_t nreserved_log;
 
-const struct pm_set *bootmem_free(void) { return &free_set; }
-const struct pm_set *bootmem_ram(void) { return &ram_set; }
-const struct pm_set *bootmem_reserved(void) { return &reserved_set; }
-uint64_t bootmem_kernel_frames(void) { return kernel_frames; }
+const struct pm_set *bootmem_free(void)
+{
+    return &free_set;
+}
+const struct pm_set *bootmem_ram(void)
+{
+    return &ram_set;
+}
+const struct pm_set *bootmem_reserved(void)
+{
+    return &reserved_set;
+}
+uint64_t bootmem_kernel_frames(void)
+{
+    return kernel_frames;
+}
 
 /* Round [base, end) outward to whole pages and add it to s. */
 static void add_pages(struct pm_set *s, uint64_t base, uint64_t end)
@@ -42,8 +53,8 @@ static void add_pages(struct pm_set *s, uint64_t base, uint64_t end)
     base &= ~(PM_PAGE_SIZE - 1);
     end = end > PM_PHYS_LIMIT - PM_PAGE_SIZE ? PM_PHYS_LIMIT : (end + PM_PAGE_SIZE - 1) & ~(PM_PAGE_SIZE - 1);
     if (pm_add(s, base, end) != PM_OK)
-        LOG_WARN("memory: too many ranges; [0x%llx, 0x%llx) not recorded",
-                 (unsigned long long)base, (unsigned long long)end);
+        LOG_WARN("memory: too many ranges; [0x%llx, 0x%llx) not recorded", (unsigned long long)base,
+                 (unsigned long long)end);
 }
 
 /* Reserve [base, end) (rounded out to pages) and remember what it is. */
@@ -51,7 +62,7 @@ static void reserve(const char *what, uint64_t base, uint64_t end)
 {
     add_pages(&reserved_set, base, end);
     if (nreserved_log < MAX_RESERVED)
-        reserved_log[nreserved_log++] = (struct reserved_item){ what, base, end };
+        reserved_log[nreserved_log++] = (struct reserved_item){what, base, end};
 }
 
 /* Everything in use before the kernel allocates anything: the first MiB,
@@ -81,8 +92,7 @@ static void collect_ram(const struct mb2_info *mb)
 {
     for (size_t i = 0; i < mb->nmmap; i++) {
         const struct mb2_mmap_entry *e = &mb->mmap[i];
-        if (e->type != MB2_MMAP_AVAILABLE && e->type != MB2_MMAP_ACPI_RECLAIMABLE &&
-            e->type != MB2_MMAP_NVS)
+        if (e->type != MB2_MMAP_AVAILABLE && e->type != MB2_MMAP_ACPI_RECLAIMABLE && e->type != MB2_MMAP_NVS)
             continue;
         uint64_t end = e->base + e->length;
         if (end < e->base || end > PM_PHYS_LIMIT)
@@ -111,8 +121,8 @@ int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys)
     }
     collect_reserved(mb, mb_phys);
     collect_ram(mb);
-    if (pm_sanitize(mb->mmap, mb->nmmap, reserved_set.r, reserved_set.n, &free_set, &scratch_set,
-                    &report) != PM_OK) {
+    if (pm_sanitize(mb->mmap, mb->nmmap, reserved_set.r, reserved_set.n, &free_set, &scratch_set, &report) !=
+        PM_OK) {
         LOG_FAIL("memory: the memory map is too fragmented to sanitize (%zu entries)", mb->nmmap);
         return -1;
     }
@@ -188,13 +198,12 @@ static void check_table(uint64_t pa, void *arg)
 
 unsigned bootmem_verify(uint64_t root)
 {
-    struct verify_ctx ctx = { 0 };
+    struct verify_ctx ctx = {0};
     arch_pt_for_each_table(root, check_table, &ctx);
     for (size_t i = 0; i < reserved_set.n; i++) {
         if (pm_overlaps(&free_set, reserved_set.r[i].base, reserved_set.r[i].end)) {
             LOG_FAIL("memory: in-use range [0x%llx, 0x%llx) overlaps the free set",
-                     (unsigned long long)reserved_set.r[i].base,
-                     (unsigned long long)reserved_set.r[i].end);
+                     (unsigned long long)reserved_set.r[i].base, (unsigned long long)reserved_set.r[i].end);
             ctx.bad++;
         }
     }

@@ -44,8 +44,7 @@ static size_t first_base_gt(const struct pm_set *s, uint64_t addr)
 /* Replace the `nold` ranges at index i by the `nnew` given pieces, shifting
  * the tail.  Checks capacity before touching anything: PM_ENOSPC leaves the
  * set exactly as it was. */
-static int replace_ranges(struct pm_set *s, size_t i, size_t nold,
-                          const struct pm_range *pieces, size_t nnew)
+static int replace_ranges(struct pm_set *s, size_t i, size_t nold, const struct pm_range *pieces, size_t nnew)
 {
     size_t n_after = s->n - nold + nnew;
     size_t tail = s->n - i - nold;
@@ -53,10 +52,10 @@ static int replace_ranges(struct pm_set *s, size_t i, size_t nold,
     if (n_after > s->cap)
         return PM_ENOSPC;
     if (nnew > nold) {
-        for (size_t k = tail; k-- > 0;)     /* growing: move the tail up, last first */
+        for (size_t k = tail; k-- > 0;) /* growing: move the tail up, last first */
             s->r[i + nnew + k] = s->r[i + nold + k];
     } else if (nnew < nold) {
-        for (size_t k = 0; k < tail; k++)   /* shrinking: move it down, first first */
+        for (size_t k = 0; k < tail; k++) /* shrinking: move it down, first first */
             s->r[i + nnew + k] = s->r[i + nold + k];
     }
     for (size_t k = 0; k < nnew; k++)
@@ -75,13 +74,13 @@ void pm_init(struct pm_set *s, struct pm_range *storage, size_t cap)
 /* Union: every range overlapping or touching [base, end) merges into one. */
 int pm_add(struct pm_set *s, uint64_t base, uint64_t end)
 {
-    struct pm_range merged = { base, end };
+    struct pm_range merged = {base, end};
     size_t i, j;
 
     if (base >= end)
         return PM_OK;
-    i = first_end_ge(s, base);      /* first range that reaches base */
-    j = first_base_gt(s, end);      /* first range that starts after end */
+    i = first_end_ge(s, base); /* first range that reaches base */
+    j = first_base_gt(s, end); /* first range that starts after end */
     if (i < j) {
         if (s->r[i].base < merged.base)
             merged.base = s->r[i].base;
@@ -100,14 +99,14 @@ int pm_remove(struct pm_set *s, uint64_t base, uint64_t end)
 
     if (base >= end)
         return PM_OK;
-    i = first_end_ge(s, base + 1);  /* first range with a byte >= base */
-    j = first_base_gt(s, end - 1);  /* first range with no byte < end */
+    i = first_end_ge(s, base + 1); /* first range with a byte >= base */
+    j = first_base_gt(s, end - 1); /* first range with no byte < end */
     if (i >= j)
         return PM_OK;
     if (s->r[i].base < base)
-        pieces[np++] = (struct pm_range){ s->r[i].base, base };
+        pieces[np++] = (struct pm_range){s->r[i].base, base};
     if (s->r[j - 1].end > end)
-        pieces[np++] = (struct pm_range){ end, s->r[j - 1].end };
+        pieces[np++] = (struct pm_range){end, s->r[j - 1].end};
     return replace_ranges(s, i, j - i, pieces, np);
 }
 
@@ -146,10 +145,10 @@ void pm_align_inward(struct pm_set *s, uint64_t align)
     for (size_t i = 0; i < s->n; i++) {
         uint64_t base = s->r[i].base, end = s->r[i].end & ~mask;
         if (base > UINT64_MAX - mask)
-            continue;               /* rounding up would wrap: nothing left */
+            continue; /* rounding up would wrap: nothing left */
         base = (base + mask) & ~mask;
         if (base < end)
-            s->r[k++] = (struct pm_range){ base, end };
+            s->r[k++] = (struct pm_range){base, end};
     }
     s->n = k;
 }
@@ -166,8 +165,8 @@ uint64_t pm_total(const struct pm_set *s)
 
 /* Lowest `align`-aligned address in the part of range r inside [min, max) with `size` bytes
  * after it, in *out; false if there is none. */
-static bool fit_in_range(const struct pm_range *r, uint64_t size, uint64_t align,
-                         uint64_t min, uint64_t max, uint64_t *out)
+static bool fit_in_range(const struct pm_range *r, uint64_t size, uint64_t align, uint64_t min, uint64_t max,
+                         uint64_t *out)
 {
     uint64_t lo = r->base > min ? r->base : min;
     uint64_t hi = r->end < max ? r->end : max;
@@ -185,8 +184,7 @@ static bool fit_in_range(const struct pm_range *r, uint64_t size, uint64_t align
 /* Ranges are tried lowest first.  Carving from the middle of a range splits
  * it and needs a free slot; if the set is full, that candidate is passed
  * over and a higher one that does not split may still succeed. */
-int pm_take(struct pm_set *s, uint64_t size, uint64_t align, uint64_t min, uint64_t max,
-            uint64_t *out)
+int pm_take(struct pm_set *s, uint64_t size, uint64_t align, uint64_t min, uint64_t max, uint64_t *out)
 {
     if (size == 0 || size % PM_PAGE_SIZE != 0 || align == 0 || (align & (align - 1)) != 0)
         return PM_EINVAL;
@@ -204,15 +202,14 @@ int pm_take(struct pm_set *s, uint64_t size, uint64_t align, uint64_t min, uint6
 
 /* Clip a map entry to [0, PM_PHYS_LIMIT) into [*base, *end), counting it in
  * the report; false when nothing of it is left. */
-static bool clip_entry(const struct mb2_mmap_entry *e, uint64_t *base, uint64_t *end,
-                       struct pm_report *rep)
+static bool clip_entry(const struct mb2_mmap_entry *e, uint64_t *base, uint64_t *end, struct pm_report *rep)
 {
     if (e->length == 0 || e->base >= PM_PHYS_LIMIT) {
         rep->entries_ignored++;
         return false;
     }
     *base = e->base;
-    if (e->length > PM_PHYS_LIMIT - e->base) {  /* wraps, or crosses the limit */
+    if (e->length > PM_PHYS_LIMIT - e->base) { /* wraps, or crosses the limit */
         *end = PM_PHYS_LIMIT;
         rep->entries_clamped++;
     } else {
@@ -224,14 +221,14 @@ static bool clip_entry(const struct mb2_mmap_entry *e, uint64_t *base, uint64_t 
 /* Clip without counting, for the second pass over the map. */
 static bool clip_quiet(const struct mb2_mmap_entry *e, uint64_t *base, uint64_t *end)
 {
-    struct pm_report unused = { 0, 0, 0, 0, 0 };
+    struct pm_report unused = {0, 0, 0, 0, 0};
 
     return clip_entry(e, base, end, &unused);
 }
 
 /* True when the clipped AVAILABLE entry [base, end) meets any unusable one. */
-static bool overlapped_by_unusable(const struct mb2_mmap_entry *mmap, size_t nmmap,
-                                   uint64_t base, uint64_t end)
+static bool overlapped_by_unusable(const struct mb2_mmap_entry *mmap, size_t nmmap, uint64_t base,
+                                   uint64_t end)
 {
     for (size_t k = 0; k < nmmap; k++) {
         uint64_t b, e;
@@ -244,8 +241,8 @@ static bool overlapped_by_unusable(const struct mb2_mmap_entry *mmap, size_t nmm
 }
 
 /* Pass 1: union of the AVAILABLE entries into `acc`, filling the counts. */
-static int collect_available(const struct mb2_mmap_entry *mmap, size_t nmmap,
-                             struct pm_set *acc, struct pm_report *rep)
+static int collect_available(const struct mb2_mmap_entry *mmap, size_t nmmap, struct pm_set *acc,
+                             struct pm_report *rep)
 {
     for (size_t k = 0; k < nmmap; k++) {
         uint64_t b, e;
@@ -265,9 +262,8 @@ static int collect_available(const struct mb2_mmap_entry *mmap, size_t nmmap,
 
 /* Pass 2: remove every unusable entry and every reserved range from `acc`.
  * Runs only after the union is complete, so unusable always wins. */
-static int remove_unusable(const struct mb2_mmap_entry *mmap, size_t nmmap,
-                           const struct pm_range *reserved, size_t nreserved,
-                           struct pm_set *acc)
+static int remove_unusable(const struct mb2_mmap_entry *mmap, size_t nmmap, const struct pm_range *reserved,
+                           size_t nreserved, struct pm_set *acc)
 {
     for (size_t k = 0; k < nmmap; k++) {
         uint64_t b, e;
@@ -288,18 +284,17 @@ static int remove_unusable(const struct mb2_mmap_entry *mmap, size_t nmmap,
  * most A ranges, and each of the other nmmap - A + nreserved removals adds
  * at most one range (by splitting); its old contents are discarded.
  * `free` and `scratch` must not share storage. */
-int pm_sanitize(const struct mb2_mmap_entry *mmap, size_t nmmap,
-                const struct pm_range *reserved, size_t nreserved,
-                struct pm_set *free, struct pm_set *scratch, struct pm_report *report)
+int pm_sanitize(const struct mb2_mmap_entry *mmap, size_t nmmap, const struct pm_range *reserved,
+                size_t nreserved, struct pm_set *free, struct pm_set *scratch, struct pm_report *report)
 {
     struct pm_report local;
     struct pm_report *rep = report ? report : &local;
     int err;
 
-    if (!free || !scratch || free->n != 0 || (free->r && free->r == scratch->r) ||
-        (nmmap && !mmap) || (nreserved && !reserved))
+    if (!free || !scratch || free->n != 0 || (free->r && free->r == scratch->r) || (nmmap && !mmap) ||
+        (nreserved && !reserved))
         return PM_EINVAL;
-    *rep = (struct pm_report){ 0, 0, 0, 0, 0 };
+    *rep = (struct pm_report){0, 0, 0, 0, 0};
     scratch->n = 0;
     err = collect_available(mmap, nmmap, scratch, rep);
     if (err == PM_OK)
@@ -310,7 +305,7 @@ int pm_sanitize(const struct mb2_mmap_entry *mmap, size_t nmmap,
             err = PM_ENOSPC;
     }
     if (err != PM_OK)
-        return err;     /* free was empty and has not been written */
+        return err; /* free was empty and has not been written */
     for (size_t k = 0; k < scratch->n; k++)
         free->r[k] = scratch->r[k];
     free->n = scratch->n;

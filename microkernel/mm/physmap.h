@@ -57,16 +57,15 @@ uint64_t pm_total(const struct pm_set *s);
 /* Take `size` bytes (a multiple of PM_PAGE_SIZE, aligned to `align`) from the
  * lowest range that has them between [min, max); store the base in *out and
  * remove it from the set.  Returns PM_ENOSPC if no range has room. */
-int pm_take(struct pm_set *s, uint64_t size, uint64_t align, uint64_t min, uint64_t max,
-            uint64_t *out);
+int pm_take(struct pm_set *s, uint64_t size, uint64_t align, uint64_t min, uint64_t max, uint64_t *out);
 
 /* What the sanitizer saw, for the boot log. */
 struct pm_report {
-    uint64_t available_bytes;   /* sum of AVAILABLE entries as given (clamped) */
-    uint64_t free_bytes;        /* what is left after sanitizing */
-    size_t entries_ignored;     /* zero-length or wholly above PM_PHYS_LIMIT */
-    size_t entries_clamped;     /* base+length wrapped or crossed PM_PHYS_LIMIT */
-    size_t overlaps;            /* AVAILABLE entries overlapped by unusable ones */
+    uint64_t available_bytes; /* sum of AVAILABLE entries as given (clamped) */
+    uint64_t free_bytes;      /* what is left after sanitizing */
+    size_t entries_ignored;   /* zero-length or wholly above PM_PHYS_LIMIT */
+    size_t entries_clamped;   /* base+length wrapped or crossed PM_PHYS_LIMIT */
+    size_t overlaps;          /* AVAILABLE entries overlapped by unusable ones */
 };
 
 /* Build the free set: the union of AVAILABLE entries of `mmap`, minus every
@@ -76,8 +75,7 @@ struct pm_report {
  * ...), aligned inward to PM_PAGE_SIZE.  `free` must be empty on entry.
  * Returns PM_OK, or PM_ENOSPC if the scratch or result storage ran out (then
  * `free` is left empty: the caller must not use a partial set). */
-int pm_sanitize(const struct mb2_mmap_entry *mmap, size_t nmmap,
-                const struct pm_range *reserved, size_t nreserved,
-                struct pm_set *free, struct pm_set *scratch, struct pm_report *report);
+int pm_sanitize(const struct mb2_mmap_entry *mmap, size_t nmmap, const struct pm_range *reserved,
+                size_t nreserved, struct pm_set *free, struct pm_set *scratch, struct pm_report *report);
 
 #endif

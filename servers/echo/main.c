@@ -10,7 +10,8 @@ int main(const struct mica_bootinfo *bi, uint64_t ns)
 {
     (void)bi;
     mica_handle_t ep = 0;
-    if (mica_endpoint_create(&ep) != MICA_OK || mica_name_register((mica_handle_t)ns, mica_ipcbuf, "", ep) != MICA_OK) {
+    if (mica_endpoint_create(&ep) != MICA_OK ||
+        mica_name_register((mica_handle_t)ns, mica_ipcbuf, "", ep) != MICA_OK) {
         mica_puts("[FAIL] echo: cannot register with the name service");
         return 1;
     }

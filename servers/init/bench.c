@@ -14,9 +14,9 @@
 
 #define WARMUP 16
 #define SAMPLES 64
-#define LABEL_STAMP 1   /* server stamps its side */
-#define LABEL_ECHO 2    /* server just answers */
-#define LABEL_LONG 3    /* echo with the long message */
+#define LABEL_STAMP 1 /* server stamps its side */
+#define LABEL_ECHO 2  /* server just answers */
+#define LABEL_LONG 3  /* echo with the long message */
 
 static uint64_t overhead;
 static char unit[24] = "tsc";
@@ -356,7 +356,8 @@ static void bench_pager_fault(void)
         if (i >= WARMUP)
             samples[i - WARMUP] = net(t1 - t0);
     }
-    report("pager_fault", samples, "(demand-zero; the frame was cleared ahead of time, when it was freed: see page_clear)");
+    report("pager_fault", samples,
+           "(demand-zero; the frame was cleared ahead of time, when it was freed: see page_clear)");
     mica_vm_free(pager_self, base, (WARMUP + SAMPLES) * MICA_PAGE_SIZE);
 }
 
@@ -370,8 +371,8 @@ static void bench_touch(uint64_t mib, const char *name)
     for (uint64_t i = 0; i < pages; i++)
         *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i;
     uint64_t per = (rdtsc() - t0) / pages;
-    mica_printf("BENCH name=%s unit=%s min=%llu median=%llu max=%llu samples=%llu (mean over all pages)\n", name,
-                unit, (unsigned long long)per, (unsigned long long)per, (unsigned long long)per,
+    mica_printf("BENCH name=%s unit=%s min=%llu median=%llu max=%llu samples=%llu (mean over all pages)\n",
+                name, unit, (unsigned long long)per, (unsigned long long)per, (unsigned long long)per,
                 (unsigned long long)pages);
     mica_vm_free(pager_self, base, mib << 20);
 }
@@ -391,8 +392,9 @@ void bench_run(void)
     measure_overhead();
     mica_printf("# bench: counter overhead %llu, %d samples after %d warm-up rounds\n",
                 (unsigned long long)overhead, SAMPLES, WARMUP);
-    mica_printf("BENCH name=boot_to_init unit=%s min=%llu median=%llu max=%llu samples=1 (kmain to init's main)\n",
-                unit, (unsigned long long)boot, (unsigned long long)boot, (unsigned long long)boot);
+    mica_printf(
+        "BENCH name=boot_to_init unit=%s min=%llu median=%llu max=%llu samples=1 (kmain to init's main)\n",
+        unit, (unsigned long long)boot, (unsigned long long)boot, (unsigned long long)boot);
     bench_null();
 
     mica_handle_t ep = 0, task = 0, th = 0;

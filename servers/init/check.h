@@ -10,21 +10,21 @@
 #define CHECK_FAILURES failures
 #endif
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            CHECK_FAILURES++;                                                      \
-            mica_printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            CHECK_FAILURES++;                                                                                \
+            mica_printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                           \
+        }                                                                                                    \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                                     \
-    do {                                                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                                \
-        if (a_ != b_) {                                                                                    \
-            CHECK_FAILURES++;                                                                              \
-            mica_printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, b_); \
-        }                                                                                                  \
+#define CHECK_EQ(a, b)                                                                                       \
+    do {                                                                                                     \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                                  \
+        if (a_ != b_) {                                                                                      \
+            CHECK_FAILURES++;                                                                                \
+            mica_printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, b_);   \
+        }                                                                                                    \
     } while (0)
 
 #endif

@@ -24,8 +24,6 @@ int sysfuzz_run(uint64_t seed, uint64_t calls);
 /* The benchmarks: one BENCH line per figure. */
 void bench_run(void);
 
-
-
 #define STACK_PAGES 4
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -35,8 +33,8 @@ struct server {
     int used, refused, running, gave_up;
     const struct mica_bootinfo_module *mod;
     char name[24];
-    int restart;                 /* never, on-failure, always */
-    unsigned limit;              /* restarts allowed within window_us */
+    int restart;    /* never, on-failure, always */
+    unsigned limit; /* restarts allowed within window_us */
     uint64_t window_us, recent[8];
     unsigned nrecent;
     int prio;
@@ -88,10 +86,10 @@ int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_
                   uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out);
 
 /* The pager, when a "pager" module was started: init's handles to it. */
-extern mica_handle_t pager_admin;   /* badge PAGER_BADGE_INIT */
-extern mica_handle_t pager_self;    /* init's own client handle */
+extern mica_handle_t pager_admin; /* badge PAGER_BADGE_INIT */
+extern mica_handle_t pager_self;  /* init's own client handle */
 extern mica_handle_t pager_task;
-extern mica_handle_t pager_mint;    /* unbadged: clients' handles are minted from it */
+extern mica_handle_t pager_mint; /* unbadged: clients' handles are minted from it */
 extern uint64_t pager_self_id;
 /* Register a task with the pager (quota in pages): its id and badge. */
 int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge);
@@ -112,13 +110,14 @@ bool mem_window_rest(uint64_t i, uint64_t *va, uint64_t *bytes);
 int spawn_local(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *out);
 /* A new task running fn(arg, buffer) on init's code (shared read-only);
  * its task and thread handles are returned. */
-int spawn_remote(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *task_out, mica_handle_t *thread_out);
+int spawn_remote(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *task_out,
+                 mica_handle_t *thread_out);
 /* The same, giving the child handle `give` (with rights and badge) and
  * passing its number there as the argument, at priority 40. */
 int spawn_remote_with(mica_thread_fn *fn, mica_handle_t give, uint32_t rights, uint64_t badge,
                       mica_handle_t *task_out, mica_handle_t *thread_out);
-int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge, int prio,
-                    mica_handle_t *task_out, mica_handle_t *thread_out);
+int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge,
+                    int prio, mica_handle_t *task_out, mica_handle_t *thread_out);
 /* Start fn(arg, buffer) in an existing task on init's code (as spawn_remote). */
 int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *thread_out);
 #endif

@@ -16,7 +16,6 @@
 
 static int case_failures;
 
-
 /* ---- servers ------------------------------------------------------------- */
 
 /* Echo server: each call gets back label+1, mr[i]+i+1, the badge in mr[3]
@@ -464,8 +463,8 @@ static void t_long_message_needs_buffer(void)
     mica_handle_t ep = new_endpoint(), th = 0;
     char *stack = page_alloc(STACK_PAGES);
     shared_status = 1;
-    CHECK_EQ(mica_thread_spawn(bootinfo->self_task, no_buffer_sender, ep, stack + STACK_PAGES * MICA_PAGE_SIZE,
-                               SERVER_PRIO, NULL, &th),
+    CHECK_EQ(mica_thread_spawn(bootinfo->self_task, no_buffer_sender, ep,
+                               stack + STACK_PAGES * MICA_PAGE_SIZE, SERVER_PRIO, NULL, &th),
              MICA_OK);
     settle();
     CHECK_EQ(shared_status, MICA_EFAULT);
@@ -842,8 +841,8 @@ static void t_priority_upgrade_refused(void)
 {
     mica_handle_t th = 0;
     char *stack = page_alloc(1);
-    CHECK_EQ(mica_thread_spawn(bootinfo->self_task, log_order, 0, stack + MICA_PAGE_SIZE, MICA_PRIO_MAX + 1, NULL,
-                               &th),
+    CHECK_EQ(mica_thread_spawn(bootinfo->self_task, log_order, 0, stack + MICA_PAGE_SIZE, MICA_PRIO_MAX + 1,
+                               NULL, &th),
              MICA_EINVAL);
     CHECK_EQ(mica_thread_set_priority(bootinfo->self_thread, MICA_PRIO_MAX + 5), MICA_EINVAL);
 }
@@ -858,8 +857,8 @@ static void t_map_hostile(void)
     CHECK_EQ(mica_map(task, src, kernel, 1, MICA_MAP_READ), MICA_EKERNEL);
     CHECK_EQ(mica_map(task, src, 0xffffffff80100000ull, 1, MICA_MAP_READ), MICA_EKERNEL);
     CHECK_EQ(mica_map(task, src, noncanon, 1, MICA_MAP_READ), MICA_ENONCANON);
-    CHECK_EQ(mica_map(task, src, 0x123000, 1, 0), MICA_EINVAL);                /* no rights */
-    CHECK_EQ(mica_map(task, src, 0x123000, 1, 0x10), MICA_EINVAL);             /* unknown right */
+    CHECK_EQ(mica_map(task, src, 0x123000, 1, 0), MICA_EINVAL);    /* no rights */
+    CHECK_EQ(mica_map(task, src, 0x123000, 1, 0x10), MICA_EINVAL); /* unknown right */
     CHECK_EQ(mica_map(task, src, bootinfo->user_top - MICA_PAGE_SIZE, 2, MICA_MAP_READ), MICA_EKERNEL);
     CHECK_EQ(mica_map(task, src + 8, 0x200000, 1, MICA_MAP_READ), MICA_EINVAL);
     CHECK_EQ(mica_map(task, 0x7fff0000, 0x200000, 1, MICA_MAP_READ), MICA_ENOTOWNER);
@@ -901,9 +900,12 @@ static void t_thread_create_hostile(void)
 {
     mica_handle_t th = 0;
     uint64_t stack = (uint64_t)(uintptr_t)page_alloc(1) + MICA_PAGE_SIZE;
-    CHECK_EQ(mica_thread_create(bootinfo->self_task, 0xffffffff80100000ull, stack, 0, 1, 0, &th), MICA_EKERNEL);
-    CHECK_EQ(mica_thread_create(bootinfo->self_task, 0x8000000000000000ull, stack, 0, 1, 0, &th), MICA_ENONCANON);
-    CHECK_EQ(mica_thread_create(bootinfo->self_task, 0x400000, 0xffff800000000000ull, 0, 1, 0, &th), MICA_EKERNEL);
+    CHECK_EQ(mica_thread_create(bootinfo->self_task, 0xffffffff80100000ull, stack, 0, 1, 0, &th),
+             MICA_EKERNEL);
+    CHECK_EQ(mica_thread_create(bootinfo->self_task, 0x8000000000000000ull, stack, 0, 1, 0, &th),
+             MICA_ENONCANON);
+    CHECK_EQ(mica_thread_create(bootinfo->self_task, 0x400000, 0xffff800000000000ull, 0, 1, 0, &th),
+             MICA_EKERNEL);
     CHECK_EQ(mica_thread_create(bootinfo->self_task, 0x400000, stack, 0, 1, 0x400123, &th), MICA_EINVAL);
     mica_handle_t ep = new_endpoint();
     CHECK_EQ(mica_thread_create(ep, 0x400000, stack, 0, 1, 0, &th), MICA_ETYPE);
@@ -918,11 +920,12 @@ static void t_protect_stops_writes(void)
     CHECK_EQ(mica_task_create(&task), MICA_OK);
     uint64_t *page = page_alloc(1);
     page[0] = 42;
-    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)page, 0x8000000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
+    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)page, 0x8000000, 1, MICA_MAP_READ | MICA_MAP_WRITE),
+             MICA_OK);
     CHECK_EQ(mica_protect(task, 0x8000000, 1, MICA_MAP_READ), MICA_OK);
     CHECK_EQ(spawn_in_task(task, wild_writer, 0x8000000, SERVER_PRIO, &th), MICA_OK);
     settle();
-    struct mica_task_status s = { 0 };
+    struct mica_task_status s = {0};
     CHECK_EQ(mica_task_status(task, &s), MICA_OK);
     CHECK_EQ(s.state, MICA_TASK_FAULTED);
     CHECK_EQ(s.addr, 0x8000000);
@@ -1017,56 +1020,56 @@ struct ipc_case {
 };
 
 static const struct ipc_case cases[] = {
-    { "null_syscall", t_null_syscall },
-    { "unknown_syscall", t_unknown_syscall },
-    { "endpoint_create_info", t_endpoint_create_info },
-    { "send_poll_no_receiver", t_send_poll_no_receiver },
-    { "recv_poll_no_sender", t_recv_poll_no_sender },
-    { "recv_bounded_timeout", t_recv_bounded_timeout },
-    { "send_bounded_timeout", t_send_bounded_timeout },
-    { "pingpong_same_space", t_pingpong_same_space },
-    { "pingpong_cross_space", t_pingpong_cross_space },
-    { "badges", t_badges },
-    { "badge_set_once", t_badge_set_once },
-    { "rights_reduced_send_recv", t_rights_reduced_send },
-    { "mint_no_upgrade", t_mint_no_upgrade },
-    { "invalid_handles", t_invalid_handles },
-    { "wrong_type", t_wrong_type },
-    { "closed_handle", t_closed_handle },
-    { "long_message_64_words", t_long_message },
-    { "message_too_long", t_message_too_long },
-    { "long_message_needs_buffer", t_long_message_needs_buffer },
-    { "handle_passing_local", t_handle_passing_local },
-    { "handle_passing_cross_space", t_handle_passing },
-    { "handle_passing_rights", t_handle_passing_rights },
-    { "many_clients_one_server", t_many_clients_one_server },
-    { "send_to_waiting_receiver", t_send_to_waiting_receiver },
-    { "senders_fifo", t_senders_fifo },
-    { "reply_without_caller", t_reply_without_caller },
-    { "server_dies_during_call", t_server_dies_during_call },
-    { "endpoint_dies_while_sending", t_endpoint_dies_while_sending },
-    { "endpoint_dies_while_receiving", t_endpoint_dies_while_receiving },
-    { "caller_dies_before_reply", t_caller_dies_before_reply },
-    { "thread_abort", t_thread_abort },
-    { "notification_signal_wait", t_notification_signal_wait },
-    { "notification_wakes_waiter", t_notification_wakes_waiter },
-    { "notification_timeout_and_rights", t_notification_timeout_and_rights },
-    { "notification_dies", t_notification_dies },
-    { "priority_order", t_priority_order },
-    { "higher_priority_receiver_runs_first", t_higher_priority_receiver_runs_first },
-    { "preemption", t_preemption },
-    { "round_robin", t_round_robin },
-    { "yield", t_yield },
-    { "sleep", t_sleep },
-    { "priority_upgrade_refused", t_priority_upgrade_refused },
-    { "map_hostile", t_map_hostile },
-    { "bad_user_pointers", t_bad_user_pointers },
-    { "thread_create_hostile", t_thread_create_hostile },
-    { "fault_contained", t_fault_contained },
-    { "protect_stops_writes", t_protect_stops_writes },
-    { "task_kill_frees_everything", t_task_kill_frees },
-    { "handle_table_exhaustion", t_pool_exhaustion_is_an_error },
-    { "pool_exhaustion_enomem", t_pool_exhaustion_enomem },
+    {"null_syscall", t_null_syscall},
+    {"unknown_syscall", t_unknown_syscall},
+    {"endpoint_create_info", t_endpoint_create_info},
+    {"send_poll_no_receiver", t_send_poll_no_receiver},
+    {"recv_poll_no_sender", t_recv_poll_no_sender},
+    {"recv_bounded_timeout", t_recv_bounded_timeout},
+    {"send_bounded_timeout", t_send_bounded_timeout},
+    {"pingpong_same_space", t_pingpong_same_space},
+    {"pingpong_cross_space", t_pingpong_cross_space},
+    {"badges", t_badges},
+    {"badge_set_once", t_badge_set_once},
+    {"rights_reduced_send_recv", t_rights_reduced_send},
+    {"mint_no_upgrade", t_mint_no_upgrade},
+    {"invalid_handles", t_invalid_handles},
+    {"wrong_type", t_wrong_type},
+    {"closed_handle", t_closed_handle},
+    {"long_message_64_words", t_long_message},
+    {"message_too_long", t_message_too_long},
+    {"long_message_needs_buffer", t_long_message_needs_buffer},
+    {"handle_passing_local", t_handle_passing_local},
+    {"handle_passing_cross_space", t_handle_passing},
+    {"handle_passing_rights", t_handle_passing_rights},
+    {"many_clients_one_server", t_many_clients_one_server},
+    {"send_to_waiting_receiver", t_send_to_waiting_receiver},
+    {"senders_fifo", t_senders_fifo},
+    {"reply_without_caller", t_reply_without_caller},
+    {"server_dies_during_call", t_server_dies_during_call},
+    {"endpoint_dies_while_sending", t_endpoint_dies_while_sending},
+    {"endpoint_dies_while_receiving", t_endpoint_dies_while_receiving},
+    {"caller_dies_before_reply", t_caller_dies_before_reply},
+    {"thread_abort", t_thread_abort},
+    {"notification_signal_wait", t_notification_signal_wait},
+    {"notification_wakes_waiter", t_notification_wakes_waiter},
+    {"notification_timeout_and_rights", t_notification_timeout_and_rights},
+    {"notification_dies", t_notification_dies},
+    {"priority_order", t_priority_order},
+    {"higher_priority_receiver_runs_first", t_higher_priority_receiver_runs_first},
+    {"preemption", t_preemption},
+    {"round_robin", t_round_robin},
+    {"yield", t_yield},
+    {"sleep", t_sleep},
+    {"priority_upgrade_refused", t_priority_upgrade_refused},
+    {"map_hostile", t_map_hostile},
+    {"bad_user_pointers", t_bad_user_pointers},
+    {"thread_create_hostile", t_thread_create_hostile},
+    {"fault_contained", t_fault_contained},
+    {"protect_stops_writes", t_protect_stops_writes},
+    {"task_kill_frees_everything", t_task_kill_frees},
+    {"handle_table_exhaustion", t_pool_exhaustion_is_an_error},
+    {"pool_exhaustion_enomem", t_pool_exhaustion_enomem},
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
@@ -1087,8 +1090,8 @@ int ipc_suite_run(void)
             mica_thread_set_priority(bootinfo->self_thread, 50); /* cases may lower it; restore */
             n++;
             failed += case_failures != 0;
-            mica_printf("%s %d - ipc/%s/%s\n", case_failures ? "not ok" : "ok", n, fast ? "fastpath" : "slowpath",
-                        cases[i].name);
+            mica_printf("%s %d - ipc/%s/%s\n", case_failures ? "not ok" : "ok", n,
+                        fast ? "fastpath" : "slowpath", cases[i].name);
         }
     }
     mica_fastpath_set(1);

@@ -73,8 +73,9 @@ int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint
     int st = ipcbuf ? MICA_OK : MICA_ENOMEM;
     if (st == MICA_OK && stack_top == 0) {
         char *stack = page_alloc(SERVER_STACK_PAGES);
-        st = stack ? mica_map(task, (uint64_t)(uintptr_t)stack, SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE,
-                              SERVER_STACK_PAGES, MICA_MAP_READ | MICA_MAP_WRITE)
+        st = stack ? mica_map(task, (uint64_t)(uintptr_t)stack,
+                              SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE, SERVER_STACK_PAGES,
+                              MICA_MAP_READ | MICA_MAP_WRITE)
                    : MICA_ENOMEM;
         stack_top = SERVER_STACK_TOP;
     }

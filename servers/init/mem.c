@@ -33,7 +33,7 @@ bool mem_window_rest(uint64_t i, uint64_t *va, uint64_t *bytes)
     if (i + 1 == next_range && next_addr > base)
         base = next_addr; /* the range page_alloc is using: only its rest */
     else if (i + 1 < next_range)
-        base = end;       /* used up */
+        base = end; /* used up */
     *va = base;
     *bytes = end - base;
     return true;
@@ -63,7 +63,8 @@ int spawn_local(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *out)
     struct mica_ipc_buffer *buf = page_alloc(1);
     if (stack == NULL || buf == NULL)
         return MICA_ENOMEM;
-    return mica_thread_spawn(bootinfo->self_task, fn, arg, stack + STACK_PAGES * MICA_PAGE_SIZE, prio, buf, out);
+    return mica_thread_spawn(bootinfo->self_task, fn, arg, stack + STACK_PAGES * MICA_PAGE_SIZE, prio, buf,
+                             out);
 }
 
 /* Map [start, end) of init's image into task with rights. */
@@ -75,7 +76,8 @@ static int share_image(mica_handle_t task, char *start, char *end, uint32_t righ
     return mica_map(task, (uint64_t)(uintptr_t)start, (uint64_t)(uintptr_t)start, pages, rights);
 }
 
-int spawn_remote(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *task_out, mica_handle_t *thread_out)
+int spawn_remote(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *task_out,
+                 mica_handle_t *thread_out)
 {
     return spawn_remote_ex(fn, arg, MICA_HANDLE_NONE, 0, 0, prio, task_out, thread_out);
 }
@@ -86,8 +88,8 @@ int spawn_remote_with(mica_thread_fn *fn, mica_handle_t give, uint32_t rights, u
     return spawn_remote_ex(fn, 0, give, rights, badge, 40, task_out, thread_out);
 }
 
-int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge, int prio,
-                    mica_handle_t *task_out, mica_handle_t *thread_out)
+int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge,
+                    int prio, mica_handle_t *task_out, mica_handle_t *thread_out)
 {
     mica_handle_t task, remote;
     int err = mica_task_create(&task);
@@ -125,7 +127,8 @@ int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio
         err = mica_map(task, (uint64_t)(uintptr_t)stack, (uint64_t)(uintptr_t)stack, STACK_PAGES,
                        MICA_MAP_READ | MICA_MAP_WRITE);
     if (!err)
-        err = mica_map(task, (uint64_t)(uintptr_t)buf, (uint64_t)(uintptr_t)buf, 1, MICA_MAP_READ | MICA_MAP_WRITE);
+        err = mica_map(task, (uint64_t)(uintptr_t)buf, (uint64_t)(uintptr_t)buf, 1,
+                       MICA_MAP_READ | MICA_MAP_WRITE);
     /* Same addresses in both spaces, so the start block written through
      * init's mapping of the stack is where the child will read it. */
     if (!err)

@@ -12,8 +12,8 @@
 mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
 uint64_t pager_self_id;
 
-#define PAGER_PRIO 62          /* below init (63), above every test and server */
-#define MAP_CHUNK 65536ull     /* pages per SYS_MAP (the kernel's limit) */
+#define PAGER_PRIO 62      /* below init (63), above every test and server */
+#define MAP_CHUNK 65536ull /* pages per SYS_MAP (the kernel's limit) */
 #define PAGES_2M 512ull
 
 /* Move [va, va + bytes) from init to the pager, in chunks SYS_MAP takes,
@@ -93,7 +93,8 @@ bool pager_start(void)
         granted += bytes;
     }
     uint64_t badge = 0;
-    if (pager_add_client(bootinfo->self_task, UINT64_MAX, PAGER_CLIENT_EXEC, &pager_self_id, &badge) != MICA_OK ||
+    if (pager_add_client(bootinfo->self_task, UINT64_MAX, PAGER_CLIENT_EXEC, &pager_self_id, &badge) !=
+            MICA_OK ||
         mica_handle_mint(ep, MICA_R_SEND, badge, &pager_self) != MICA_OK ||
         mica_task_set_pager(bootinfo->self_task, pager_self) != MICA_OK) {
         mica_puts("[FAIL] init: cannot become a client of the pager");

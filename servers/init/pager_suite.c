@@ -2,11 +2,10 @@
  * started the pager and handed it all free memory. */
 #include <mica/pager.h>
 
-#include "init.h"
 #include "check.h"
+#include "init.h"
 
 static int failures;
-
 
 /* The pager's free frames plus init's own: constant while no other client
  * holds frames (init's heap grows as tests take stacks from it). */
@@ -31,7 +30,8 @@ static uint64_t boot_fingerprint(void)
 {
     uint64_t h = fingerprint((const uint8_t *)bootinfo, sizeof *bootinfo);
     for (uint64_t i = 0; i < bootinfo->nmodules; i++)
-        h ^= fingerprint((const uint8_t *)(uintptr_t)bootinfo->modules[i].vaddr, bootinfo->modules[i].size) + i;
+        h ^= fingerprint((const uint8_t *)(uintptr_t)bootinfo->modules[i].vaddr, bootinfo->modules[i].size) +
+             i;
     return h;
 }
 
@@ -94,7 +94,7 @@ static void alloc_and_touch(uint64_t arg, struct mica_ipc_buffer *buf)
 /* Wait (a few ms at a time) until the task has ended; its status. */
 static struct mica_task_status wait_end(mica_handle_t task)
 {
-    struct mica_task_status s = { 0 };
+    struct mica_task_status s = {0};
     for (int i = 0; i < 200; i++) {
         mica_task_status(task, &s);
         if (s.state != MICA_TASK_ALIVE)
@@ -278,12 +278,13 @@ static void t_fault_reply_checks(void)
         uint64_t src, dst, pages, rights;
         int want;
     } bad[] = {
-        { 5, (uint64_t)(uintptr_t)heap, 0x5000000, 1, MICA_MAP_READ, MICA_EINVAL },              /* not MAP/KILL */
-        { MICA_FAULT_MAP, 0x3000, 0x5000000, 1, MICA_MAP_READ, MICA_ENOTOWNER },                   /* not ours */
-        { MICA_FAULT_MAP, (uint64_t)(uintptr_t)heap, 0x6000000, 1, MICA_MAP_READ, MICA_EINVAL },    /* wrong page */
-        { MICA_FAULT_MAP, text, 0x5000000, 1, MICA_MAP_READ | MICA_MAP_WRITE, MICA_EUPGRADE },     /* more rights */
-        { MICA_FAULT_MAP, (uint64_t)(uintptr_t)heap, 0x5000000, 1, 0, MICA_EINVAL },               /* no rights */
-        { MICA_FAULT_MAP, (uint64_t)(uintptr_t)heap, 0x5000000, 0, MICA_MAP_READ, MICA_EINVAL },    /* no pages */
+        {5, (uint64_t)(uintptr_t)heap, 0x5000000, 1, MICA_MAP_READ, MICA_EINVAL}, /* not MAP/KILL */
+        {MICA_FAULT_MAP, 0x3000, 0x5000000, 1, MICA_MAP_READ, MICA_ENOTOWNER},    /* not ours */
+        {MICA_FAULT_MAP, (uint64_t)(uintptr_t)heap, 0x6000000, 1, MICA_MAP_READ,
+         MICA_EINVAL},                                                                       /* wrong page */
+        {MICA_FAULT_MAP, text, 0x5000000, 1, MICA_MAP_READ | MICA_MAP_WRITE, MICA_EUPGRADE}, /* more rights */
+        {MICA_FAULT_MAP, (uint64_t)(uintptr_t)heap, 0x5000000, 1, 0, MICA_EINVAL},           /* no rights */
+        {MICA_FAULT_MAP, (uint64_t)(uintptr_t)heap, 0x5000000, 0, MICA_MAP_READ, MICA_EINVAL}, /* no pages */
     };
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mica_msg_init(&m, (uint16_t)bad[i].label);
@@ -292,7 +293,8 @@ static void t_fault_reply_checks(void)
     }
     /* Each refusal left the child waiting; now a good answer. */
     mica_msg_init(&m, MICA_FAULT_MAP);
-    m.mr[0] = (uint64_t)(uintptr_t)heap, m.mr[1] = 0x5000000, m.mr[2] = 1, m.mr[3] = MICA_MAP_READ | MICA_MAP_WRITE;
+    m.mr[0] = (uint64_t)(uintptr_t)heap, m.mr[1] = 0x5000000, m.mr[2] = 1,
+    m.mr[3] = MICA_MAP_READ | MICA_MAP_WRITE;
     CHECK_EQ(mica_reply(&m), MICA_OK);
     mica_sleep_us(5000);
     CHECK_EQ(heap[0], 1); /* the child's store landed in our page */
@@ -327,7 +329,7 @@ static void t_dead_pager(void)
     CHECK_EQ(mica_task_set_pager(t, sendh), MICA_OK);
     CHECK_EQ(spawn_in_task(t, toucher, 0xa000000ull | 1, 40, &th), MICA_OK);
     mica_sleep_us(5000);
-    struct mica_task_status s = { 0 };
+    struct mica_task_status s = {0};
     CHECK_EQ(mica_task_status(t, &s), MICA_OK);
     CHECK_EQ(s.state, MICA_TASK_ALIVE); /* its fault waits at the "pager" (us, not receiving) */
     mica_handle_close(ep);              /* the last handle that could receive */
@@ -352,16 +354,16 @@ struct pager_case {
 };
 
 static const struct pager_case cases[] = {
-    { "demand_zero", t_demand_zero },
-    { "vm_errors", t_vm_errors },
-    { "client_demand_paging", t_client_demand_paging },
-    { "quota", t_quota },
-    { "unowned_memory_stops_task", t_unowned_memory_stops_task },
-    { "shared_memory", t_shared_memory },
-    { "fault_reply_checks", t_fault_reply_checks },
-    { "dead_pager_does_not_hang", t_dead_pager },
-    { "demand_paging_256mib", t_demand_paging_256mib },
-    { "every_frame", t_every_frame },
+    {"demand_zero", t_demand_zero},
+    {"vm_errors", t_vm_errors},
+    {"client_demand_paging", t_client_demand_paging},
+    {"quota", t_quota},
+    {"unowned_memory_stops_task", t_unowned_memory_stops_task},
+    {"shared_memory", t_shared_memory},
+    {"fault_reply_checks", t_fault_reply_checks},
+    {"dead_pager_does_not_hang", t_dead_pager},
+    {"demand_paging_256mib", t_demand_paging_256mib},
+    {"every_frame", t_every_frame},
 };
 
 int pager_suite_run(void)

@@ -9,13 +9,12 @@
 
 #include "../crasher/crasher.h"
 #include "base/str.h"
-#include "init.h"
 #include "check.h"
+#include "init.h"
 
 #define ECHO_CRASH 0x666
 
 static int failures;
-
 
 int crash_kind_from_name(const char *name, size_t len)
 {
@@ -38,17 +37,17 @@ static const struct {
     const char *name;
     uint64_t state, vector;
 } crashes[] = {
-    { "crash-pf", MICA_TASK_FAULTED, 14 },     { "crash-null", MICA_TASK_FAULTED, 14 },
-    { "crash-rodata", MICA_TASK_FAULTED, 14 }, { "crash-nx", MICA_TASK_FAULTED, 14 },
-    { "crash-ud", MICA_TASK_FAULTED, 6 },      { "crash-gp", MICA_TASK_FAULTED, 13 },
-    { "crash-noncanon", MICA_TASK_FAULTED, 13 }, { "crash-de", MICA_TASK_FAULTED, 0 },
-    { "crash-bp", MICA_TASK_FAULTED, 3 },      { "crash-stack", MICA_TASK_FAULTED, 14 },
-    { "crash-io", MICA_TASK_FAULTED, 13 },     { "crash-ok", MICA_TASK_EXITED, 0 },
+    {"crash-pf", MICA_TASK_FAULTED, 14},       {"crash-null", MICA_TASK_FAULTED, 14},
+    {"crash-rodata", MICA_TASK_FAULTED, 14},   {"crash-nx", MICA_TASK_FAULTED, 14},
+    {"crash-ud", MICA_TASK_FAULTED, 6},        {"crash-gp", MICA_TASK_FAULTED, 13},
+    {"crash-noncanon", MICA_TASK_FAULTED, 13}, {"crash-de", MICA_TASK_FAULTED, 0},
+    {"crash-bp", MICA_TASK_FAULTED, 3},        {"crash-stack", MICA_TASK_FAULTED, 14},
+    {"crash-io", MICA_TASK_FAULTED, 13},       {"crash-ok", MICA_TASK_EXITED, 0},
 };
 
 static const char *const bad_modules[] = {
-    "bad-truncated", "bad-magic", "bad-class32", "bad-machine", "bad-phdrs",
-    "bad-filesz", "bad-overlap", "bad-wx", "bad-kernel-half", "bad-too-many",
+    "bad-truncated", "bad-magic",   "bad-class32", "bad-machine",     "bad-phdrs",
+    "bad-filesz",    "bad-overlap", "bad-wx",      "bad-kernel-half", "bad-too-many",
 };
 
 /* Call echo through a fresh lookup; its status (the reply checked). */

@@ -24,9 +24,9 @@
 #define MAX_CLIENTS 32
 #define MAX_REGIONS 16
 #define MAX_SHARERS 4
-#define LEAF_SPAN 512ull                            /* pages per leaf table */
-#define REGION_MAX_PAGES (1ull << 18)               /* 1 GiB */
-#define GUARD_BYTES (64ull << 10)                   /* unmapped gap between regions */
+#define LEAF_SPAN 512ull              /* pages per leaf table */
+#define REGION_MAX_PAGES (1ull << 18) /* 1 GiB */
+#define GUARD_BYTES (64ull << 10)     /* unmapped gap between regions */
 #define PAGER_DEBUG 0
 
 struct sharer {
@@ -34,9 +34,9 @@ struct sharer {
 };
 
 struct region {
-    uint64_t base, pages;          /* pages == 0: a free slot */
-    uint64_t **dir;                /* leaf tables, or NULL until the first fault */
-    int borrowed;                  /* its frames belong to owner_client's region */
+    uint64_t base, pages; /* pages == 0: a free slot */
+    uint64_t **dir;       /* leaf tables, or NULL until the first fault */
+    int borrowed;         /* its frames belong to owner_client's region */
     uint32_t owner_client, owner_region;
     struct sharer sharers[MAX_SHARERS];
     unsigned nsharers;
@@ -44,9 +44,9 @@ struct region {
 
 struct client {
     int used;
-    mica_handle_t task;            /* the client's task, with MICA_R_MAP */
-    uint64_t quota, frames;        /* in pages */
-    uint64_t flags;                /* PAGER_CLIENT_* */
+    mica_handle_t task;     /* the client's task, with MICA_R_MAP */
+    uint64_t quota, frames; /* in pages */
+    uint64_t flags;         /* PAGER_CLIENT_* */
     uint64_t next_va;
     struct region regions[MAX_REGIONS];
 };
@@ -55,10 +55,10 @@ static struct client clients[MAX_CLIENTS];
 static const char *refusal; /* why the last frame_for gave nothing */
 static uint64_t free_head, nfree, ntotal, nmeta;
 
-#define LOG(...)                                   \
-    do {                                           \
-        if (PAGER_DEBUG)                           \
-            mica_printf("pager: " __VA_ARGS__);    \
+#define LOG(...)                                                                                             \
+    do {                                                                                                     \
+        if (PAGER_DEBUG)                                                                                     \
+            mica_printf("pager: " __VA_ARGS__);                                                              \
     } while (0)
 
 /* ---- frames ---------------------------------------------------------------- */
@@ -132,7 +132,7 @@ static void region_release(struct client *c, struct region *r)
         frame_free((uint64_t)r->dir);
         nmeta--;
     }
-    *r = (struct region){ 0 };
+    *r = (struct region){0};
 }
 
 /* The client's region containing addr, or NULL. */
@@ -155,7 +155,7 @@ static struct region *region_new(struct client *c, uint64_t pages, uint32_t *ind
     for (uint32_t i = 0; i < MAX_REGIONS; i++) {
         if (c->regions[i].pages == 0) {
             struct region *r = &c->regions[i];
-            *r = (struct region){ .base = c->next_va, .pages = pages };
+            *r = (struct region){.base = c->next_va, .pages = pages};
             c->next_va += pages * MICA_PAGE_SIZE + GUARD_BYTES;
             *index = i;
             return r;
@@ -300,7 +300,8 @@ static void vm_share(struct client *c, uint32_t cid, struct mica_msg *m)
     uint32_t idx, bidx;
     struct region *r = region_at(c, m->mr[0], &idx);
     uint64_t target = m->mr[1];
-    struct client *o = target < MAX_CLIENTS && clients[target].used && target != cid ? &clients[target] : NULL;
+    struct client *o =
+        target < MAX_CLIENTS && clients[target].used && target != cid ? &clients[target] : NULL;
     struct region *b;
     if (r == NULL || r->base != m->mr[0] || r->borrowed || o == NULL || r->nsharers == MAX_SHARERS) {
         answer(m, MICA_EINVAL, 0, 0, 0);
@@ -313,7 +314,7 @@ static void vm_share(struct client *c, uint32_t cid, struct mica_msg *m)
     b->borrowed = 1;
     b->owner_client = cid;
     b->owner_region = idx;
-    r->sharers[r->nsharers++] = (struct sharer){ (uint32_t)target, bidx };
+    r->sharers[r->nsharers++] = (struct sharer){(uint32_t)target, bidx};
     answer(m, MICA_OK, b->base, 0, 0);
 }
 
@@ -331,10 +332,11 @@ static void add_client(struct mica_msg *m, struct mica_ipc_buffer *buf)
     mica_handle_t task = mica_buf_recv_handle(buf, m, 0);
     for (uint32_t id = 0; id < MAX_CLIENTS; id++) {
         if (!clients[id].used) {
-            clients[id] = (struct client){
-                .used = 1, .task = task, .quota = m->mr[0], .flags = m->mr[1],
-                .next_va = PAGER_VM_BASE + id * PAGER_VM_SLICE
-            };
+            clients[id] = (struct client){.used = 1,
+                                          .task = task,
+                                          .quota = m->mr[0],
+                                          .flags = m->mr[1],
+                                          .next_va = PAGER_VM_BASE + id * PAGER_VM_SLICE};
             answer(m, MICA_OK, id, PAGER_BADGE_CLIENT(id), 0);
             return;
         }
@@ -400,20 +402,35 @@ static void every_frame(struct mica_msg *m)
 static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *buf)
 {
     uint32_t label = mica_msg_label(m);
-    LOG("request label 0x%x badge 0x%llx mr0 0x%llx mr1 0x%llx mr2 0x%llx\n", label, (unsigned long long)badge, (unsigned long long)m->mr[0], (unsigned long long)m->mr[1], (unsigned long long)m->mr[2]);
+    LOG("request label 0x%x badge 0x%llx mr0 0x%llx mr1 0x%llx mr2 0x%llx\n", label,
+        (unsigned long long)badge, (unsigned long long)m->mr[0], (unsigned long long)m->mr[1],
+        (unsigned long long)m->mr[2]);
     if (label == MICA_LABEL_FAULT) {
         serve_fault(badge, m);
         return;
     }
     if (badge == PAGER_BADGE_INIT) {
         switch (label) {
-        case PAGER_ADD_MEMORY: add_memory(m); return;
-        case PAGER_ADD_CLIENT: add_client(m, buf); return;
-        case PAGER_REMOVE_CLIENT: remove_client(m); return;
-        case PAGER_EVERY_FRAME: every_frame(m); return;
-        case PAGER_VM_ALLOC_FOR: vm_alloc_for(m); return;
-        case PAGER_STATS: answer(m, MICA_OK, nfree, ntotal, nmeta); return;
-        default: break;
+        case PAGER_ADD_MEMORY:
+            add_memory(m);
+            return;
+        case PAGER_ADD_CLIENT:
+            add_client(m, buf);
+            return;
+        case PAGER_REMOVE_CLIENT:
+            remove_client(m);
+            return;
+        case PAGER_EVERY_FRAME:
+            every_frame(m);
+            return;
+        case PAGER_VM_ALLOC_FOR:
+            vm_alloc_for(m);
+            return;
+        case PAGER_STATS:
+            answer(m, MICA_OK, nfree, ntotal, nmeta);
+            return;
+        default:
+            break;
         }
     }
     struct client *c = client_of(badge);
@@ -423,11 +440,21 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
     }
     uint32_t cid = (uint32_t)(c - clients);
     switch (label) {
-    case PAGER_VM_ALLOC: vm_alloc(c, m); break;
-    case PAGER_VM_FREE: vm_free(c, m); break;
-    case PAGER_VM_SHARE: vm_share(c, cid, m); break;
-    case PAGER_STATS: answer(m, MICA_OK, nfree, nmeta, c->frames); break;
-    default: answer(m, MICA_EINVAL, 0, 0, 0); break;
+    case PAGER_VM_ALLOC:
+        vm_alloc(c, m);
+        break;
+    case PAGER_VM_FREE:
+        vm_free(c, m);
+        break;
+    case PAGER_VM_SHARE:
+        vm_share(c, cid, m);
+        break;
+    case PAGER_STATS:
+        answer(m, MICA_OK, nfree, nmeta, c->frames);
+        break;
+    default:
+        answer(m, MICA_EINVAL, 0, 0, 0);
+        break;
     }
 }
 

@@ -69,9 +69,9 @@ static void check_segment(const struct elf_segment *s, size_t size, uint64_t lo,
 
     REQUIRE(s->memsz > 0 && s->filesz <= s->memsz);
     REQUIRE(s->offset <= size && s->filesz <= size - s->offset);
-    REQUIRE(last >= s->vaddr);                                  /* no wrap */
+    REQUIRE(last >= s->vaddr); /* no wrap */
     REQUIRE((s->vaddr & ~(PAGE - 1)) >= lo);
-    REQUIRE(last / PAGE < top / PAGE);                          /* whole last page below top */
+    REQUIRE(last / PAGE < top / PAGE); /* whole last page below top */
     REQUIRE((s->flags & ~7u) == 0);
     REQUIRE(!((s->flags & ELF_PF_W) && (s->flags & ELF_PF_X)));
     REQUIRE(s->vaddr % PAGE == s->offset % PAGE);
@@ -111,7 +111,10 @@ static void check_against_raw(const uint8_t *d, size_t size, const struct elf_im
     uint64_t phoff = le(d + 32, 8), phnum = le(d + 56, 2);
     unsigned k = 0;
 
-    REQUIRE(size >= 64 && memcmp(d, "\x7f" "ELF\x02\x01\x01", 7) == 0);
+    REQUIRE(size >= 64 && memcmp(d,
+                                 "\x7f"
+                                 "ELF\x02\x01\x01",
+                                 7) == 0);
     REQUIRE(le(d + 16, 2) == 2 && le(d + 18, 2) == 62 && le(d + 20, 4) == 1 && le(d + 54, 2) == 56);
     REQUIRE(phnum >= 1 && phnum <= 64 && phoff >= 64 && phoff <= size && size - phoff >= phnum * 56);
     REQUIRE(img->entry == le(d + 24, 8));
@@ -132,8 +135,7 @@ static void check_against_raw(const uint8_t *d, size_t size, const struct elf_im
 }
 
 /* Parse with one window and check whatever came back. */
-static int parse_and_check(const uint8_t *data, size_t size, uint64_t lo, uint64_t top,
-                           struct elf_image *img)
+static int parse_and_check(const uint8_t *data, size_t size, uint64_t lo, uint64_t top, struct elf_image *img)
 {
     int rc = elf_parse(data, size, lo, top, img);
     const char *msg = elf_strerror(rc);

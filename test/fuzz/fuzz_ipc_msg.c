@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct table t = { { 0 } };
+    struct table t = {{0}};
     struct mica_ipc_buffer buf, copy;
     uint64_t info = 0;
     memset(&buf, 0, sizeof buf);
@@ -42,8 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n; i++)
         t.rights[i + 1] = data[i] & 0x7f;
     data += n, size -= n;
-    size_t m = size < sizeof buf.send_handles + sizeof buf.send_rights ? size
-                                                                       : sizeof buf.send_handles + sizeof buf.send_rights;
+    size_t m = size < sizeof buf.send_handles + sizeof buf.send_rights
+                   ? size
+                   : sizeof buf.send_handles + sizeof buf.send_rights;
     memcpy(buf.send_handles, data, m);
     memcpy(&copy, &buf, sizeof buf);
 

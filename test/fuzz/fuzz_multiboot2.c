@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Kept static: struct mb2_info is ~9 KiB. */
 static struct mb2_info info;
 static struct pm_range free_st[SLOTS], scratch_st[SLOTS], small_st[SLOTS], reserved[NRES_MAX];
-static struct pm_set free_set;      /* the sanitized set, for check_take */
+static struct pm_set free_set; /* the sanitized set, for check_take */
 
 /* True when [p, p + len) lies inside [lo, lo + n); no pointer arithmetic
  * beyond the object, so compare as integers. */
@@ -89,8 +89,7 @@ static void check_parsed(const uint8_t *blk)
     check_modules(blk, n);
     REQUIRE(info.nmmap <= MB2_MAX_MMAP && (info.have_mmap || info.nmmap == 0));
     if (info.have_framebuffer)
-        REQUIRE(info.fb.bpp != 0 &&
-                (uint64_t)info.fb.pitch >= (uint64_t)info.fb.width * info.fb.bpp / 8);
+        REQUIRE(info.fb.bpp != 0 && (uint64_t)info.fb.pitch >= (uint64_t)info.fb.width * info.fb.bpp / 8);
     if (info.have_elf_sections) {
         REQUIRE(info.elf_num > 0 && info.elf_entsize >= 64 && info.elf_shndx < info.elf_num);
         REQUIRE(inside(blk, n, info.elf_shdrs, (uint64_t)info.elf_num * info.elf_entsize));
@@ -116,13 +115,12 @@ static size_t make_reserved(void)
 {
     size_t n = 0;
 
-    reserved[n++] = (struct pm_range){ 0, 0x100000 };
+    reserved[n++] = (struct pm_range){0, 0x100000};
     if (info.have_load_base)
-        reserved[n++] = (struct pm_range){ info.load_base, (uint64_t)info.load_base + 0x300000 };
+        reserved[n++] = (struct pm_range){info.load_base, (uint64_t)info.load_base + 0x300000};
     for (size_t i = 0; i < info.nmodules; i++)
-        reserved[n++] = (struct pm_range){ info.modules[i].start & ~(PM_PAGE_SIZE - 1),
-                                           (info.modules[i].end + PM_PAGE_SIZE - 1) &
-                                               ~(PM_PAGE_SIZE - 1) };
+        reserved[n++] = (struct pm_range){info.modules[i].start & ~(PM_PAGE_SIZE - 1),
+                                          (info.modules[i].end + PM_PAGE_SIZE - 1) & ~(PM_PAGE_SIZE - 1)};
     return n;
 }
 
@@ -136,8 +134,7 @@ static uint64_t raw_end(const struct mb2_mmap_entry *e)
 static bool in_available(uint64_t x)
 {
     for (size_t k = 0; k < info.nmmap; k++)
-        if (info.mmap[k].type == MB2_MMAP_AVAILABLE && info.mmap[k].base <= x &&
-            x < raw_end(&info.mmap[k]))
+        if (info.mmap[k].type == MB2_MMAP_AVAILABLE && info.mmap[k].base <= x && x < raw_end(&info.mmap[k]))
             return true;
     return false;
 }
@@ -146,10 +143,10 @@ static bool in_available(uint64_t x)
 static bool hits_unusable(uint64_t b, uint64_t e, size_t nres)
 {
     for (size_t k = 0; k < info.nmmap; k++)
-        if (info.mmap[k].type != MB2_MMAP_AVAILABLE && info.mmap[k].length &&
-            info.mmap[k].base < e && b < raw_end(&info.mmap[k]))
+        if (info.mmap[k].type != MB2_MMAP_AVAILABLE && info.mmap[k].length && info.mmap[k].base < e &&
+            b < raw_end(&info.mmap[k]))
             return true;
-    for (size_t k = 0; k < nres; k++)   /* an empty range (empty module) has no byte */
+    for (size_t k = 0; k < nres; k++) /* an empty range (empty module) has no byte */
         if (reserved[k].base < reserved[k].end && reserved[k].base < e && b < reserved[k].end)
             return true;
     return false;
@@ -199,7 +196,7 @@ static void check_sanitize(uint8_t small_cap)
     struct pm_report rep;
 
     pm_init(fr, free_st, SLOTS);
-    pm_init(&sc, scratch_st, info.nmmap + nres);        /* the documented requirement */
+    pm_init(&sc, scratch_st, info.nmmap + nres); /* the documented requirement */
     REQUIRE(pm_sanitize(info.mmap, info.nmmap, reserved, nres, fr, &sc, &rep) == PM_OK);
     check_free(fr, nres);
     check_complete(fr, nres);

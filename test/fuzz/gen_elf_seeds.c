@@ -28,7 +28,7 @@
 /* The file being written; len is its size so far. */
 static uint8_t f[FILE_MAX];
 static size_t len;
-static unsigned nph;            /* program headers written, at offset 64 */
+static unsigned nph; /* program headers written, at offset 64 */
 
 static void put(uint8_t *p, uint64_t v, unsigned n)
 {
@@ -40,7 +40,7 @@ static void put(uint8_t *p, uint64_t v, unsigned n)
  * will hold `phnum` entries; the body follows it. */
 static void begin(uint64_t entry, unsigned phnum)
 {
-    static const uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+    static const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
 
     memset(f, 0, sizeof f);
     memcpy(f, ident, 16);
@@ -124,7 +124,7 @@ static int seed_gnu_ld(const char *dir)
     ph(PT_GNU_STACK, R | W, 0, 0, 0, 0);
     ph(PT_GNU_RELRO, R, 0x400, 0x403400, 0x20, 0x20);
     body(0x480);
-    return finish(dir, "gnu_ld.elf", 0x400000, 0x406000);  /* the span exactly */
+    return finish(dir, "gnu_ld.elf", 0x400000, 0x406000); /* the span exactly */
 }
 
 /* Sixteen loads (the most kept) among 64 headers (the most accepted). */
@@ -217,25 +217,35 @@ static int seed_top_edge(const char *dir)
     ph(PT_LOAD, R | X, 0x100, 0x1100, 0x20, 0x20);
     ph(PT_LOAD, R | W, 0x120, TOP - 0x1000 + 0x120, 0x20, 0x1000 - 0x120);
     body(0x140);
-    return finish(dir, "top_edge.elf", 0x1000, TOP - 1);  /* second window: one byte short */
+    return finish(dir, "top_edge.elf", 0x1000, TOP - 1); /* second window: one byte short */
 }
 
 /* The program header table last, at an odd offset, after the segments. */
 static int seed_tail_table(const char *dir)
 {
-    static const uint8_t code[16] = { 0xeb, 0xfe };
+    static const uint8_t code[16] = {0xeb, 0xfe};
 
     begin(0x401040, 0);
-    put(f + 32, 0x61, 8);                       /* e_phoff */
+    put(f + 32, 0x61, 8); /* e_phoff */
     put(f + 56, 2, 2);
     memcpy(f + 0x40, code, sizeof code);
     {
-        uint8_t *p = f + 0x61;                  /* written by hand: not at 64 */
-        put(p, PT_LOAD, 4); put(p + 4, R | X, 4); put(p + 8, 0x40, 8); put(p + 16, 0x401040, 8);
-        put(p + 32, 0x10, 8); put(p + 40, 0x10, 8); put(p + 48, 1, 8);
+        uint8_t *p = f + 0x61; /* written by hand: not at 64 */
+        put(p, PT_LOAD, 4);
+        put(p + 4, R | X, 4);
+        put(p + 8, 0x40, 8);
+        put(p + 16, 0x401040, 8);
+        put(p + 32, 0x10, 8);
+        put(p + 40, 0x10, 8);
+        put(p + 48, 1, 8);
         p += 56;
-        put(p, PT_LOAD, 4); put(p + 4, R | W, 4); put(p + 8, 0x50, 8); put(p + 16, 0x402050, 8);
-        put(p + 32, 0x11, 8); put(p + 40, 0x2000, 8); put(p + 48, 0, 8);
+        put(p, PT_LOAD, 4);
+        put(p + 4, R | W, 4);
+        put(p + 8, 0x50, 8);
+        put(p + 16, 0x402050, 8);
+        put(p + 32, 0x11, 8);
+        put(p + 40, 0x2000, 8);
+        put(p + 48, 0, 8);
     }
     len = 0x61 + 2 * 56;
     return finish(dir, "tail_table.elf", 0x401000, 0x404050);
@@ -247,7 +257,7 @@ static int seed_headers(const char *dir)
 {
     int err = 0;
 
-    begin(0x401078, 3);                         /* header, table cut off */
+    begin(0x401078, 3); /* header, table cut off */
     len = 64;
     err |= finish(dir, "truncated.elf", 0x1000, TOP);
     begin(0x401078, 1);
@@ -261,21 +271,21 @@ static int seed_headers(const char *dir)
     body(0x88);
     err |= finish(dir, "bigendian.elf", 0x1000, TOP);
     begin(0x401078, 1);
-    put(f + 54, 64, 2);                         /* e_phentsize of a wrong struct */
+    put(f + 54, 64, 2); /* e_phentsize of a wrong struct */
     ph(PT_LOAD, R | X, 0x78, 0x401078, 0x10, 0x10);
     body(0x88);
     err |= finish(dir, "phentsize.elf", 0x1000, TOP);
     begin(0x401078, 1);
-    len = 40;                                   /* 56 bytes with the window */
+    len = 40; /* 56 bytes with the window */
     err |= finish(dir, "short.elf", 0x1000, TOP);
     begin(0x401078, 1);
-    put(f + 18, 183, 2);                        /* EM_AARCH64 */
+    put(f + 18, 183, 2); /* EM_AARCH64 */
     ph(PT_LOAD, R | X, 0x78, 0x401078, 0x10, 0x10);
     body(0x88);
     err |= finish(dir, "aarch64.elf", 0x1000, TOP);
     begin(0x401078, 2);
     ph(PT_GNU_STACK, R | W, 0, 0, 0, 0);
-    ph(PT_LOAD, R | X, 0xb0, 0x4010b0, 0, 0);   /* empty: does not count */
+    ph(PT_LOAD, R | X, 0xb0, 0x4010b0, 0, 0); /* empty: does not count */
     body(0xc0);
     err |= finish(dir, "no_load.elf", 0x1000, TOP);
     return err;
@@ -303,7 +313,7 @@ static int seed_segments(const char *dir)
     begin(0x0b0, 1);
     ph(PT_LOAD, R | X, 0xb0, 0xb0, 0x50, 0x50);
     body(0x100);
-    err |= finish(dir, "page_zero.elf", 0, TOP);       /* valid in the second window */
+    err |= finish(dir, "page_zero.elf", 0, TOP); /* valid in the second window */
     return err;
 }
 

@@ -25,13 +25,39 @@ static void put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void u8(uint8_t v) { pay[np++] = v; }
-static void u16(uint16_t v) { u8((uint8_t)v); u8((uint8_t)(v >> 8)); }
-static void u32(uint32_t v) { put32(pay + np, v); np += 4; }
-static void u64(uint64_t v) { u32((uint32_t)v); u32((uint32_t)(v >> 32)); }
-static void bytes(const void *s, size_t n) { memcpy(pay + np, s, n); np += n; }
-static void fill(uint8_t v, size_t n) { memset(pay + np, v, n); np += n; }
-static void str(const char *s) { bytes(s, strlen(s) + 1); }
+static void u8(uint8_t v)
+{
+    pay[np++] = v;
+}
+static void u16(uint16_t v)
+{
+    u8((uint8_t)v);
+    u8((uint8_t)(v >> 8));
+}
+static void u32(uint32_t v)
+{
+    put32(pay + np, v);
+    np += 4;
+}
+static void u64(uint64_t v)
+{
+    u32((uint32_t)v);
+    u32((uint32_t)(v >> 32));
+}
+static void bytes(const void *s, size_t n)
+{
+    memcpy(pay + np, s, n);
+    np += n;
+}
+static void fill(uint8_t v, size_t n)
+{
+    memset(pay + np, v, n);
+    np += n;
+}
+static void str(const char *s)
+{
+    bytes(s, strlen(s) + 1);
+}
 
 /* Start a block with only its 8-byte header. */
 static void begin(void)
@@ -56,7 +82,10 @@ static void tag_sized(uint32_t type, uint32_t size)
     np = 0;
 }
 
-static void tag(uint32_t type) { tag_sized(type, 0); }
+static void tag(uint32_t type)
+{
+    tag_sized(type, 0);
+}
 
 /* One multiboot2 memory map entry. */
 static void mmap_entry(uint64_t base, uint64_t length, uint32_t type)
@@ -119,19 +148,47 @@ static void bios_map(void)
 static int seed_bios(const char *dir)
 {
     begin();
-    u32(0x200000); tag(21);
-    str("console=ttyS0 loglevel=debug"); tag(1);
-    str("GRUB 2.06"); tag(2);
-    u16(0x102); u16(0xf000); u32(0x8a4c); u16(0xf000); u16(0x40); u16(3);
-    u16(0xfff0); u16(0xfff0); u16(0xfff0); tag(10);
+    u32(0x200000);
+    tag(21);
+    str("console=ttyS0 loglevel=debug");
+    tag(1);
+    str("GRUB 2.06");
+    tag(2);
+    u16(0x102);
+    u16(0xf000);
+    u32(0x8a4c);
+    u16(0xf000);
+    u16(0x40);
+    u16(3);
+    u16(0xfff0);
+    u16(0xfff0);
+    u16(0xfff0);
+    tag(10);
     module(0x300000, 0x312345, "/boot/init");
     module(0x313000, 0x320000, "/boot/ramdisk arg=1");
     bios_map();
-    u32(6); u32(64); u32(5); fill(0, 6 * 64); tag(9);
-    u32(639); u32(523136); tag(4);
-    u32(0x80); u32(0); u32(0xffffffff); tag(5);
-    u64(0xb8000); u32(160); u32(80); u32(25); u8(16); u8(2); u16(0); tag(8);
-    rsdp(20); tag(14);
+    u32(6);
+    u32(64);
+    u32(5);
+    fill(0, 6 * 64);
+    tag(9);
+    u32(639);
+    u32(523136);
+    tag(4);
+    u32(0x80);
+    u32(0);
+    u32(0xffffffff);
+    tag(5);
+    u64(0xb8000);
+    u32(160);
+    u32(80);
+    u32(25);
+    u8(16);
+    u8(2);
+    u16(0);
+    tag(8);
+    rsdp(20);
+    tag(14);
     return finish(dir, "bios_grub.bin", 0);
 }
 
@@ -139,11 +196,15 @@ static int seed_bios(const char *dir)
 static int seed_uefi(const char *dir)
 {
     begin();
-    u32(0x200000); tag(21);
-    str("quiet"); tag(1);
-    str("GRUB 2.06"); tag(2);
+    u32(0x200000);
+    tag(21);
+    str("quiet");
+    tag(1);
+    str("GRUB 2.06");
+    tag(2);
     module(0x400000, 0x480000, "init");
-    u32(24); u32(0);
+    u32(24);
+    u32(0);
     mmap_entry(0x0, 0xa0000, 1);
     mmap_entry(0x100000, 0x700000, 1);
     mmap_entry(0x800000, 0x8000, 4);
@@ -153,15 +214,40 @@ static int seed_uefi(const char *dir)
     mmap_entry(0x7f7e000, 0x82000, 3);
     mmap_entry(0xffc00000, 0x400000, 2);
     tag(6);
-    u32(0); u32(0); u32(0); tag(9);                 /* GRUB's empty ELF tag */
-    u64(0x80000000); u32(4096); u32(1024); u32(768); u8(32); u8(1); u16(0);
-    u8(16); u8(8); u8(8); u8(8); u8(0); u8(8); tag(8);
-    u64(0x7f9e018); tag(12);
-    rsdp(20); tag(14);
-    rsdp(36); tag(15);
-    u32(48); u32(1);
+    u32(0);
+    u32(0);
+    u32(0);
+    tag(9); /* GRUB's empty ELF tag */
+    u64(0x80000000);
+    u32(4096);
+    u32(1024);
+    u32(768);
+    u8(32);
+    u8(1);
+    u16(0);
+    u8(16);
+    u8(8);
+    u8(8);
+    u8(8);
+    u8(0);
+    u8(8);
+    tag(8);
+    u64(0x7f9e018);
+    tag(12);
+    rsdp(20);
+    tag(14);
+    rsdp(36);
+    tag(15);
+    u32(48);
+    u32(1);
     for (int i = 0; i < 4; i++) {
-        u32(7); u32(0); u64((uint64_t)i << 20); u64(0); u64(256); u64(0xf); u64(0);
+        u32(7);
+        u32(0);
+        u64((uint64_t)i << 20);
+        u64(0);
+        u64(256);
+        u64(0xf);
+        u64(0);
     }
     tag(17);
     return finish(dir, "uefi_grub.bin", 0);
@@ -171,11 +257,15 @@ static int seed_uefi(const char *dir)
 static int seed_efi_bs(const char *dir)
 {
     begin();
-    str(""); tag(1);
+    str("");
+    tag(1);
     tag(18);
-    u64(0x7e4a000); tag(20);
-    u32(0x7e4b000); tag(19);
-    u32(0x7f9e018); tag(11);
+    u64(0x7e4a000);
+    tag(20);
+    u32(0x7e4b000);
+    tag(19);
+    u32(0x7f9e018);
+    tag(11);
     return finish(dir, "efi_keep_bs.bin", 0);
 }
 
@@ -189,7 +279,10 @@ static int seed_modules(const char *dir)
     module(0x1030000, 0x1030000, "empty");
     module(0x1050000, 0x1040000, "inverted");
     module(0x100f000, 0x1011000, "overlapping");
-    u32(0x2000000); u32(0x2001000); bytes("nul-less", 8); tag(3);
+    u32(0x2000000);
+    u32(0x2001000);
+    bytes("nul-less", 8);
+    tag(3);
     for (uint32_t i = 0; i < 8; i++)
         module(0x3000000 + i * 0x2000, 0x3000000 + i * 0x2000 + 0x1800, "m");
     return finish(dir, "modules.bin", 0);
@@ -206,8 +299,10 @@ static int seed_minimal(const char *dir)
 static int seed_truncated(const char *dir)
 {
     begin();
-    str("ok"); tag(1);
-    str("GRUB"); tag_sized(2, 200);
+    str("ok");
+    tag(1);
+    str("GRUB");
+    tag_sized(2, 200);
     return finish(dir, "truncated.bin", 0);
 }
 
@@ -216,7 +311,8 @@ static int seed_missing_end(const char *dir)
 {
     begin();
     bios_map();
-    str("no end"); tag(1);
+    str("no end");
+    tag(1);
     return finish(dir, "missing_end.bin", 1);
 }
 
@@ -224,13 +320,18 @@ static int seed_missing_end(const char *dir)
 static int seed_dup_unknown(const char *dir)
 {
     begin();
-    str("first"); tag(1);
-    str("second"); tag(1);
-    fill(0xab, 13); tag(42);
+    str("first");
+    tag(1);
+    str("second");
+    tag(1);
+    fill(0xab, 13);
+    tag(42);
     bios_map();
     bios_map();
-    u32(1); tag(21);
-    u32(2); tag(21);
+    u32(1);
+    tag(21);
+    u32(2);
+    tag(21);
     tag(0x7fffffff);
     return finish(dir, "dup_unknown.bin", 0);
 }
@@ -239,19 +340,20 @@ static int seed_dup_unknown(const char *dir)
 static int seed_mmap_adversarial(const char *dir)
 {
     begin();
-    u32(24); u32(0);
+    u32(24);
+    u32(0);
     mmap_entry(0x200000, 0x100000, 1);
-    mmap_entry(0x100800, 0x180000, 1);              /* unaligned, overlaps */
-    mmap_entry(0x180000, 0x1000, 2);                /* reserved inside available */
-    mmap_entry(0x200000, 0x100000, 1);              /* duplicate */
-    mmap_entry(0x300000, 0x100000, 1);              /* adjacent */
-    mmap_entry(0x0, 0x400000, 5);                   /* bad RAM over everything low */
-    mmap_entry(0x100000000ull, UINT64_MAX, 1);      /* wraps */
-    mmap_entry(1ull << 52, 0x1000, 1);              /* above the limit */
-    mmap_entry(0x500000, 0, 1);                     /* zero length */
-    mmap_entry(0x600000, 0x100000, 77);             /* unknown type */
-    mmap_entry(0x580000, 0x200000, 1);              /* unknown inside available */
-    fill(0xcc, 11);                                 /* ragged tail */
+    mmap_entry(0x100800, 0x180000, 1);         /* unaligned, overlaps */
+    mmap_entry(0x180000, 0x1000, 2);           /* reserved inside available */
+    mmap_entry(0x200000, 0x100000, 1);         /* duplicate */
+    mmap_entry(0x300000, 0x100000, 1);         /* adjacent */
+    mmap_entry(0x0, 0x400000, 5);              /* bad RAM over everything low */
+    mmap_entry(0x100000000ull, UINT64_MAX, 1); /* wraps */
+    mmap_entry(1ull << 52, 0x1000, 1);         /* above the limit */
+    mmap_entry(0x500000, 0, 1);                /* zero length */
+    mmap_entry(0x600000, 0x100000, 77);        /* unknown type */
+    mmap_entry(0x580000, 0x200000, 1);         /* unknown inside available */
+    fill(0xcc, 11);                            /* ragged tail */
     tag(6);
     return finish(dir, "mmap_adversarial.bin", 0);
 }
@@ -261,14 +363,35 @@ static int seed_bad_fields(const char *dir)
 {
     begin();
     bios_map();
-    u32(4); u32(40); u32(1); fill(0, 160); tag(9);  /* Elf32 entsize */
-    u64(0xb8000); u32(10); u32(80); u32(25); u8(16); u8(2); u16(0); tag(8);
-    bytes("RSD PTX ", 8); fill(0, 12); tag(14);
-    rsdp(20); tag(15);                              /* too short for v2 */
-    u32(24); u32(1); fill(0, 48); tag(17);
-    bytes("unterminated", 12); tag(2);
-    fill(0, 100); tag(7);                           /* VBE far too small */
-    u32(24); u32(0); tag(6);                        /* duplicate, empty */
+    u32(4);
+    u32(40);
+    u32(1);
+    fill(0, 160);
+    tag(9); /* Elf32 entsize */
+    u64(0xb8000);
+    u32(10);
+    u32(80);
+    u32(25);
+    u8(16);
+    u8(2);
+    u16(0);
+    tag(8);
+    bytes("RSD PTX ", 8);
+    fill(0, 12);
+    tag(14);
+    rsdp(20);
+    tag(15); /* too short for v2 */
+    u32(24);
+    u32(1);
+    fill(0, 48);
+    tag(17);
+    bytes("unterminated", 12);
+    tag(2);
+    fill(0, 100);
+    tag(7); /* VBE far too small */
+    u32(24);
+    u32(0);
+    tag(6); /* duplicate, empty */
     return finish(dir, "bad_fields.bin", 0);
 }
 
@@ -276,13 +399,15 @@ static int seed_bad_fields(const char *dir)
 static int seed_wide_mmap(const char *dir)
 {
     begin();
-    u32(32); u32(0);
+    u32(32);
+    u32(0);
     for (uint32_t i = 0; i < 8; i++) {
         mmap_entry((uint64_t)i << 24, 0x800000, 1 + i % 3);
         u64(0xdeadbeefcafef00dull);
     }
     tag(6);
-    u32(0x1234000); tag(21);
+    u32(0x1234000);
+    tag(21);
     return finish(dir, "wide_mmap.bin", 0);
 }
 
@@ -301,7 +426,8 @@ static int seed_many_modules(const char *dir)
 static int seed_big_mmap(const char *dir)
 {
     begin();
-    u32(24); u32(0);
+    u32(24);
+    u32(0);
     for (uint32_t i = 0; i < 270; i++)
         mmap_entry(0x100000 + (uint64_t)i * 0x1800, 0x1800, i % 2 ? 2 : 1);
     tag(6);

@@ -6,13 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__,    \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
+#define REQUIRE(cond)                                                                                        \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #cond);                   \
+            abort();                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 #endif

@@ -24,11 +24,11 @@ static inline int check_report(int ok, const char *what, const char *file, int l
 }
 
 #define CHECK(cond) check_report(!!(cond), #cond, __FILE__, __LINE__)
-#define CHECK_EQ_U64(a, b)                                                          \
-    do {                                                                             \
-        uint64_t check_a_ = (uint64_t)(a), check_b_ = (uint64_t)(b);                 \
-        if (!check_report(check_a_ == check_b_, #a " == " #b, __FILE__, __LINE__))   \
-            printf("#   got 0x%" PRIx64 ", want 0x%" PRIx64 "\n", check_a_, check_b_); \
+#define CHECK_EQ_U64(a, b)                                                                                   \
+    do {                                                                                                     \
+        uint64_t check_a_ = (uint64_t)(a), check_b_ = (uint64_t)(b);                                         \
+        if (!check_report(check_a_ == check_b_, #a " == " #b, __FILE__, __LINE__))                           \
+            printf("#   got 0x%" PRIx64 ", want 0x%" PRIx64 "\n", check_a_, check_b_);                       \
     } while (0)
 
 /* Print the TAP plan and return the process exit status. */

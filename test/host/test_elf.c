@@ -45,7 +45,7 @@ struct spec {
     uint16_t type, machine, phentsize, phnum;
     uint32_t version;
     uint64_t entry, phoff;
-    size_t size;            /* bytes handed to elf_parse */
+    size_t size; /* bytes handed to elf_parse */
     unsigned nph;
     struct ph ph[MAX_PH];
 };
@@ -53,7 +53,7 @@ struct spec {
 static struct spec sp;
 static struct elf_image img;
 static uint8_t file[FILE_MAX];
-static bool input_written;  /* set when elf_parse changed a byte of its input */
+static bool input_written; /* set when elf_parse changed a byte of its input */
 
 /* Store v as n little-endian bytes at p. */
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -74,7 +74,7 @@ static void build(uint8_t *dst)
     put_le(dst + 20, sp.version, 4);
     put_le(dst + 24, sp.entry, 8);
     put_le(dst + 32, sp.phoff, 8);
-    put_le(dst + 40, 0, 8);                 /* e_shoff: no sections */
+    put_le(dst + 40, 0, 8); /* e_shoff: no sections */
     put_le(dst + 48, 0, 4);
     put_le(dst + 52, 64, 2);
     put_le(dst + 54, sp.phentsize, 2);
@@ -88,12 +88,12 @@ static void build(uint8_t *dst)
         if (sp.phoff > FILE_MAX || at + 56 > FILE_MAX)
             break;
         if (at < 64)
-            continue;                           /* keep the ELF header intact */
+            continue; /* keep the ELF header intact */
         put_le(dst + at, h->type, 4);
         put_le(dst + at + 4, h->flags, 4);
         put_le(dst + at + 8, h->offset, 8);
         put_le(dst + at + 16, h->vaddr, 8);
-        put_le(dst + at + 24, h->vaddr, 8);     /* p_paddr */
+        put_le(dst + at + 24, h->vaddr, 8); /* p_paddr */
         put_le(dst + at + 32, h->filesz, 8);
         put_le(dst + at + 40, h->memsz, 8);
         put_le(dst + at + 48, h->align, 8);
@@ -106,7 +106,7 @@ static struct ph *add_ph(uint32_t type, uint32_t flags, uint64_t offset, uint64_
 {
     struct ph *h = &sp.ph[sp.nph++];
 
-    *h = (struct ph){ type, flags, offset, vaddr, filesz, memsz, 0x1000 };
+    *h = (struct ph){type, flags, offset, vaddr, filesz, memsz, 0x1000};
     sp.phnum = (uint16_t)sp.nph;
     return h;
 }
@@ -114,7 +114,7 @@ static struct ph *add_ph(uint32_t type, uint32_t flags, uint64_t offset, uint64_
 /* An empty but otherwise valid header: no program headers yet. */
 static void spec_empty(void)
 {
-    static const uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+    static const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
 
     memset(&sp, 0, sizeof sp);
     memcpy(sp.ident, ident, 16);
@@ -142,7 +142,7 @@ static void spec_default(void)
 /* Parse `size` bytes at `src` from an exact-size heap copy, with bounds. */
 static int parse_bytes(const uint8_t *src, size_t size, uint64_t min_vaddr, uint64_t top)
 {
-    uint8_t *copy = malloc(size);   /* for size 0 too: any read is reported */
+    uint8_t *copy = malloc(size); /* for size 0 too: any read is reported */
     int rc;
 
     if (copy == NULL)
@@ -216,7 +216,7 @@ static void test_valid(void)
     CHECK_EQ_U64(img.nsegments, 3);
     CHECK(seg_is(0, 0x400000, 0x200, 0, 0x200, R));
     CHECK(seg_is(1, 0x401000, 0x800, 0x1000, 0x800, R | X));
-    CHECK(seg_is(2, 0x402000, 0x3000, 0x2000, 0x100, R | W));   /* ends at the end of the file */
+    CHECK(seg_is(2, 0x402000, 0x3000, 0x2000, 0x100, R | W)); /* ends at the end of the file */
     CHECK_EQ_U64(img.lowest, 0x400000);
     CHECK_EQ_U64(img.highest, 0x405000);
 }
@@ -233,7 +233,7 @@ static void test_gnu_ld_layout(void)
     add_ph(PT_NOTE, R, 0x270, 0x400270, 0x20, 0x20)->align = 8;
     add_ph(PT_NOTE, R, 0x290, 0x400290, 0x44, 0x44)->align = 4;
     add_ph(PT_TLS, R, 0xa06d8, 0x4a06d8, 0x18, 0x60)->align = 8;
-    add_ph(0x6474e553, R, 0x270, 0x400270, 0x20, 0x20)->align = 8;    /* PT_GNU_PROPERTY */
+    add_ph(0x6474e553, R, 0x270, 0x400270, 0x20, 0x20)->align = 8; /* PT_GNU_PROPERTY */
     add_ph(PT_GNU_STACK, R | W, 0, 0, 0, 0)->align = 16;
     add_ph(PT_GNU_RELRO, R, 0xa06d8, 0x4a06d8, 0x3928, 0x3928)->align = 1;
     sp.entry = 0x401550;
@@ -263,15 +263,15 @@ static void test_unaligned(void)
 static void test_ignored_headers(void)
 {
     spec_default();
-    add_ph(0, 0, 0, 0, 0, 0);                                   /* PT_NULL */
+    add_ph(0, 0, 0, 0, 0, 0); /* PT_NULL */
     add_ph(PT_NOTE, R, 0x100, 0x400100, 0x20, 0x20);
     add_ph(PT_PHDR, R, 64, 0x400040, 56 * 9, 56 * 9);
     add_ph(PT_TLS, R, 0x2000, 0x402000, 0x10, 0x40);
-    add_ph(0x70000000, W | X, 0, 0, 0, 0);                      /* processor specific */
-    add_ph(PT_LOAD, R | W | X, 0xdead, 0x401234, 0, 0);         /* empty: skipped */
+    add_ph(0x70000000, W | X, 0, 0, 0, 0);              /* processor specific */
+    add_ph(PT_LOAD, R | W | X, 0xdead, 0x401234, 0, 0); /* empty: skipped */
     CHECK_EQ_U64(run(), ELF_OK);
     CHECK_EQ_U64(img.nsegments, 3);
-    sp.ident[7] = 3;                                            /* ELFOSABI_GNU is fine */
+    sp.ident[7] = 3; /* ELFOSABI_GNU is fine */
     CHECK_EQ_U64(run(), ELF_OK);
 }
 
@@ -284,7 +284,7 @@ static void test_ident(void)
     CHECK_EQ_U64(run(), ELF_ESHORT);
     sp.size = 63;
     CHECK_EQ_U64(run(), ELF_ESHORT);
-    sp.size = 64;                       /* header complete, table missing */
+    sp.size = 64; /* header complete, table missing */
     CHECK_EQ_U64(run(), ELF_EPHDR);
     for (int i = 0; i < 4; i++) {
         spec_default();
@@ -292,12 +292,12 @@ static void test_ident(void)
         CHECK_EQ_U64(run(), ELF_EMAGIC);
     }
     spec_default();
-    sp.ident[4] = 1;                    /* ELFCLASS32 */
+    sp.ident[4] = 1; /* ELFCLASS32 */
     CHECK_EQ_U64(run(), ELF_ECLASS);
     sp.ident[4] = 0;
     CHECK_EQ_U64(run(), ELF_ECLASS);
     spec_default();
-    sp.ident[5] = 2;                    /* big endian */
+    sp.ident[5] = 2; /* big endian */
     CHECK_EQ_U64(run(), ELF_EDATA);
     sp.ident[5] = 0;
     CHECK_EQ_U64(run(), ELF_EDATA);
@@ -307,14 +307,14 @@ static void test_ident(void)
     spec_default();
     sp.version = 0;
     CHECK_EQ_U64(run(), ELF_EVERSION);
-    sp.version = 0x101;                 /* only the low byte right */
+    sp.version = 0x101; /* only the low byte right */
     CHECK_EQ_U64(run(), ELF_EVERSION);
 }
 
 static void test_type_machine(void)
 {
-    static const uint16_t bad_types[] = { 0, 1, 3, 4, 0xfe00 };    /* none, REL, DYN, CORE, OS */
-    static const uint16_t bad_machines[] = { 0, 3, 183, 62 | 0x100 };  /* none, 386, AArch64 */
+    static const uint16_t bad_types[] = {0, 1, 3, 4, 0xfe00};       /* none, REL, DYN, CORE, OS */
+    static const uint16_t bad_machines[] = {0, 3, 183, 62 | 0x100}; /* none, 386, AArch64 */
 
     for (size_t i = 0; i < sizeof bad_types / sizeof bad_types[0]; i++) {
         spec_default();
@@ -336,7 +336,7 @@ static void test_type_machine(void)
 
 static void test_phdr_table(void)
 {
-    static const uint16_t bad_entsize[] = { 0, 32, 55, 57, 64 };
+    static const uint16_t bad_entsize[] = {0, 32, 55, 57, 64};
 
     for (size_t i = 0; i < sizeof bad_entsize / sizeof bad_entsize[0]; i++) {
         spec_default();
@@ -346,23 +346,23 @@ static void test_phdr_table(void)
     spec_default();
     sp.phnum = 0;
     CHECK_EQ_U64(run(), ELF_EPHDR);
-    sp.phoff = 0;                       /* over the ELF header */
+    sp.phoff = 0; /* over the ELF header */
     sp.phnum = 4;
     CHECK_EQ_U64(run(), ELF_EPHDR);
     sp.phoff = 63;
     CHECK_EQ_U64(run(), ELF_EPHDR);
-    sp.phoff = sp.size - 4 * 56;        /* the table is the last thing in the file */
+    sp.phoff = sp.size - 4 * 56; /* the table is the last thing in the file */
     CHECK_EQ_U64(run(), ELF_OK);
-    sp.phoff++;                         /* one byte past */
+    sp.phoff++; /* one byte past */
     CHECK_EQ_U64(run(), ELF_EPHDR);
     sp.phoff = sp.size;
     CHECK_EQ_U64(run(), ELF_EPHDR);
     sp.phoff = UINT64_MAX - 8;
     CHECK_EQ_U64(run(), ELF_EPHDR);
-    sp.phoff = (uint64_t)0 - 2 * 56;    /* phoff + table size wraps to a small number */
+    sp.phoff = (uint64_t)0 - 2 * 56; /* phoff + table size wraps to a small number */
     CHECK_EQ_U64(run(), ELF_EPHDR);
     spec_default();
-    sp.phnum = 5;                       /* claims one header more than written */
+    sp.phnum = 5; /* claims one header more than written */
     sp.size = 64 + 5 * 56 - 1;
     CHECK_EQ_U64(run(), ELF_EPHDR);
 }
@@ -389,15 +389,15 @@ static void test_counts(void)
     spec_many(ELF_MAX_SEGMENTS);
     while (sp.nph < 64)
         add_ph(PT_GNU_STACK, R | W, 0, 0, 0, 0);
-    CHECK_EQ_U64(run(), ELF_OK);        /* 64 headers, 16 loads */
+    CHECK_EQ_U64(run(), ELF_OK); /* 64 headers, 16 loads */
     spec_many(ELF_MAX_SEGMENTS);
     while (sp.nph < 64)
-        add_ph(PT_LOAD, R, 0, 0x400000, 0, 0);    /* empty loads do not count */
+        add_ph(PT_LOAD, R, 0, 0x400000, 0, 0); /* empty loads do not count */
     CHECK_EQ_U64(run(), ELF_OK);
     sp.phnum = 65;
     sp.size = 0x2000;
     CHECK_EQ_U64(run(), ELF_ETOOMANY);
-    sp.phnum = 0xffff;                  /* PN_XNUM: the count would be in section 0 */
+    sp.phnum = 0xffff; /* PN_XNUM: the count would be in section 0 */
     CHECK_EQ_U64(run(), ELF_ETOOMANY);
     spec_empty();
     add_ph(PT_GNU_STACK, R | W, 0, 0, 0, 0);
@@ -415,28 +415,28 @@ static void test_filesz(void)
     sp.ph[1].filesz = sp.ph[1].memsz + 1;
     CHECK_EQ_U64(run(), ELF_EFILESZ);
     spec_default();
-    sp.ph[1].memsz = 0;                 /* an "empty" load with file bytes */
+    sp.ph[1].memsz = 0; /* an "empty" load with file bytes */
     CHECK_EQ_U64(run(), ELF_EFILESZ);
     spec_default();
-    sp.ph[2].filesz = 0x101;            /* one byte past the end of the file */
+    sp.ph[2].filesz = 0x101; /* one byte past the end of the file */
     CHECK_EQ_U64(run(), ELF_EFILESZ);
     spec_default();
-    sp.ph[2].offset = sp.size;          /* pure bss placed at the end: fine */
+    sp.ph[2].offset = sp.size; /* pure bss placed at the end: fine */
     sp.ph[2].vaddr = 0x402100;
     sp.ph[2].filesz = 0;
     CHECK_EQ_U64(run(), ELF_OK);
     sp.ph[2].offset = sp.size + 0x1000; /* bss, but its offset is past the end */
     CHECK_EQ_U64(run(), ELF_EFILESZ);
     spec_default();
-    sp.ph[2].offset = UINT64_MAX - 0xfff;   /* offset + filesz wraps to 0x1000 */
+    sp.ph[2].offset = UINT64_MAX - 0xfff; /* offset + filesz wraps to 0x1000 */
     sp.ph[2].filesz = 0x2000;
     CHECK_EQ_U64(run(), ELF_EFILESZ);
     sp.ph[2].offset = 0x2000;
-    sp.ph[2].filesz = UINT64_MAX - 0xfff;   /* the same sum, the other way round */
+    sp.ph[2].filesz = UINT64_MAX - 0xfff; /* the same sum, the other way round */
     sp.ph[2].memsz = UINT64_MAX;
     CHECK_EQ_U64(run(), ELF_EFILESZ);
     spec_default();
-    sp.ph[0].offset = UINT64_MAX;           /* empty loads are not looked at */
+    sp.ph[0].offset = UINT64_MAX; /* empty loads are not looked at */
     sp.ph[0].vaddr = 0;
     sp.ph[0].filesz = sp.ph[0].memsz = 0;
     CHECK_EQ_U64(run(), ELF_OK);
@@ -459,17 +459,17 @@ static int run_data_at(uint64_t vaddr, uint64_t memsz)
 static void test_range(void)
 {
     CHECK_EQ_U64(run_data_at(0, 0x1000), ELF_ERANGE);
-    CHECK_EQ_U64(run_data_at(0xfff, 1), ELF_ERANGE);            /* last byte of page 0 */
-    CHECK_EQ_U64(run_data_at(MIN_VADDR, 0x1000), ELF_OK);        /* exactly at min_vaddr */
+    CHECK_EQ_U64(run_data_at(0xfff, 1), ELF_ERANGE);      /* last byte of page 0 */
+    CHECK_EQ_U64(run_data_at(MIN_VADDR, 0x1000), ELF_OK); /* exactly at min_vaddr */
     CHECK_EQ_U64(img.lowest, MIN_VADDR);
     CHECK_EQ_U64(run_data_at(USER_TOP - 0x1000, 0x1000), ELF_OK); /* ends exactly at user_top */
     CHECK_EQ_U64(img.highest, USER_TOP);
     CHECK_EQ_U64(run_data_at(USER_TOP - 0x1000, 0x1001), ELF_ERANGE);
     CHECK_EQ_U64(run_data_at(USER_TOP - 1, 1), ELF_OK);
     CHECK_EQ_U64(run_data_at(USER_TOP, 1), ELF_ERANGE);
-    CHECK_EQ_U64(run_data_at(0xffffffff80000000ull, 0x1000), ELF_ERANGE);   /* higher half */
-    CHECK_EQ_U64(run_data_at(0xfffffffffffff000ull, 0x2000), ELF_ERANGE);   /* wraps */
-    CHECK_EQ_U64(run_data_at(0x402000, UINT64_MAX), ELF_ERANGE);            /* wraps */
+    CHECK_EQ_U64(run_data_at(0xffffffff80000000ull, 0x1000), ELF_ERANGE);    /* higher half */
+    CHECK_EQ_U64(run_data_at(0xfffffffffffff000ull, 0x2000), ELF_ERANGE);    /* wraps */
+    CHECK_EQ_U64(run_data_at(0x402000, UINT64_MAX), ELF_ERANGE);             /* wraps */
     CHECK_EQ_U64(run_data_at(0x402000, (uint64_t)0 - 0x402000), ELF_ERANGE); /* ends at 2^64 */
     /* A window reaching the top of the address space still cannot wrap. */
     run_data_at(0xfffffffffffff000ull, 0x1000);
@@ -479,47 +479,47 @@ static void test_range(void)
     CHECK_EQ_U64(img.highest, 0xfffffffffffff000ull);
     /* Unaligned bounds are rounded inwards: whole pages must fit. */
     CHECK_EQ_U64(run_data_at(0x1900, 0x100), ELF_OK);
-    CHECK_EQ_U64(run_bounds(0x1800, USER_TOP), ELF_ERANGE);    /* byte above, page below */
+    CHECK_EQ_U64(run_bounds(0x1800, USER_TOP), ELF_ERANGE); /* byte above, page below */
     spec_default();
     CHECK_EQ_U64(run_bounds(0x400001, USER_TOP), ELF_ERANGE);
     CHECK_EQ_U64(run_bounds(0x400000, 0x405000), ELF_OK);
     CHECK_EQ_U64(run_bounds(0x400000, 0x404fff), ELF_ERANGE);
     CHECK_EQ_U64(run_bounds(0, 0), ELF_ERANGE);
-    CHECK_EQ_U64(run_bounds(0x500000, 0x400000), ELF_ERANGE);   /* empty window */
+    CHECK_EQ_U64(run_bounds(0x500000, 0x400000), ELF_ERANGE); /* empty window */
 }
 
 /* Page overlap between PT_LOAD segments, whatever their table order. */
 static void test_overlap(void)
 {
     spec_default();
-    sp.ph[1].memsz = sp.ph[1].filesz = 0x1000;      /* text ends where data starts */
+    sp.ph[1].memsz = sp.ph[1].filesz = 0x1000; /* text ends where data starts */
     CHECK_EQ_U64(run(), ELF_OK);
     spec_default();
-    sp.ph[2].vaddr = 0x401800;                      /* bytes apart, page shared */
+    sp.ph[2].vaddr = 0x401800; /* bytes apart, page shared */
     sp.ph[2].offset = 0x1800;
     CHECK_EQ_U64(run(), ELF_EOVERLAP);
     spec_default();
-    sp.ph[2].vaddr = sp.ph[1].vaddr;                /* the same range twice */
+    sp.ph[2].vaddr = sp.ph[1].vaddr; /* the same range twice */
     sp.ph[2].offset = sp.ph[1].offset;
     CHECK_EQ_U64(run(), ELF_EOVERLAP);
     spec_default();
-    sp.ph[0].memsz = 0x10000;                       /* covers the others (found at seg 1) */
+    sp.ph[0].memsz = 0x10000; /* covers the others (found at seg 1) */
     CHECK_EQ_U64(run(), ELF_EOVERLAP);
     spec_default();
-    sp.ph[2].vaddr = 0x400000;                      /* meets the first, not the second */
+    sp.ph[2].vaddr = 0x400000; /* meets the first, not the second */
     sp.ph[2].offset = 0;
     CHECK_EQ_U64(run(), ELF_EOVERLAP);
     spec_default();
-    sp.ph[0].vaddr = 0x404000;                      /* meets the last page of bss */
+    sp.ph[0].vaddr = 0x404000; /* meets the last page of bss */
     CHECK_EQ_U64(run(), ELF_EOVERLAP);
     spec_default();
     {
-        struct ph t = sp.ph[0];                     /* table order reversed */
+        struct ph t = sp.ph[0]; /* table order reversed */
         sp.ph[0] = sp.ph[2];
         sp.ph[2] = t;
     }
     CHECK_EQ_U64(run(), ELF_OK);
-    CHECK(img.seg[0].vaddr == 0x402000 && img.seg[2].vaddr == 0x400000);   /* kept in table order */
+    CHECK(img.seg[0].vaddr == 0x402000 && img.seg[2].vaddr == 0x400000); /* kept in table order */
     CHECK(img.lowest == 0x400000 && img.highest == 0x405000);
     spec_default();
     add_ph(PT_LOAD, R | W, 0x1000, 0x401000, 0, 0); /* empty load inside text: skipped */
@@ -535,22 +535,22 @@ static void test_wx(void)
     CHECK_EQ_U64(run(), ELF_EWX);
     sp.ph[1].flags = R | W | X;
     CHECK_EQ_U64(run(), ELF_EWX);
-    sp.ph[1].flags = X;                             /* execute only */
+    sp.ph[1].flags = X; /* execute only */
     CHECK_EQ_U64(run(), ELF_OK);
-    sp.ph[1].flags = 0x0ff00000 | R | X;            /* OS / processor bits dropped */
+    sp.ph[1].flags = 0x0ff00000 | R | X; /* OS / processor bits dropped */
     CHECK_EQ_U64(run(), ELF_OK);
     CHECK_EQ_U64(img.seg[1].flags, R | X);
-    sp.ph[2].flags = 0;                             /* no access at all: allowed */
+    sp.ph[2].flags = 0; /* no access at all: allowed */
     CHECK_EQ_U64(run(), ELF_OK);
     spec_default();
-    add_ph(PT_LOAD, R | W | X, 0, 0x500000, 0, 0);  /* empty W+X load: skipped */
+    add_ph(PT_LOAD, R | W | X, 0, 0x500000, 0, 0); /* empty W+X load: skipped */
     CHECK_EQ_U64(run(), ELF_OK);
 }
 
 static void test_align(void)
 {
-    static const uint64_t good[] = { 0, 1, 2, 0x1000, 0x200000, 1ull << 63 };
-    static const uint64_t bad[] = { 3, 0x1800, 0x1001, UINT64_MAX };
+    static const uint64_t good[] = {0, 1, 2, 0x1000, 0x200000, 1ull << 63};
+    static const uint64_t bad[] = {3, 0x1800, 0x1001, UINT64_MAX};
 
     spec_default();
     sp.ph[1].offset = 0x1001;
@@ -559,10 +559,10 @@ static void test_align(void)
     sp.ph[1].vaddr = 0x401001;
     sp.entry = 0x401001;
     CHECK_EQ_U64(run(), ELF_EALIGN);
-    sp.ph[1].offset = 0x1001;                       /* congruent, not page aligned: fine */
+    sp.ph[1].offset = 0x1001; /* congruent, not page aligned: fine */
     CHECK_EQ_U64(run(), ELF_OK);
     spec_default();
-    sp.ph[1].offset = 0x3000;                       /* different page, same offset in it */
+    sp.ph[1].offset = 0x3000; /* different page, same offset in it */
     sp.size = 0x3800;
     CHECK_EQ_U64(run(), ELF_OK);
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -583,14 +583,13 @@ static void test_entry(void)
         uint64_t entry;
         int want;
     } cases[] = {
-        { 0x401000, ELF_OK },       /* first byte of text */
-        { 0x4017ff, ELF_OK },       /* last byte */
-        { 0x401800, ELF_EENTRY },   /* one past, same page */
-        { 0x400fff, ELF_EENTRY },   /* one before */
-        { 0x400010, ELF_EENTRY },   /* readable, not executable */
-        { 0x402010, ELF_EENTRY },   /* writable data */
-        { 0, ELF_EENTRY },
-        { UINT64_MAX, ELF_EENTRY },
+        {0x401000, ELF_OK},     /* first byte of text */
+        {0x4017ff, ELF_OK},     /* last byte */
+        {0x401800, ELF_EENTRY}, /* one past, same page */
+        {0x400fff, ELF_EENTRY}, /* one before */
+        {0x400010, ELF_EENTRY}, /* readable, not executable */
+        {0x402010, ELF_EENTRY}, /* writable data */
+        {0, ELF_EENTRY},        {UINT64_MAX, ELF_EENTRY},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -599,7 +598,7 @@ static void test_entry(void)
         CHECK_EQ_U64(run(), cases[i].want);
     }
     spec_default();
-    sp.ph[1].memsz = 0x1000;        /* entry in the zero-filled tail: inside the segment */
+    sp.ph[1].memsz = 0x1000; /* entry in the zero-filled tail: inside the segment */
     sp.entry = 0x401f00;
     CHECK_EQ_U64(run(), ELF_OK);
 }
@@ -618,16 +617,16 @@ static void test_order(void)
     sp.entry = 0;
     CHECK_EQ_U64(run(), ELF_EWX);
     spec_default();
-    sp.ph[0].vaddr = 0;             /* range problem in an earlier header... */
-    sp.ph[1].offset = 0x1001;       /* ...than this alignment problem */
+    sp.ph[0].vaddr = 0;       /* range problem in an earlier header... */
+    sp.ph[1].offset = 0x1001; /* ...than this alignment problem */
     CHECK_EQ_U64(run(), ELF_ERANGE);
     spec_default();
-    sp.ph[2].vaddr = 0x401000;      /* overlap found before the later PT_INTERP */
+    sp.ph[2].vaddr = 0x401000; /* overlap found before the later PT_INTERP */
     sp.ph[2].offset = 0x2000 - 0x1000;
     add_ph(PT_INTERP, R, 0x200, 0x400200, 0x1c, 0x1c);
     CHECK_EQ_U64(run(), ELF_EOVERLAP);
     spec_many(ELF_MAX_SEGMENTS + 1);
-    sp.ph[16].flags = W | X;        /* the 17th is itself bad: that is reported */
+    sp.ph[16].flags = W | X; /* the 17th is itself bad: that is reported */
     CHECK_EQ_U64(run(), ELF_EWX);
 }
 
@@ -640,13 +639,13 @@ static void test_failure_clears(void)
     CHECK(run() == ELF_EMAGIC && img_is_zero());
     spec_default();
     memset(&img, 0xaa, sizeof img);
-    sp.entry = 0x402000;            /* found after every segment was accepted */
+    sp.entry = 0x402000; /* found after every segment was accepted */
     CHECK(run() == ELF_EENTRY && img_is_zero());
     spec_many(ELF_MAX_SEGMENTS + 1);
     CHECK(run() == ELF_ETOOMANY && img_is_zero());
     spec_default();
     memset(&img, 0xaa, sizeof img);
-    CHECK(run() == ELF_OK && img.seg[3].vaddr == 0 && img.seg[15].flags == 0);  /* unused slots zero */
+    CHECK(run() == ELF_OK && img.seg[3].vaddr == 0 && img.seg[15].flags == 0); /* unused slots zero */
 }
 
 static void test_strerror(void)

@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_MAX_SEGMENTS 16     /* loadable segments kept in struct elf_image */
-#define ELF_MAX_PHNUM 64        /* program headers accepted in one file */
-#define ELF_PAGE_SIZE 4096u     /* the granule segments are mapped and compared in */
+#define ELF_MAX_SEGMENTS 16 /* loadable segments kept in struct elf_image */
+#define ELF_MAX_PHNUM 64    /* program headers accepted in one file */
+#define ELF_PAGE_SIZE 4096u /* the granule segments are mapped and compared in */
 
 /* Segment permissions, as in p_flags. */
 #define ELF_PF_X 1u
@@ -64,23 +64,23 @@ struct elf_image {
 /* Results of elf_parse; elf_strerror() turns one into a sentence. */
 enum elf_error {
     ELF_OK = 0,
-    ELF_ESHORT,         /* smaller than an ELF64 header (64 bytes) */
-    ELF_EMAGIC,         /* no \x7fELF at the start */
-    ELF_ECLASS,         /* not ELFCLASS64 */
-    ELF_EDATA,          /* not ELFDATA2LSB (little endian) */
-    ELF_EVERSION,       /* e_ident[EI_VERSION] or e_version not EV_CURRENT */
-    ELF_ETYPE,          /* not ET_EXEC, or a PT_INTERP / PT_DYNAMIC header */
-    ELF_EMACHINE,       /* not EM_X86_64 */
-    ELF_EPHDR,          /* e_phentsize != 56, e_phnum == 0, or the table overlaps the
-                           ELF header or runs past the file */
-    ELF_ETOOMANY,       /* e_phnum > 64 or more than ELF_MAX_SEGMENTS loadable segments */
-    ELF_ENOSEGMENTS,    /* no PT_LOAD segment with p_memsz > 0 */
-    ELF_EFILESZ,        /* p_filesz > p_memsz, or p_offset + p_filesz past the file */
-    ELF_ERANGE,         /* page-rounded segment below min_vaddr or above user_top, or wraps */
-    ELF_EOVERLAP,       /* two loadable segments share a page (after rounding to pages) */
-    ELF_EWX,            /* a segment both writable and executable */
-    ELF_EALIGN,         /* p_vaddr, p_offset differ mod 4096, or p_align not 0/1/power of two */
-    ELF_EENTRY,         /* e_entry not inside [vaddr, vaddr + memsz) of an executable segment */
+    ELF_ESHORT,      /* smaller than an ELF64 header (64 bytes) */
+    ELF_EMAGIC,      /* no \x7fELF at the start */
+    ELF_ECLASS,      /* not ELFCLASS64 */
+    ELF_EDATA,       /* not ELFDATA2LSB (little endian) */
+    ELF_EVERSION,    /* e_ident[EI_VERSION] or e_version not EV_CURRENT */
+    ELF_ETYPE,       /* not ET_EXEC, or a PT_INTERP / PT_DYNAMIC header */
+    ELF_EMACHINE,    /* not EM_X86_64 */
+    ELF_EPHDR,       /* e_phentsize != 56, e_phnum == 0, or the table overlaps the
+                        ELF header or runs past the file */
+    ELF_ETOOMANY,    /* e_phnum > 64 or more than ELF_MAX_SEGMENTS loadable segments */
+    ELF_ENOSEGMENTS, /* no PT_LOAD segment with p_memsz > 0 */
+    ELF_EFILESZ,     /* p_filesz > p_memsz, or p_offset + p_filesz past the file */
+    ELF_ERANGE,      /* page-rounded segment below min_vaddr or above user_top, or wraps */
+    ELF_EOVERLAP,    /* two loadable segments share a page (after rounding to pages) */
+    ELF_EWX,         /* a segment both writable and executable */
+    ELF_EALIGN,      /* p_vaddr, p_offset differ mod 4096, or p_align not 0/1/power of two */
+    ELF_EENTRY,      /* e_entry not inside [vaddr, vaddr + memsz) of an executable segment */
 };
 
 /* Validate the ELF64 file [file, file + size) and describe its PT_LOAD
@@ -101,8 +101,7 @@ enum elf_error {
  * Returns ELF_OK, or the first problem found; on failure every field of
  * *out is zero.
  * `out` must not overlap the file. */
-int elf_parse(const void *file, size_t size, uint64_t min_vaddr, uint64_t user_top,
-              struct elf_image *out);
+int elf_parse(const void *file, size_t size, uint64_t min_vaddr, uint64_t user_top, struct elf_image *out);
 
 /* A short description of an elf_parse result, e.g. "segment is both
  * writable and executable"; never NULL, also for unknown values. */

@@ -11,8 +11,11 @@ struct list {
     struct list *next, *prev;
 };
 
-#define LIST_INIT(name) { &(name), &(name) }
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define LIST_INIT(name)                                                                                      \
+    {                                                                                                        \
+        &(name), &(name)                                                                                     \
+    }
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define list_entry(node, type, member) container_of(node, type, member)
 
 /* Make l an empty list (or an unlinked node). */
@@ -67,7 +70,7 @@ static inline struct list *list_first(const struct list *head)
 
 #define list_for_each(pos, head) for (struct list *pos = (head)->next; pos != (head); pos = pos->next)
 /* Iterate while allowing removal of `pos`. */
-#define list_for_each_safe(pos, tmp, head) \
+#define list_for_each_safe(pos, tmp, head)                                                                   \
     for (struct list *pos = (head)->next, *tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
 #endif

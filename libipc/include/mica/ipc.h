@@ -210,8 +210,8 @@ static inline int mica_thread_create(mica_handle_t task, uint64_t entry, uint64_
                                      int prio, uint64_t ipc_buffer, mica_handle_t *out)
 {
     uint64_t h;
-    int st = mica_syscall6(SYS_THREAD_CREATE, task, entry, stack, arg, (uint64_t)(int64_t)prio, ipc_buffer,
-                           &h);
+    int st =
+        mica_syscall6(SYS_THREAD_CREATE, task, entry, stack, arg, (uint64_t)(int64_t)prio, ipc_buffer, &h);
     if (st == MICA_OK && out != NULL)
         *out = (mica_handle_t)h;
     return st;
@@ -374,7 +374,7 @@ static inline int mica_task_status(mica_handle_t task, struct mica_task_status *
     uint64_t r[5];
     int st = mica_syscall1_r5(SYS_TASK_STATUS, task, r);
     if (st == MICA_OK && out != NULL)
-        *out = (struct mica_task_status){ r[0], r[1], r[2], r[3], r[4] };
+        *out = (struct mica_task_status){r[0], r[1], r[2], r[3], r[4]};
     return st;
 }
 

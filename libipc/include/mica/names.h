@@ -10,10 +10,10 @@
 
 enum ns_label {
     NS_REPLY = 0,
-    NS_REGISTER = 1,   /* handle 0: the endpoint (SEND|TRANSFER); name in mr0..2, or empty for
-                        * the caller's module name -> MICA_OK, MICA_EEXISTS (taken), MICA_ENOMEM (full) */
-    NS_LOOKUP = 2,     /* name in mr0..2 -> MICA_OK and handle 0 (SEND), or MICA_EBADH (no such name) */
-    NS_DEATH = 16,     /* from init's own supervisor thread: mr0 = bits of servers that ended */
+    NS_REGISTER = 1, /* handle 0: the endpoint (SEND|TRANSFER); name in mr0..2, or empty for
+                      * the caller's module name -> MICA_OK, MICA_EEXISTS (taken), MICA_ENOMEM (full) */
+    NS_LOOKUP = 2,   /* name in mr0..2 -> MICA_OK and handle 0 (SEND), or MICA_EBADH (no such name) */
+    NS_DEATH = 16,   /* from init's own supervisor thread: mr0 = bits of servers that ended */
 };
 
 #define NS_NAME_MAX 23

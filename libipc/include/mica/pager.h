@@ -11,15 +11,16 @@
 
 enum pager_label {
     PAGER_REPLY = 0,
-    PAGER_VM_ALLOC = 1,      /* mr0 size in bytes -> mr1 address of a zero-fill-on-demand region */
-    PAGER_VM_FREE = 2,       /* mr0 address, mr1 size: the whole region at that address */
-    PAGER_VM_SHARE = 3,      /* mr0 address (a region of the caller), mr1 client id -> mr1 address there */
-    PAGER_STATS = 4,         /* -> mr1 free frames, mr2 frames holding the pager's tables, mr3 frames of the caller */
+    PAGER_VM_ALLOC = 1, /* mr0 size in bytes -> mr1 address of a zero-fill-on-demand region */
+    PAGER_VM_FREE = 2,  /* mr0 address, mr1 size: the whole region at that address */
+    PAGER_VM_SHARE = 3, /* mr0 address (a region of the caller), mr1 client id -> mr1 address there */
+    PAGER_STATS = 4, /* -> mr1 free frames, mr2 frames holding the pager's tables, mr3 frames of the caller */
     /* From init (badge PAGER_BADGE_INIT) only: */
-    PAGER_ADD_MEMORY = 16,   /* mr0 address in the pager (mapped RW by init), mr1 bytes */
-    PAGER_ADD_CLIENT = 17,   /* handle 0: the client's task (MAP); mr0 quota in pages, mr1 PAGER_CLIENT_* -> mr1 id, mr2 badge */
-    PAGER_REMOVE_CLIENT = 18,/* mr0 id: give back every frame of the client */
-    PAGER_EVERY_FRAME = 19,  /* allocate, pattern, check and free every free frame -> mr1 frames, mr2 errors */
+    PAGER_ADD_MEMORY = 16, /* mr0 address in the pager (mapped RW by init), mr1 bytes */
+    PAGER_ADD_CLIENT = 17, /* handle 0: the client's task (MAP); mr0 quota in pages, mr1 PAGER_CLIENT_* -> mr1
+                              id, mr2 badge */
+    PAGER_REMOVE_CLIENT = 18, /* mr0 id: give back every frame of the client */
+    PAGER_EVERY_FRAME = 19, /* allocate, pattern, check and free every free frame -> mr1 frames, mr2 errors */
     PAGER_VM_ALLOC_FOR = 20, /* mr0 client id, mr1 bytes -> mr1 address of a region in that client */
 };
 

@@ -83,8 +83,7 @@ static inline int mica_syscall3(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a
     return (int)rax;
 }
 
-static inline int mica_syscall4(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                                uint64_t *r0)
+static inline int mica_syscall4(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t *r0)
 {
     uint64_t rax = n, rdi = a0, rsi = a1, rdx = a2;
     register uint64_t r10 __asm__("r10") = a3;
@@ -97,8 +96,8 @@ static inline int mica_syscall4(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a
     return (int)rax;
 }
 
-static inline int mica_syscall5(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                                uint64_t a4, uint64_t *r0)
+static inline int mica_syscall5(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                uint64_t *r0)
 {
     uint64_t rax = n, rdi = a0, rsi = a1, rdx = a2;
     register uint64_t r10 __asm__("r10") = a3;
@@ -112,8 +111,8 @@ static inline int mica_syscall5(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a
     return (int)rax;
 }
 
-static inline int mica_syscall6(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                                uint64_t a4, uint64_t a5, uint64_t *r0)
+static inline int mica_syscall6(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                uint64_t a5, uint64_t *r0)
 {
     uint64_t rax = n, rdi = a0, rsi = a1, rdx = a2;
     register uint64_t r10 __asm__("r10") = a3;

@@ -17,12 +17,12 @@ static bool com1_present;
 
 void arch_console_init(void)
 {
-    outb(COM1 + 1, 0x00);  /* no interrupts */
-    outb(COM1 + 3, 0x80);  /* DLAB */
-    outb(COM1 + 0, 0x01);  /* 115200 baud */
+    outb(COM1 + 1, 0x00); /* no interrupts */
+    outb(COM1 + 3, 0x80); /* DLAB */
+    outb(COM1 + 0, 0x01); /* 115200 baud */
     outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03);  /* 8N1 */
-    outb(COM1 + 2, 0xc7);  /* FIFO */
+    outb(COM1 + 3, 0x03); /* 8N1 */
+    outb(COM1 + 2, 0xc7); /* FIFO */
     outb(COM1 + 4, 0x03);
     /* A floating bus reads 0xff: then there is no UART to wait for. */
     com1_present = inb(COM1 + 5) != 0xff;

@@ -10,7 +10,7 @@ void cpu_detect(void)
     struct cpu_features *f = &cpu_features;
     struct cpuid_regs r = cpuid(0, 0);
     f->max_leaf = r.eax;
-    const uint32_t vendor[3] = { r.ebx, r.edx, r.ecx };
+    const uint32_t vendor[3] = {r.ebx, r.edx, r.ecx};
     for (int i = 0; i < 12; i++)
         f->vendor[i] = (char)(vendor[i / 4] >> (8 * (i % 4)));
     f->vendor[12] = '\0';
@@ -47,8 +47,6 @@ void cpu_harden(void)
     bool nxe = rdmsr(MSR_EFER) & EFER_NXE;
     bool wp = read_cr0() & CR0_WP;
     klog(nxe && wp ? LOG_OK : LOG_FAIL, "protection: NX %s, WP %s, SMEP %s, SMAP %s, UMIP %s",
-         nxe ? "on" : "OFF", wp ? "on" : "OFF",
-         (cr4 & CR4_SMEP) ? "on" : "off (CPU lacks it)",
-         (cr4 & CR4_SMAP) ? "on" : "off (CPU lacks it)",
-         (cr4 & CR4_UMIP) ? "on" : "off (CPU lacks it)");
+         nxe ? "on" : "OFF", wp ? "on" : "OFF", (cr4 & CR4_SMEP) ? "on" : "off (CPU lacks it)",
+         (cr4 & CR4_SMAP) ? "on" : "off (CPU lacks it)", (cr4 & CR4_UMIP) ? "on" : "off (CPU lacks it)");
 }

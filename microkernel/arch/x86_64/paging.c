@@ -62,8 +62,7 @@ static unsigned leaf_level(uint64_t page)
 }
 
 /* Walk to the table of `level` that holds va, creating tables on the way. */
-static uint64_t *walk_create(uint64_t root, uint64_t va, unsigned level, uint64_t user,
-                             pt_alloc_fn alloc)
+static uint64_t *walk_create(uint64_t root, uint64_t va, unsigned level, uint64_t user, pt_alloc_fn alloc)
 {
     uint64_t *t = table(root);
     for (unsigned l = paging_levels; l > level; l--) {
@@ -81,8 +80,8 @@ static uint64_t *walk_create(uint64_t root, uint64_t va, unsigned level, uint64_
     return t;
 }
 
-int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t page,
-           uint64_t flags, pt_alloc_fn alloc)
+int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t page, uint64_t flags,
+           pt_alloc_fn alloc)
 {
     unsigned level = leaf_level(page);
     uint64_t leaf = flags | PTE_P | (level > 1 ? PTE_PS : 0);

@@ -5,6 +5,7 @@
  * are freed when the space dies.  The kernel half (top-level slots 256..511)
  * is copied from the kernel's own root when a space is created; nothing
  * adds top-level kernel entries later, so the copies stay true. */
+#include "mica/space.h"
 #include "arch/cpu.h"
 #include "arch/desc.h"
 #include "arch/layout.h"
@@ -16,14 +17,10 @@
 #include "mica/object.h"
 #include "mica/panic.h"
 #include "mica/pool.h"
-#include "mica/space.h"
-#include "mica/pool.h"
-#include "arch/percpu.h"
 #include "mica/sched.h"
 
 uint64_t user_top;
 struct percpu percpu;
-
 
 int arch_space_create(struct task *t)
 {
@@ -68,13 +65,18 @@ void arch_space_destroy(struct task *t)
     t->root = 0;
 }
 
-struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uint64_t stack,
-                                          uint64_t arg0, uint64_t arg1)
+struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uint64_t stack, uint64_t arg0,
+                                          uint64_t arg1)
 {
     struct trap_frame *tf = (struct trap_frame *)(th->kstack + PAGE_SIZE) - 1;
     *tf = (struct trap_frame){
-        .rip = entry, .cs = GDT_USER_CS | 3, .rflags = 0x202, .rsp = stack, .ss = GDT_USER_DS | 3,
-        .rdi = arg0, .rsi = arg1,
+        .rip = entry,
+        .cs = GDT_USER_CS | 3,
+        .rflags = 0x202,
+        .rsp = stack,
+        .ss = GDT_USER_DS | 3,
+        .rdi = arg0,
+        .rsi = arg1,
     };
     return tf;
 }
@@ -123,7 +125,7 @@ void space_unmap_page(struct task *t, uint64_t va)
     if (!pt_unmap_4k(t->root, va))
         return;
     if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
-        invlpg(va);   /* the current PCID's entry */
+        invlpg(va); /* the current PCID's entry */
     else
         t->tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
 }
@@ -144,7 +146,8 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
-    if (pages > MAX_MAP_PAGES || rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)))
+    if (pages > MAX_MAP_PAGES || rights == 0 ||
+        (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)))
         return MICA_EINVAL;
     int err = user_range_check(src, pages);
     if (err == MICA_OK)
@@ -167,8 +170,8 @@ int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t d
 static bool can_map_2m(struct task *from, uint64_t src, uint64_t dst, uint64_t left)
 {
     uint64_t pa, flags;
-    return left >= PAGES_2M && ((src | dst) & (PAGE_2M - 1)) == 0 && pt_translate(from->root, src, &pa, &flags) &&
-           (flags & PTE_PS);
+    return left >= PAGES_2M && ((src | dst) & (PAGE_2M - 1)) == 0 &&
+           pt_translate(from->root, src, &pa, &flags) && (flags & PTE_PS);
 }
 
 /* The level-1 entry for va in the tree at root, or NULL when a table on
@@ -223,7 +226,8 @@ int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t d
         uint64_t s = src + done * PAGE_SIZE, d = dst + done * PAGE_SIZE;
         space_lookup(from, s, &pa, &have);
         if (can_map_2m(from, s, d, pages - done)) {
-            if (pt_map(to->root, d, pa, PAGE_2M, PAGE_2M, rights_to_pte((uint32_t)rights), pool_pt_alloc) != 0)
+            if (pt_map(to->root, d, pa, PAGE_2M, PAGE_2M, rights_to_pte((uint32_t)rights), pool_pt_alloc) !=
+                0)
                 err = MICA_ENOMEM;
             else
                 done += PAGES_2M;
@@ -299,7 +303,8 @@ static uint32_t pte_rights(uint64_t e)
 int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights)
 {
     int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
-    if (err == MICA_OK && (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))))
+    if (err == MICA_OK &&
+        (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))))
         err = MICA_EINVAL;
     uint64_t *slot = (err == MICA_OK && pages == 1) ? leaf_slot(t->root, dst) : NULL;
     if (slot != NULL) {

@@ -5,10 +5,10 @@
 #include "arch/layout.h"
 #include "arch/paging.h"
 #include "arch/trap.h"
+#include "base/str.h"
 #include "mica/arch.h"
 #include "mica/bootmem.h"
 #include "mica/kernel.h"
-#include "base/str.h"
 #include "mica/log.h"
 #include "mica/panic.h"
 #include "mica/sched.h"
@@ -40,8 +40,14 @@
 static volatile uint32_t *lapic;
 static bool use_pic;
 
-static uint32_t lapic_read(unsigned reg) { return lapic[reg / 4]; }
-static void lapic_write(unsigned reg, uint32_t v) { lapic[reg / 4] = v; }
+static uint32_t lapic_read(unsigned reg)
+{
+    return lapic[reg / 4];
+}
+static void lapic_write(unsigned reg, uint32_t v)
+{
+    lapic[reg / 4] = v;
+}
 
 /* Remap the 8259 pair to vectors 0x20..0x2f and mask every line. */
 static void pic_init_masked(void)
@@ -64,12 +70,12 @@ static uint32_t lapic_ticks_per_ms(void)
 {
     uint16_t count = PIT_HZ / 1000;
     outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
-    outb(PIT_CMD, 0xb0);                                /* ch2, lo/hi, mode 0 */
+    outb(PIT_CMD, 0xb0);                               /* ch2, lo/hi, mode 0 */
     outb(PIT_CH2, (uint8_t)count);
     outb(PIT_CH2, (uint8_t)(count >> 8));
-    lapic_write(LAPIC_TIMER_DIV, 0x3);                  /* divide by 16 */
+    lapic_write(LAPIC_TIMER_DIV, 0x3); /* divide by 16 */
     lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
-    while (!(inb(0x61) & 0x20))                         /* ch2 output goes high at 0 */
+    while (!(inb(0x61) & 0x20)) /* ch2 output goes high at 0 */
         ;
     uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
     lapic_write(LAPIC_TIMER_INIT, 0);
@@ -85,7 +91,7 @@ static void pit_start(bool have_lapic)
 {
     use_pic = true;
     outb(PIC1_CMD, 0x11);
-    outb(PIC1_DATA, VEC_TIMER);  /* IRQ 0 -> VEC_TIMER */
+    outb(PIC1_DATA, VEC_TIMER); /* IRQ 0 -> VEC_TIMER */
     outb(PIC1_DATA, 4);
     outb(PIC1_DATA, 1);
     uint16_t div = (uint16_t)(PIT_HZ / (1000000 / tick_us));
@@ -117,8 +123,8 @@ void arch_timer_init(void)
         return;
     }
     uint64_t base = rdmsr(MSR_APIC_BASE) & 0xffffff000ull;
-    if (pt_map(kernel_root(), LAPIC_VA, base, PAGE_SIZE, PAGE_SIZE, PTE_W | PTE_NX | PTE_PCD | PTE_PWT | PTE_G,
-               bootmem_alloc_page) != 0)
+    if (pt_map(kernel_root(), LAPIC_VA, base, PAGE_SIZE, PAGE_SIZE,
+               PTE_W | PTE_NX | PTE_PCD | PTE_PWT | PTE_G, bootmem_alloc_page) != 0)
         PANIC("cannot map the local APIC at 0x%llx", (unsigned long long)base);
     lapic = (volatile uint32_t *)LAPIC_VA;
     lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
@@ -133,7 +139,8 @@ void arch_timer_init(void)
     lapic_write(LAPIC_TIMER_DIV, 0x3);
     lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_PERIODIC);
     lapic_write(LAPIC_TIMER_INIT, init);
-    LOG_OK("timer: local APIC at 0x%llx, %u counts per tick of %u us", (unsigned long long)base, init, tick_us);
+    LOG_OK("timer: local APIC at 0x%llx, %u counts per tick of %u us", (unsigned long long)base, init,
+           tick_us);
 }
 
 void arch_timer_eoi(void)

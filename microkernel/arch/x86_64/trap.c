@@ -7,16 +7,16 @@
 #include "arch/fpu.h"
 #include "arch/layout.h"
 #include "arch/trap.h"
+#include "base/fmt.h"
 #include "mica/arch.h"
+#include "mica/bochs.h"
+#include "mica/ipc.h"
+#include "mica/kernel.h"
 #include "mica/ksym.h"
 #include "mica/log.h"
-#include "mica/panic.h"
-#include "mica/bochs.h"
-#include "mica/kernel.h"
 #include "mica/object.h"
+#include "mica/panic.h"
 #include "mica/sched.h"
-#include "mica/ipc.h"
-#include "base/fmt.h"
 
 struct idt_entry {
     uint16_t offset_lo;
@@ -40,18 +40,38 @@ extern const uint64_t trap_stubs[IDT_ENTRIES];
 static const struct {
     const char *mnemonic, *name;
 } vectors[VEC_EXCEPTIONS] = {
-    { "#DE", "divide error" }, { "#DB", "debug" }, { "NMI", "non-maskable interrupt" },
-    { "#BP", "breakpoint" }, { "#OF", "overflow" }, { "#BR", "bound range exceeded" },
-    { "#UD", "invalid opcode" }, { "#NM", "device not available" }, { "#DF", "double fault" },
-    { "#CSO", "coprocessor segment overrun" }, { "#TS", "invalid TSS" },
-    { "#NP", "segment not present" }, { "#SS", "stack-segment fault" },
-    { "#GP", "general protection" }, { "#PF", "page fault" }, { "#15", "reserved" },
-    { "#MF", "x87 floating-point error" }, { "#AC", "alignment check" },
-    { "#MC", "machine check" }, { "#XM", "SIMD floating-point" }, { "#VE", "virtualization" },
-    { "#CP", "control protection" }, { "#22", "reserved" }, { "#23", "reserved" },
-    { "#24", "reserved" }, { "#25", "reserved" }, { "#26", "reserved" }, { "#27", "reserved" },
-    { "#HV", "hypervisor injection" }, { "#VC", "VMM communication" },
-    { "#SX", "security exception" }, { "#31", "reserved" },
+    {"#DE", "divide error"},
+    {"#DB", "debug"},
+    {"NMI", "non-maskable interrupt"},
+    {"#BP", "breakpoint"},
+    {"#OF", "overflow"},
+    {"#BR", "bound range exceeded"},
+    {"#UD", "invalid opcode"},
+    {"#NM", "device not available"},
+    {"#DF", "double fault"},
+    {"#CSO", "coprocessor segment overrun"},
+    {"#TS", "invalid TSS"},
+    {"#NP", "segment not present"},
+    {"#SS", "stack-segment fault"},
+    {"#GP", "general protection"},
+    {"#PF", "page fault"},
+    {"#15", "reserved"},
+    {"#MF", "x87 floating-point error"},
+    {"#AC", "alignment check"},
+    {"#MC", "machine check"},
+    {"#XM", "SIMD floating-point"},
+    {"#VE", "virtualization"},
+    {"#CP", "control protection"},
+    {"#22", "reserved"},
+    {"#23", "reserved"},
+    {"#24", "reserved"},
+    {"#25", "reserved"},
+    {"#26", "reserved"},
+    {"#27", "reserved"},
+    {"#HV", "hypervisor injection"},
+    {"#VC", "VMM communication"},
+    {"#SX", "security exception"},
+    {"#31", "reserved"},
 };
 
 const char *trap_mnemonic(uint64_t vector)
@@ -91,7 +111,7 @@ void idt_init(void)
     struct {
         uint16_t limit;
         uint64_t base;
-    } __attribute__((packed)) idtr = { sizeof idt - 1, (uint64_t)idt };
+    } __attribute__((packed)) idtr = {sizeof idt - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -99,25 +119,21 @@ void idt_init(void)
 static void print_pf_error(uint64_t err)
 {
     kprintf("  error 0x%llx: %s, %s, %s%s%s%s\n", (unsigned long long)err,
-            (err & PF_P) ? "protection violation (present)" : "not-present",
-            (err & PF_W) ? "write" : "read",
-            (err & PF_U) ? "user" : "supervisor",
-            (err & PF_I) ? ", instruction fetch" : "",
-            (err & PF_RSVD) ? ", reserved bit set" : "",
-            (err & PF_PK) ? ", protection key" : "");
+            (err & PF_P) ? "protection violation (present)" : "not-present", (err & PF_W) ? "write" : "read",
+            (err & PF_U) ? "user" : "supervisor", (err & PF_I) ? ", instruction fetch" : "",
+            (err & PF_RSVD) ? ", reserved bit set" : "", (err & PF_PK) ? ", protection key" : "");
 }
 
 /* Append the meaning of a selector error code (#TS #NP #SS #GP). */
 static void print_selector_error(uint64_t err)
 {
-    static const char *const tables[] = { "GDT", "IDT", "LDT", "IDT" };
+    static const char *const tables[] = {"GDT", "IDT", "LDT", "IDT"};
     if (err == 0) {
         kprintf("  error 0x0 (no selector)\n");
         return;
     }
-    kprintf("  error 0x%llx: %s selector index %llu%s\n", (unsigned long long)err,
-            tables[(err >> 1) & 3], (unsigned long long)(err >> 3),
-            (err & 1) ? ", external event" : "");
+    kprintf("  error 0x%llx: %s selector index %llu%s\n", (unsigned long long)err, tables[(err >> 1) & 3],
+            (unsigned long long)(err >> 3), (err & 1) ? ", external event" : "");
 }
 
 /* Print "0x... <symbol+0xoff>" for a code address. */
@@ -137,8 +153,8 @@ static void print_code_addr(const char *label, uint64_t addr)
  * that word too when it points into kernel code, marked as a guess. */
 static void print_stack_top(const struct trap_frame *tf)
 {
-    if ((tf->cs & 3) != 0 || tf->rsp < (uint64_t)__kernel_start ||
-        tf->rsp + 8 > (uint64_t)__kernel_end || (tf->rsp & 7) != 0)
+    if ((tf->cs & 3) != 0 || tf->rsp < (uint64_t)__kernel_start || tf->rsp + 8 > (uint64_t)__kernel_end ||
+        (tf->rsp & 7) != 0)
         return;
     uint64_t word = *(const uint64_t *)tf->rsp;
     uint64_t off = 0;
@@ -151,24 +167,18 @@ static void print_stack_top(const struct trap_frame *tf)
 void arch_dump_frame(const struct trap_frame *tf)
 {
     print_code_addr("RIP", tf->rip);
-    kprintf("  RSP 0x%016llx  RFLAGS 0x%016llx  CS 0x%04llx  SS 0x%04llx\n",
-            (unsigned long long)tf->rsp, (unsigned long long)tf->rflags,
-            (unsigned long long)tf->cs, (unsigned long long)tf->ss);
-    kprintf("  RAX 0x%016llx  RBX 0x%016llx  RCX 0x%016llx  RDX 0x%016llx\n",
-            (unsigned long long)tf->rax, (unsigned long long)tf->rbx,
-            (unsigned long long)tf->rcx, (unsigned long long)tf->rdx);
-    kprintf("  RSI 0x%016llx  RDI 0x%016llx  RBP 0x%016llx  R8  0x%016llx\n",
-            (unsigned long long)tf->rsi, (unsigned long long)tf->rdi,
-            (unsigned long long)tf->rbp, (unsigned long long)tf->r8);
-    kprintf("  R9  0x%016llx  R10 0x%016llx  R11 0x%016llx  R12 0x%016llx\n",
-            (unsigned long long)tf->r9, (unsigned long long)tf->r10,
-            (unsigned long long)tf->r11, (unsigned long long)tf->r12);
-    kprintf("  R13 0x%016llx  R14 0x%016llx  R15 0x%016llx\n",
-            (unsigned long long)tf->r13, (unsigned long long)tf->r14,
-            (unsigned long long)tf->r15);
-    kprintf("  CR0 0x%016llx  CR2 0x%016llx  CR3 0x%016llx\n",
-            (unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
-            (unsigned long long)read_cr3());
+    kprintf("  RSP 0x%016llx  RFLAGS 0x%016llx  CS 0x%04llx  SS 0x%04llx\n", (unsigned long long)tf->rsp,
+            (unsigned long long)tf->rflags, (unsigned long long)tf->cs, (unsigned long long)tf->ss);
+    kprintf("  RAX 0x%016llx  RBX 0x%016llx  RCX 0x%016llx  RDX 0x%016llx\n", (unsigned long long)tf->rax,
+            (unsigned long long)tf->rbx, (unsigned long long)tf->rcx, (unsigned long long)tf->rdx);
+    kprintf("  RSI 0x%016llx  RDI 0x%016llx  RBP 0x%016llx  R8  0x%016llx\n", (unsigned long long)tf->rsi,
+            (unsigned long long)tf->rdi, (unsigned long long)tf->rbp, (unsigned long long)tf->r8);
+    kprintf("  R9  0x%016llx  R10 0x%016llx  R11 0x%016llx  R12 0x%016llx\n", (unsigned long long)tf->r9,
+            (unsigned long long)tf->r10, (unsigned long long)tf->r11, (unsigned long long)tf->r12);
+    kprintf("  R13 0x%016llx  R14 0x%016llx  R15 0x%016llx\n", (unsigned long long)tf->r13,
+            (unsigned long long)tf->r14, (unsigned long long)tf->r15);
+    kprintf("  CR0 0x%016llx  CR2 0x%016llx  CR3 0x%016llx\n", (unsigned long long)read_cr0(),
+            (unsigned long long)read_cr2(), (unsigned long long)read_cr3());
     kprintf("  CR4 0x%016llx  EFER 0x%016llx\n", (unsigned long long)read_cr4(),
             (unsigned long long)rdmsr(MSR_EFER));
     kprintf("  backtrace:\n");
@@ -226,13 +236,17 @@ static void user_fault(struct trap_frame *tf)
             return;
         char why[64];
         fmt_snprintf(why, sizeof why, "%s %s%s, %s", (tf->error & PF_P) ? "protection" : "not-present",
-                     (tf->error & PF_I) ? "execute" : (tf->error & PF_W) ? "write" : "read",
-                     (tf->error & PF_RSVD) ? ", reserved bit" : "", t->task->pager ? "pager refused" : "no pager");
+                     (tf->error & PF_I)   ? "execute"
+                     : (tf->error & PF_W) ? "write"
+                                          : "read",
+                     (tf->error & PF_RSVD) ? ", reserved bit" : "",
+                     t->task->pager ? "pager refused" : "no pager");
         task_stop_for_fault(t->task, VEC_PF, cr2, tf->rip, tf->error, why);
         return;
     }
     char why[48];
-    fmt_snprintf(why, sizeof why, "%s, error 0x%llx", trap_mnemonic(tf->vector), (unsigned long long)tf->error);
+    fmt_snprintf(why, sizeof why, "%s, error 0x%llx", trap_mnemonic(tf->vector),
+                 (unsigned long long)tf->error);
     task_stop_for_fault(t->task, (unsigned)tf->vector, tf->rsp, tf->rip, tf->error, why);
 }
 

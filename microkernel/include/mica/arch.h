@@ -27,8 +27,6 @@ uint64_t virt_to_phys_kernel_image(const void *va);
 /* Physical address of a direct-map (HHDM) address. */
 uint64_t virt_to_phys_direct(const void *va);
 
-
-
 /* Physical extent of the loaded kernel image, boot stub and tables included. */
 void arch_kernel_image(uint64_t *phys_base, uint64_t *phys_end);
 /* Call fn(table_phys, ctx) for the root table and every table reachable

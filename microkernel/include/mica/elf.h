@@ -26,6 +26,6 @@ _Static_assert(sizeof(Elf64_Sym) == 24, "Elf64_Sym");
 #define SHT_NOBITS 8
 #define SHF_ALLOC 0x2
 #define STT_FUNC 2
-#define ELF64_ST_TYPE(i) ((i) & 0xf)
+#define ELF64_ST_TYPE(i) ((i)&0xf)
 
 #endif

@@ -17,20 +17,19 @@ struct ktest {
     void (*fn)(void);
 };
 
-#define KTEST(suite_, name_)                                                           \
-    static void ktest_##suite_##_##name_(void);                                        \
-    static const struct ktest ktest_entry_##suite_##_##name_                           \
-        __attribute__((section(".ktests"), used, aligned(8))) = { #suite_, #name_,     \
-                                                                  ktest_##suite_##_##name_ }; \
+#define KTEST(suite_, name_)                                                                                 \
+    static void ktest_##suite_##_##name_(void);                                                              \
+    static const struct ktest ktest_entry_##suite_##_##name_                                                 \
+        __attribute__((section(".ktests"), used, aligned(8))) = {#suite_, #name_, ktest_##suite_##_##name_}; \
     static void ktest_##suite_##_##name_(void)
 
 /* Record a failed check (the test goes on, so one run shows every failure). */
 void ktest_fail(const char *file, int line, const char *what);
 
-#define KT_CHECK(cond)                                   \
-    do {                                                 \
-        if (!(cond))                                     \
-            ktest_fail(__FILE__, __LINE__, #cond);       \
+#define KT_CHECK(cond)                                                                                       \
+    do {                                                                                                     \
+        if (!(cond))                                                                                         \
+            ktest_fail(__FILE__, __LINE__, #cond);                                                           \
     } while (0)
 
 /* Run the in-kernel suites named in `spec` (comma-separated, "all" for

@@ -10,8 +10,8 @@ struct trap_frame;
 /* Print "[FAIL] PANIC at file:line in func: message", a full register
  * dump and a symbolized backtrace, then stop (or, under test, end the
  * emulator with EXIT_FAILURE_CODE). */
-__attribute__((noreturn, format(printf, 4, 5))) void panic_at(const char *file, int line,
-                                                              const char *func, const char *fmt, ...);
+__attribute__((noreturn, format(printf, 4, 5))) void panic_at(const char *file, int line, const char *func,
+                                                              const char *fmt, ...);
 
 /* Stop after a fatal trap whose dump has been printed. */
 __attribute__((noreturn)) void panic_stop(void);
@@ -23,20 +23,20 @@ __attribute__((noreturn)) void panic_stop(void);
 #define PANIC(...) panic_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* Always-on check of an invariant whose breach is a kernel bug. */
-#define ASSERT(cond)                                                     \
-    do {                                                                 \
-        if (__builtin_expect(!(cond), 0))                                \
-            panic_at(__FILE__, __LINE__, __func__, "assertion failed: %s", #cond); \
+#define ASSERT(cond)                                                                                         \
+    do {                                                                                                     \
+        if (__builtin_expect(!(cond), 0))                                                                    \
+            panic_at(__FILE__, __LINE__, __func__, "assertion failed: %s", #cond);                           \
     } while (0)
 
 /* Expensive checks: compiled (so they type-check) but run only in debug builds. */
 #ifndef KERNEL_DEBUG
 #define KERNEL_DEBUG 0
 #endif
-#define DEBUG_ASSERT(cond)            \
-    do {                              \
-        if (KERNEL_DEBUG)             \
-            ASSERT(cond);             \
+#define DEBUG_ASSERT(cond)                                                                                   \
+    do {                                                                                                     \
+        if (KERNEL_DEBUG)                                                                                    \
+            ASSERT(cond);                                                                                    \
     } while (0)
 
 #endif

@@ -20,7 +20,6 @@ int pool_init(uint64_t bytes);
 void *pool_page_alloc(enum mica_obj_tag tag);
 void pool_page_free(void *page, enum mica_obj_tag tag);
 
-
 /* A zeroed page-table page by physical address, or 0 (a pt_alloc_fn). */
 uint64_t pool_pt_alloc(void);
 

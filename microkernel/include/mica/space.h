@@ -24,8 +24,8 @@ int arch_space_create(struct task *t);
 void arch_space_destroy(struct task *t);
 
 /* Build th's first user frame on its kernel stack; returns it. */
-struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uint64_t stack,
-                                          uint64_t arg0, uint64_t arg1);
+struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uint64_t stack, uint64_t arg0,
+                                          uint64_t arg1);
 
 /* Check that [va, va + pages * 4 KiB) is a page-aligned range of the user
  * half: 0, MICA_EINVAL (unaligned or empty), MICA_ENONCANON, MICA_EKERNEL. */

@@ -5,9 +5,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
     uint8_t v;
@@ -26,16 +35,16 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
-#define DEFINE_CR(n)                                                        \
-    static inline uint64_t read_cr##n(void)                                 \
-    {                                                                       \
-        uint64_t v;                                                         \
-        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                   \
-        return v;                                                           \
-    }                                                                       \
-    static inline void write_cr##n(uint64_t v)                              \
-    {                                                                       \
-        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");          \
+#define DEFINE_CR(n)                                                                                         \
+    static inline uint64_t read_cr##n(void)                                                                  \
+    {                                                                                                        \
+        uint64_t v;                                                                                          \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                                    \
+        return v;                                                                                            \
+    }                                                                                                        \
+    static inline void write_cr##n(uint64_t v)                                                               \
+    {                                                                                                        \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                           \
     }
 DEFINE_CR(0)
 DEFINE_CR(2)
@@ -61,9 +70,18 @@ static inline uint64_t read_rflags(void)
     return v;
 }
 
-static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
-static inline void cpu_halt(void) { __asm__ volatile("hlt"); }
-static inline void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void invlpg(uintptr_t va)
+{
+    __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+static inline void cpu_halt(void)
+{
+    __asm__ volatile("hlt");
+}
+static inline void cpu_cli(void)
+{
+    __asm__ volatile("cli" ::: "memory");
+}
 static inline uint64_t rdtsc(void)
 {
     uint32_t lo, hi;

@@ -36,8 +36,8 @@ typedef uint64_t (*pt_alloc_fn)(void);
 /* Map [va, va + size) to [pa, pa + size) in the tree rooted at physical
  * `root` with pages of `page` bytes (4 KiB, 2 MiB or 1 GiB), all aligned.
  * Returns 0, or -1 when `alloc` ran dry or a mapping is already there. */
-int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t page,
-           uint64_t flags, pt_alloc_fn alloc);
+int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t page, uint64_t flags,
+           pt_alloc_fn alloc);
 
 /* Clear the 4 KiB leaf for va; false if there is none (or a large page). */
 bool pt_unmap_4k(uint64_t root, uint64_t va);

@@ -10,9 +10,9 @@
 struct thread;
 
 struct percpu {
-    uint64_t kstack_top;     /* top of the current thread's kernel stack */
-    uint64_t user_rsp;       /* scratch for syscall_entry */
-    uint64_t cr3;            /* what CR3 holds now (saves reading it) */
+    uint64_t kstack_top; /* top of the current thread's kernel stack */
+    uint64_t user_rsp;   /* scratch for syscall_entry */
+    uint64_t cr3;        /* what CR3 holds now (saves reading it) */
 };
 _Static_assert(offsetof(struct percpu, kstack_top) == 0, "entry.asm: PERCPU_KSTACK_TOP");
 _Static_assert(offsetof(struct percpu, user_rsp) == 8, "entry.asm: PERCPU_USER_RSP");

@@ -26,12 +26,32 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame size");
 
 /* Exception vectors. */
 enum {
-    VEC_DE = 0, VEC_DB, VEC_NMI, VEC_BP, VEC_OF, VEC_BR, VEC_UD, VEC_NM, VEC_DF,
-    VEC_CSO, VEC_TS, VEC_NP, VEC_SS, VEC_GP, VEC_PF, VEC_RES15, VEC_MF, VEC_AC,
-    VEC_MC, VEC_XM, VEC_VE, VEC_CP, VEC_EXCEPTIONS = 32,
-    VEC_TIMER = 0x40,      /* LAPIC timer, or the PIT through the 8259 */
+    VEC_DE = 0,
+    VEC_DB,
+    VEC_NMI,
+    VEC_BP,
+    VEC_OF,
+    VEC_BR,
+    VEC_UD,
+    VEC_NM,
+    VEC_DF,
+    VEC_CSO,
+    VEC_TS,
+    VEC_NP,
+    VEC_SS,
+    VEC_GP,
+    VEC_PF,
+    VEC_RES15,
+    VEC_MF,
+    VEC_AC,
+    VEC_MC,
+    VEC_XM,
+    VEC_VE,
+    VEC_CP,
+    VEC_EXCEPTIONS = 32,
+    VEC_TIMER = 0x40, /* LAPIC timer, or the PIT through the 8259 */
     VEC_SPURIOUS = 0xff,
-    VEC_SYSCALL = 0x100,   /* not a vector: marks frames built by syscall_entry */
+    VEC_SYSCALL = 0x100, /* not a vector: marks frames built by syscall_entry */
 };
 
 /* #PF error code bits (SDM vol. 3, 4.7). */
