@@ -6,21 +6,22 @@
 #include "base/str.h"
 
 const struct cmdline_word cmdline_words[] = {
-    { "paging", CMDLINE_CHOICE, "4", 0, 0, "kernel" },
-    { "timer", CMDLINE_CHOICE, "pit", 0, 0, "kernel" },
-    { "timer_hz", CMDLINE_NUMBER, NULL, 100, 50000, "kernel" },
-    { "break", CMDLINE_LIST, "init|pager-fault|user-fault", 0, 0, "kernel" },
-    { "test", CMDLINE_LIST,
-      "all|boot|ipc|pager|servers|hostile|sysfuzz|fault:null-write|fault:text-write|fault:nx-exec|fault:ud|fault:gp|"
-      "fault:de|fault:assert",
-      0, 0, "kernel, init" },
-    { "bench", CMDLINE_LIST, "ipc", 0, 0, "init" },
-    { "benchunit", CMDLINE_TEXT, NULL, 1, 23, "init" },
-    { "fuzzseed", CMDLINE_NUMBER, NULL, 0, UINT64_MAX, "init" },
-    { "fuzzcalls", CMDLINE_NUMBER, NULL, 1, UINT64_MAX, "init" },
-    { "fuzztrace", CMDLINE_NUMBER, NULL, 0, UINT64_MAX, "init" },
-    { "fuzzavoid", CMDLINE_CHOICE, "known|pager", 0, 0, "init" },
-    { "fuzzrepro", CMDLINE_NUMBER, NULL, 1, 3, "init" },
+    {"paging", CMDLINE_CHOICE, "4", 0, 0, "kernel"},
+    {"timer", CMDLINE_CHOICE, "pit", 0, 0, "kernel"},
+    {"timer_hz", CMDLINE_NUMBER, NULL, 100, 50000, "kernel"},
+    {"break", CMDLINE_LIST, "init|pager-fault|user-fault", 0, 0, "kernel"},
+    {"test", CMDLINE_LIST,
+     "all|boot|ipc|pager|servers|hostile|sysfuzz|fault:null-write|fault:text-write|fault:nx-exec|fault:ud|"
+     "fault:gp|"
+     "fault:de|fault:assert",
+     0, 0, "kernel, init"},
+    {"bench", CMDLINE_LIST, "ipc", 0, 0, "init"},
+    {"benchunit", CMDLINE_TEXT, NULL, 1, 23, "init"},
+    {"fuzzseed", CMDLINE_NUMBER, NULL, 0, UINT64_MAX, "init"},
+    {"fuzzcalls", CMDLINE_NUMBER, NULL, 1, UINT64_MAX, "init"},
+    {"fuzztrace", CMDLINE_NUMBER, NULL, 0, UINT64_MAX, "init"},
+    {"fuzzavoid", CMDLINE_CHOICE, "known|pager", 0, 0, "init"},
+    {"fuzzrepro", CMDLINE_NUMBER, NULL, 1, 3, "init"},
 };
 const size_t cmdline_nwords = sizeof cmdline_words / sizeof cmdline_words[0];
 
@@ -96,8 +97,8 @@ static bool value_ok(const struct cmdline_word *e, const char *v, size_t n, cons
     return false;
 }
 
-enum cmdline_verdict cmdline_check(const char *line, const char *word, size_t len, const struct cmdline_word **entry,
-                                   const char **bad, size_t *bad_len)
+enum cmdline_verdict cmdline_check(const char *line, const char *word, size_t len,
+                                   const struct cmdline_word **entry, const char **bad, size_t *bad_len)
 {
     size_t k = 0;
     while (k < len && word[k] != '=')
@@ -124,10 +125,12 @@ void cmdline_describe(const struct cmdline_word *e, char *out, size_t n)
         fmt_snprintf(out, n, "a comma-separated list of %s", e->values);
         break;
     case CMDLINE_NUMBER:
-        fmt_snprintf(out, n, "a number from %llu to %llu", (unsigned long long)e->min, (unsigned long long)e->max);
+        fmt_snprintf(out, n, "a number from %llu to %llu", (unsigned long long)e->min,
+                     (unsigned long long)e->max);
         break;
     case CMDLINE_TEXT:
-        fmt_snprintf(out, n, "text of %llu to %llu bytes", (unsigned long long)e->min, (unsigned long long)e->max);
+        fmt_snprintf(out, n, "text of %llu to %llu bytes", (unsigned long long)e->min,
+                     (unsigned long long)e->max);
         break;
     }
 }

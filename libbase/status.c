@@ -5,10 +5,10 @@
 #include "mica/abi.h"
 
 static const char *const names[] = {
-    "MICA_OK",       "MICA_ENOSYS",   "MICA_EINVAL",     "MICA_EBADH",     "MICA_ETYPE",
-    "MICA_ERIGHTS",  "MICA_EFAULT",   "MICA_ENOMEM",     "MICA_ENOHANDLES", "MICA_ETIMEOUT",
-    "MICA_EDEAD",    "MICA_EABORTED", "MICA_ETOOLONG",   "MICA_ENOREPLY",  "MICA_EKERNEL",
-    "MICA_ENONCANON", "MICA_ENOTOWNER", "MICA_EUPGRADE", "MICA_EEXISTS",   "MICA_EBUSY",
+    "MICA_OK",        "MICA_ENOSYS",    "MICA_EINVAL",   "MICA_EBADH",      "MICA_ETYPE",
+    "MICA_ERIGHTS",   "MICA_EFAULT",    "MICA_ENOMEM",   "MICA_ENOHANDLES", "MICA_ETIMEOUT",
+    "MICA_EDEAD",     "MICA_EABORTED",  "MICA_ETOOLONG", "MICA_ENOREPLY",   "MICA_EKERNEL",
+    "MICA_ENONCANON", "MICA_ENOTOWNER", "MICA_EUPGRADE", "MICA_EEXISTS",    "MICA_EBUSY",
 };
 _Static_assert(sizeof names / sizeof names[0] == -MICA_EBUSY + 1, "every status code has a name");
 

@@ -13,8 +13,8 @@
  * again with its count at 10, 100, 1000, ... copies and, when a different
  * line follows, with the final count.  The state is per program and takes
  * no lock: two threads racing here can at worst blur a count. */
-static uint64_t last_hash;          /* FNV-1a of the last write; 0: none yet */
-static uint64_t copies;             /* how often it came in a row */
+static uint64_t last_hash; /* FNV-1a of the last write; 0: none yet */
+static uint64_t copies;    /* how often it came in a row */
 static char last_text[PRINT_BUF];
 static size_t last_len;
 

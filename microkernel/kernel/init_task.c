@@ -168,7 +168,8 @@ struct thread *init_task_create(void)
      * init, the pager (or any server) would only fail in odd ways. */
     size_t nlen = str_nlen(m->string, 5);
     if (nlen < 4 || __builtin_memcmp(m->string, "init", 4) != 0 || (nlen == 5 && m->string[4] != ' ')) {
-        LOG_FAIL("init: the first module must be init, named \"init\" (its line is \"%s\"); not started", m->string);
+        LOG_FAIL("init: the first module must be init, named \"init\" (its line is \"%s\"); not started",
+                 m->string);
         return NULL;
     }
     const uint8_t *file = phys_to_virt(m->start);

@@ -83,13 +83,14 @@ static bool warn_word(const char *w, size_t len)
         LOG_WARN("command line: unknown word \"%.*s\" ignored (docs/boot.md lists the words)", (int)len, w);
         return false;
     case CMDLINE_TWICE:
-        LOG_WARN("command line: \"%.*s\" repeats %s= and is ignored (the first one counts)", (int)len, w, e->key);
+        LOG_WARN("command line: \"%.*s\" repeats %s= and is ignored (the first one counts)", (int)len, w,
+                 e->key);
         return false;
     case CMDLINE_BAD_VALUE:
         cmdline_describe(e, accepted, sizeof accepted);
-        LOG_WARN("command line: \"%.*s\": \"%.*s\" is not accepted (%s= takes %s); %s", (int)len, w, (int)blen, bad,
-                 e->key, accepted,
-                 str_eq(e->key, "test")          ? "the boot stops"
+        LOG_WARN("command line: \"%.*s\": \"%.*s\" is not accepted (%s= takes %s); %s", (int)len, w,
+                 (int)blen, bad, e->key, accepted,
+                 str_eq(e->key, "test")    ? "the boot stops"
                  : e->kind == CMDLINE_LIST ? "that item is ignored"
                                            : "the word is ignored");
         return str_eq(e->key, "test");

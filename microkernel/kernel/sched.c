@@ -1,14 +1,14 @@
 /* The scheduler; see include/mica/sched.h. */
+#include "mica/sched.h"
 #include "arch/fpu.h"
 #include "arch/layout.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
 #include "mica/arch.h"
+#include "mica/ipc.h"
 #include "mica/kernel.h"
 #include "mica/log.h"
 #include "mica/panic.h"
-#include "mica/sched.h"
-#include "mica/ipc.h"
 
 #define NPRIO (MICA_PRIO_MAX + 1)
 
@@ -17,8 +17,8 @@ volatile uint64_t ticks;
 unsigned tick_us = 1000;
 
 static struct list runq[NPRIO];
-uint64_t runq_bits;                 /* bit p set: runq[p] not empty */
-static struct list timeouts;        /* threads with a deadline, sorted */
+uint64_t runq_bits;          /* bit p set: runq[p] not empty */
+static struct list timeouts; /* threads with a deadline, sorted */
 static unsigned slice_left = 10;
 
 extern char boot_stack_top[];
@@ -58,8 +58,6 @@ bool sched_should_preempt(void)
 {
     return current != NULL && top_prio() > (int)current->prio;
 }
-
-
 
 /* Pop the first thread of the highest non-empty queue, or NULL. */
 static struct thread *pick(void)
@@ -131,7 +129,8 @@ void sched_set_timeout(struct thread *t, uint64_t us)
     if (n == 0)
         n = 1;
     t->deadline = n > UINT64_MAX - ticks ? UINT64_MAX : ticks + n;
-    list_for_each(pos, &timeouts) {
+    list_for_each(pos, &timeouts)
+    {
         struct thread *o = list_entry(pos, struct thread, timer_link);
         if (o->deadline > t->deadline) {
             list_insert_before(pos, &t->timer_link);

@@ -24,9 +24,13 @@ static size_t obj_size[MICA_TAG_COUNT];
 static struct free_node *free_objs[MICA_TAG_COUNT];
 
 static const char *const tag_names[MICA_TAG_COUNT] = {
-    [MICA_TAG_TASK] = "task", [MICA_TAG_THREAD] = "thread", [MICA_TAG_ENDPOINT] = "endpoint",
-    [MICA_TAG_NOTIFICATION] = "notification", [MICA_TAG_HANDLE_TABLE] = "handle table",
-    [MICA_TAG_PAGE_TABLE] = "page table", [MICA_TAG_KSTACK] = "kernel stack",
+    [MICA_TAG_TASK] = "task",
+    [MICA_TAG_THREAD] = "thread",
+    [MICA_TAG_ENDPOINT] = "endpoint",
+    [MICA_TAG_NOTIFICATION] = "notification",
+    [MICA_TAG_HANDLE_TABLE] = "handle table",
+    [MICA_TAG_PAGE_TABLE] = "page table",
+    [MICA_TAG_KSTACK] = "kernel stack",
     [MICA_TAG_FPU_STATE] = "FPU state",
 };
 
@@ -42,7 +46,8 @@ int pool_init(uint64_t bytes)
 {
     uint64_t base;
     /* Below 4 GiB is not needed: the direct map covers all RAM by now. */
-    if (pm_take((struct pm_set *)bootmem_free(), bytes, PM_PAGE_SIZE, 1ull << 20, PM_PHYS_LIMIT, &base) != PM_OK)
+    if (pm_take((struct pm_set *)bootmem_free(), bytes, PM_PAGE_SIZE, 1ull << 20, PM_PHYS_LIMIT, &base) !=
+        PM_OK)
         return -1;
     pool_base = base;
     pool_end = base + bytes;
@@ -145,7 +150,8 @@ void pool_counts(struct mica_obj_counts *out)
 
 void pool_print_counts(void)
 {
-    LOG_INFO("pool: %llu of %llu pages free", (unsigned long long)pages_free, (unsigned long long)pages_total);
+    LOG_INFO("pool: %llu of %llu pages free", (unsigned long long)pages_free,
+             (unsigned long long)pages_total);
     for (int i = 0; i < MICA_TAG_COUNT; i++)
         kprintf("         %-14s %6llu live\n", tag_names[i], (unsigned long long)live[i]);
 }

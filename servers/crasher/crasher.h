@@ -25,13 +25,11 @@
  *   CRASH_GP_PRIVILEGED   gp-priv       mov %cr3, %rax                 #GP 13, error 0
  *   CRASH_GP_NONCANONICAL gp-noncanon   loads from 0x8000000000000000  #GP 13, error 0
  *   CRASH_DE              de            divq by a zero register        #DE 0
- *   CRASH_BP              bp            int3                           #BP 3 (the kernel's gate 3 is DPL 3, so
- *                                                                      ring 3 may raise it, as debuggers need)
- *   CRASH_STACK_OVERFLOW  stack         recursion, 2 KiB frames        #PF 14, error 0x6, CR2 just below
- *                                                                      0x7fcfffff0000 (the stack's bottom)
- *   CRASH_IO_PORT         io            inb $0x60                      #GP 13, error 0
- *   CRASH_REPEAT          repeat        no crash: the same [WARN] line 12345 times, one other line, exit 3
- *                                       (the log's repeat counting, libipc/print.c)
+ *   CRASH_BP              bp            int3                           #BP 3 (the kernel's gate 3 is DPL 3,
+ * so ring 3 may raise it, as debuggers need) CRASH_STACK_OVERFLOW  stack         recursion, 2 KiB frames #PF
+ * 14, error 0x6, CR2 just below 0x7fcfffff0000 (the stack's bottom) CRASH_IO_PORT         io            inb
+ * $0x60                      #GP 13, error 0 CRASH_REPEAT          repeat        no crash: the same [WARN]
+ * line 12345 times, one other line, exit 3 (the log's repeat counting, libipc/print.c)
  *
  * Header only (static inline), freestanding: init includes it too. */
 #ifndef CRASHER_H

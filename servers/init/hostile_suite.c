@@ -65,7 +65,7 @@ void to_compat(uint64_t addr, struct mica_ipc_buffer *buf)
     struct __attribute__((packed)) {
         uint32_t off;
         uint16_t sel;
-    } target = { (uint32_t)addr, 0x18 | 3 };
+    } target = {(uint32_t)addr, 0x18 | 3};
     __asm__ volatile("ljmpl *%0" : : "m"(target) : "memory");
 }
 
@@ -121,7 +121,7 @@ static void run_child_to_end(mica_thread_fn *fn, uint64_t arg, struct mica_task_
     uint64_t bits = 0;
     CHECK_EQ(mica_notify_wait(n, &bits, 1000000), MICA_OK);
     CHECK_EQ(bits, 0x4);
-    *s = (struct mica_task_status){ 0 };
+    *s = (struct mica_task_status){0};
     CHECK_EQ(mica_task_status(task, s), MICA_OK);
     CHECK_EQ(mica_task_kill(task), MICA_EDEAD);
     mica_handle_close(th);
@@ -187,7 +187,7 @@ static void spin_until_told(uint64_t arg, struct mica_ipc_buffer *buf)
  * which faults in ring 0 if NT leaked into the kernel's own RFLAGS. */
 static void t_rflags_nt_blocking(void)
 {
-    static const uint64_t sets[] = { RFLAGS_NT, RFLAGS_DF, RFLAGS_AC, RFLAGS_NT | RFLAGS_DF | RFLAGS_AC };
+    static const uint64_t sets[] = {RFLAGS_NT, RFLAGS_DF, RFLAGS_AC, RFLAGS_NT | RFLAGS_DF | RFLAGS_AC};
     started = 0;
     spin_stop = 0;
     mica_handle_t spinner = 0;
@@ -272,11 +272,13 @@ static void top_call(uint64_t nr, mica_handle_t ep)
     CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)hostile_top_page, top - MICA_PAGE_SIZE, 1,
                       MICA_MAP_READ | MICA_MAP_EXEC),
              MICA_OK);
-    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)stack, 0x10000000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
-    CHECK_EQ(mica_thread_create(task, top - 4, 0x10000000 + MICA_PAGE_SIZE - 16, 0, CHILD_PRIO, 0, &th), MICA_OK);
+    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)stack, 0x10000000, 1, MICA_MAP_READ | MICA_MAP_WRITE),
+             MICA_OK);
+    CHECK_EQ(mica_thread_create(task, top - 4, 0x10000000 + MICA_PAGE_SIZE - 16, 0, CHILD_PRIO, 0, &th),
+             MICA_OK);
     uint64_t bits = 0;
     CHECK_EQ(mica_notify_wait(n, &bits, 1000000), MICA_OK);
-    struct mica_task_status s = { 0 };
+    struct mica_task_status s = {0};
     CHECK_EQ(mica_task_status(task, &s), MICA_OK);
     CHECK_EQ(s.state, MICA_TASK_FAULTED);
     CHECK_EQ(s.vector, VEC_GP);
@@ -339,9 +341,23 @@ static void fpu_read(struct fpu_view *v, bool avx)
             v->ymm_hi[i][j] = 0;
     __asm__ volatile("fxsave64 %0" : "+m"(v->fx));
     if (avx) {
-#define HI(n) __asm__ volatile("vextractf128 $1, %%ymm" #n ", %0" : "=m"(v->ymm_hi[n]));
-        HI(0) HI(1) HI(2) HI(3) HI(4) HI(5) HI(6) HI(7)
-        HI(8) HI(9) HI(10) HI(11) HI(12) HI(13) HI(14) HI(15)
+#define HI(n) __asm__ volatile("vextractf128 $1, %%ymm" #n ", %0" : "=m"(v->ymm_hi[n]))
+        HI(0);
+        HI(1);
+        HI(2);
+        HI(3);
+        HI(4);
+        HI(5);
+        HI(6);
+        HI(7);
+        HI(8);
+        HI(9);
+        HI(10);
+        HI(11);
+        HI(12);
+        HI(13);
+        HI(14);
+        HI(15);
 #undef HI
     }
 }
@@ -360,15 +376,29 @@ static void fpu_fill(uint64_t seed, bool avx)
     }
     *(uint32_t *)(img.fx + 24) = 0x1f80 | ((seed & 3) << 13); /* rounding control */
     __asm__ volatile("fxrstor64 %0" : : "m"(img.fx));
-    uint64_t x87[2] = { seed | 1, (seed << 1) | 1 };
+    uint64_t x87[2] = {seed | 1, (seed << 1) | 1};
     __asm__ volatile("fildll %0\n\tfildll %1" : : "m"(x87[0]), "m"(x87[1]));
     if (avx) {
         uint8_t hi[16];
         for (int j = 0; j < 16; j++)
             hi[j] = (uint8_t)(seed + (uint64_t)j);
-#define SETHI(n) __asm__ volatile("vinsertf128 $1, %0, %%ymm" #n ", %%ymm" #n : : "m"(hi));
-        SETHI(0) SETHI(1) SETHI(2) SETHI(3) SETHI(4) SETHI(5) SETHI(6) SETHI(7)
-        SETHI(8) SETHI(9) SETHI(10) SETHI(11) SETHI(12) SETHI(13) SETHI(14) SETHI(15)
+#define SETHI(n) __asm__ volatile("vinsertf128 $1, %0, %%ymm" #n ", %%ymm" #n : : "m"(hi))
+        SETHI(0);
+        SETHI(1);
+        SETHI(2);
+        SETHI(3);
+        SETHI(4);
+        SETHI(5);
+        SETHI(6);
+        SETHI(7);
+        SETHI(8);
+        SETHI(9);
+        SETHI(10);
+        SETHI(11);
+        SETHI(12);
+        SETHI(13);
+        SETHI(14);
+        SETHI(15);
 #undef SETHI
     }
 }
@@ -401,7 +431,8 @@ static bool fpu_same(const struct fpu_view *a, const struct fpu_view *b)
     for (int i = 0; i < 8; i++)
         if (__builtin_memcmp(a->fx + 32 + 16 * i, b->fx + 32 + 16 * i, 10) != 0)
             return false;
-    return __builtin_memcmp(a->fx + 160, b->fx + 160, 256) == 0 && __builtin_memcmp(a->ymm_hi, b->ymm_hi, 256) == 0;
+    return __builtin_memcmp(a->fx + 160, b->fx + 160, 256) == 0 &&
+           __builtin_memcmp(a->ymm_hi, b->ymm_hi, 256) == 0;
 }
 
 static volatile int fpu_bad[4], fpu_done[4], fpu_dirty_seen[4];
@@ -448,7 +479,7 @@ static void t_fpu_private_and_clean(void)
 {
     for (int i = 0; i < 4; i++)
         fpu_bad[i] = fpu_done[i] = fpu_dirty_seen[i] = 0;
-    mica_handle_t th[4] = { 0 };
+    mica_handle_t th[4] = {0};
     /* Two workers and a late reader, all threads of init. */
     CHECK_EQ(spawn_local(fpu_worker, 0, CHILD_PRIO, &th[0]), MICA_OK);
     CHECK_EQ(spawn_local(fpu_worker, 1, CHILD_PRIO, &th[1]), MICA_OK);
@@ -654,12 +685,14 @@ static void t_last_thread_ends_task(void)
     CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)hostile_top_page, top - MICA_PAGE_SIZE, 1,
                       MICA_MAP_READ | MICA_MAP_EXEC),
              MICA_OK);
-    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)stack, 0x10000000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
+    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)stack, 0x10000000, 1, MICA_MAP_READ | MICA_MAP_WRITE),
+             MICA_OK);
     /* A second thread that waits (its own sleep) before it returns. */
     CHECK_EQ(spawn_in_task(task, sleep_then_return, 30000, CHILD_PRIO, &th2), MICA_OK);
-    CHECK_EQ(mica_thread_create(task, top - 4, 0x10000000 + MICA_PAGE_SIZE - 16, 0, CHILD_PRIO, 0, &th1), MICA_OK);
+    CHECK_EQ(mica_thread_create(task, top - 4, 0x10000000 + MICA_PAGE_SIZE - 16, 0, CHILD_PRIO, 0, &th1),
+             MICA_OK);
     mica_sleep_us(5000);
-    struct mica_task_status s = { 0 };
+    struct mica_task_status s = {0};
     CHECK_EQ(mica_task_status(task, &s), MICA_OK);
     CHECK_EQ(s.state, MICA_TASK_ALIVE); /* one thread is left */
     CHECK_EQ(mica_thread_set_priority(th1, 1), MICA_EDEAD);
@@ -684,18 +717,18 @@ struct hostile_case {
 };
 
 static const struct hostile_case cases[] = {
-    { "rflags_nt_df_ac_blocking", t_rflags_nt_blocking },
-    { "rflags_tf_syscall", t_rflags_tf_syscall },
-    { "compat_syscall", t_compat_syscall },
-    { "compat_sysenter", t_compat_sysenter },
-    { "compat_int_farcall_segments", t_compat_int_and_segments },
-    { "syscall_at_top_every_call", t_syscall_at_top_every_call },
-    { "fpu_private_and_clean", t_fpu_private_and_clean },
-    { "fpu_across_tasks", t_fpu_across_tasks },
-    { "straddle_debug_counts", t_straddle_debug_counts },
-    { "straddle_debug_write", t_straddle_debug_write },
-    { "timeout_saturates", t_timeout_saturates },
-    { "last_thread_ends_task", t_last_thread_ends_task },
+    {"rflags_nt_df_ac_blocking", t_rflags_nt_blocking},
+    {"rflags_tf_syscall", t_rflags_tf_syscall},
+    {"compat_syscall", t_compat_syscall},
+    {"compat_sysenter", t_compat_sysenter},
+    {"compat_int_farcall_segments", t_compat_int_and_segments},
+    {"syscall_at_top_every_call", t_syscall_at_top_every_call},
+    {"fpu_private_and_clean", t_fpu_private_and_clean},
+    {"fpu_across_tasks", t_fpu_across_tasks},
+    {"straddle_debug_counts", t_straddle_debug_counts},
+    {"straddle_debug_write", t_straddle_debug_write},
+    {"timeout_saturates", t_timeout_saturates},
+    {"last_thread_ends_task", t_last_thread_ends_task},
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 

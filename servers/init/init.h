@@ -16,7 +16,8 @@ int hostile_suite_run(void);
  * bytes pop RAX and RDI and make a call (map it at the top of the user
  * half); 32-bit code for to_compat; a SYSCALL with TF set. */
 extern const char hostile_top_page[];
-extern const char compat_syscall[], compat_sysenter[], compat_int80[], compat_lcall_tss[], compat_load_kernel_ds[];
+extern const char compat_syscall[], compat_sysenter[], compat_int80[], compat_lcall_tss[],
+    compat_load_kernel_ds[];
 void to_compat(uint64_t addr, struct mica_ipc_buffer *buf);
 void syscall_with_tf(uint64_t arg, struct mica_ipc_buffer *buf);
 /* The ring-3 system-call fuzzer (sysfuzz.c): failures counted. */

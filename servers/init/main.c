@@ -107,8 +107,9 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     if (ran)
         mica_debug_shutdown(failed != 0);
     if (refused)
-        mica_printf("[WARN] init: up, but %d modules were refused or did not start (the [FAIL] lines above)\n",
-                    refused);
+        mica_printf(
+            "[WARN] init: up, but %d modules were refused or did not start (the [FAIL] lines above)\n",
+            refused);
     else
         mica_puts("[ OK ] init: ready");
     servers_serve();

@@ -22,22 +22,23 @@ static const struct option {
     uint64_t min, max; /* the numbers */
     bool everywhere;   /* also on init's and the pager's lines */
 } options[] = {
-    { "restart", OPT_RESTART, 0, 0, false },
+    {"restart", OPT_RESTART, 0, 0, false},
     /* A server keeps the times of its last 8 ends: a larger limit could
      * never be reached. */
-    { "limit", OPT_LIMIT, 0, 8, false },
-    { "window", OPT_WINDOW, 1, 86400, false },
-    { "sha1", OPT_SHA1, 0, 0, true },
+    {"limit", OPT_LIMIT, 0, 8, false},
+    {"window", OPT_WINDOW, 1, 86400, false},
+    {"sha1", OPT_SHA1, 0, 0, true},
     /* Below the pager (62) and init (63), which must never be starved. */
-    { "prio", OPT_PRIO, 0, 61, false },
-    { "quota", OPT_QUOTA, 1, 1ull << 32, false },
-    { "arg", OPT_ARG, 0, UINT64_MAX, false },
-    { "crash", OPT_CRASH, 0, 0, false },
+    {"prio", OPT_PRIO, 0, 61, false},
+    {"quota", OPT_QUOTA, 1, 1ull << 32, false},
+    {"arg", OPT_ARG, 0, UINT64_MAX, false},
+    {"crash", OPT_CRASH, 0, 0, false},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
-static const char *const only_sha1[] = { [MODULE_SERVER] = "", [MODULE_INIT] = " is for servers (init takes only sha1=)",
-                                         [MODULE_PAGER] = " is for servers (the pager takes only sha1=)" };
+static const char *const only_sha1[] = {[MODULE_SERVER] = "",
+                                        [MODULE_INIT] = " is for servers (init takes only sha1=)",
+                                        [MODULE_PAGER] = " is for servers (the pager takes only sha1=)"};
 
 /* The option whose key is k[0..n), or NULL. */
 static const struct option *option_find(const char *k, size_t n)
@@ -90,11 +91,12 @@ static bool option_set(struct server *s, const struct option *o, const char *v, 
             s->arg = x;
         return true;
     }
-    static const char *const wants[] = { [OPT_RESTART] = "never, on-failure or always",
-                                         [OPT_SHA1] = "40 hex digits", [OPT_CRASH] = "a crash kind of the crasher" };
+    static const char *const wants[] = {[OPT_RESTART] = "never, on-failure or always",
+                                        [OPT_SHA1] = "40 hex digits",
+                                        [OPT_CRASH] = "a crash kind of the crasher"};
     if (o->kind >= OPT_LIMIT)
-        mica_printf("[FAIL] init: module \"%s\": %s=%.*s: not a number from %llu to %llu; not started\n", s->name,
-                    o->key, (int)n, v, (unsigned long long)o->min, (unsigned long long)o->max);
+        mica_printf("[FAIL] init: module \"%s\": %s=%.*s: not a number from %llu to %llu; not started\n",
+                    s->name, o->key, (int)n, v, (unsigned long long)o->min, (unsigned long long)o->max);
     else
         mica_printf("[FAIL] init: module \"%s\": %s=%.*s: not %s; not started\n", s->name, o->key, (int)n, v,
                     wants[o->kind]);
@@ -123,9 +125,13 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
 {
     const char *line = mod->cmdline;
     size_t pos;
-    *s = (struct server){ .mod = mod, .restart = RESTART_NEVER, .limit = DEFAULT_LIMIT,
-                          .window_us = DEFAULT_WINDOW_S * 1000000ull, .prio = SERVER_PRIO,
-                          .quota = DEFAULT_QUOTA, .arg = UINT64_MAX };
+    *s = (struct server){.mod = mod,
+                         .restart = RESTART_NEVER,
+                         .limit = DEFAULT_LIMIT,
+                         .window_us = DEFAULT_WINDOW_S * 1000000ull,
+                         .prio = SERVER_PRIO,
+                         .quota = DEFAULT_QUOTA,
+                         .arg = UINT64_MAX};
     if (!read_name(s, line, &pos))
         return false;
     unsigned seen = 0; /* bit i: options[i] came already */
@@ -146,8 +152,8 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
         else if (o != NULL && role != MODULE_SERVER && !o->everywhere)
             after = only_sha1[role];
         if (o == NULL || after[0] != '\0') {
-            mica_printf("[FAIL] init: module \"%s\": %s \"%.*s\"%s; not started\n", s->name, before, (int)(pos - w),
-                        line + w, after);
+            mica_printf("[FAIL] init: module \"%s\": %s \"%.*s\"%s; not started\n", s->name, before,
+                        (int)(pos - w), line + w, after);
             return false;
         }
         seen |= 1u << (o - options);
@@ -163,10 +169,12 @@ bool module_check_integrity(const struct server *s)
     char hex[41], want[41];
     sha1((const void *)(uintptr_t)s->mod->vaddr, s->mod->size, digest);
     sha1_hex(digest, hex);
-    mica_printf("[INFO] init: module \"%s\" sha1=%s (%llu bytes)\n", s->name, hex, (unsigned long long)s->mod->size);
+    mica_printf("[INFO] init: module \"%s\" sha1=%s (%llu bytes)\n", s->name, hex,
+                (unsigned long long)s->mod->size);
     if (s->sha1_given && __builtin_memcmp(digest, s->sha1, SHA1_DIGEST_SIZE) != 0) {
         sha1_hex(s->sha1, want);
-        mica_printf("[FAIL] init: module \"%s\" refused: sha1 mismatch (expected %s, got %s)\n", s->name, want, hex);
+        mica_printf("[FAIL] init: module \"%s\" refused: sha1 mismatch (expected %s, got %s)\n", s->name,
+                    want, hex);
         return false;
     }
     return true;

@@ -27,7 +27,7 @@
 struct name_entry {
     char name[NS_NAME_MAX + 1];
     mica_handle_t ep;
-    int owner;               /* server index, or -1 for init */
+    int owner; /* server index, or -1 for init */
 };
 
 static struct server servers[MAX_SERVERS];
@@ -135,7 +135,8 @@ int servers_start_all(void)
         }
         if (servers_find(s->name) != NULL || str_eq(s->name, "init") || str_eq(s->name, "pager")) {
             /* Names are how servers are found: a second one would be unreachable. */
-            mica_printf("[FAIL] init: module \"%s\": an earlier module has that name; not started\n", s->name);
+            mica_printf("[FAIL] init: module \"%s\": an earlier module has that name; not started\n",
+                        s->name);
             failed++;
             continue;
         }
@@ -152,10 +153,28 @@ int servers_start_all(void)
 /* ---- crash reports -------------------------------------------------------------- */
 
 static const char *const vector_names[32] = {
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-    "device not available", "double fault", "coprocessor overrun", "invalid TSS", "segment not present",
-    "stack fault", "general protection", "page fault", "reserved", "x87 error", "alignment check",
-    "machine check", "SIMD error", "virtualization", "control protection",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection",
+    "page fault",
+    "reserved",
+    "x87 error",
+    "alignment check",
+    "machine check",
+    "SIMD error",
+    "virtualization",
+    "control protection",
 };
 
 /* "name+0xoff" of the function of the server's ELF image holding rip. */
@@ -176,16 +195,20 @@ static void report_end(struct server *s, const struct mica_task_status *st)
     symbolize(s, st->rip, sym, sizeof sym);
     if (st->state == MICA_TASK_EXITED) {
         /* error holds the exit code of its last thread for an exit. */
-        mica_printf("[INFO] init: server \"%s\" exited with code %lld\n", s->name, (long long)(int64_t)st->error);
+        mica_printf("[INFO] init: server \"%s\" exited with code %lld\n", s->name,
+                    (long long)(int64_t)st->error);
     } else if (st->state == MICA_TASK_FAULTED && st->vector == 14) {
-        mica_printf("[FAIL] init: server \"%s\" stopped: page fault at 0x%llx (%s, %s), rip 0x%llx%s\n", s->name,
-                    (unsigned long long)st->addr,
-                    (st->error & 0x10) ? "execute" : (st->error & 2) ? "write" : "read",
+        mica_printf("[FAIL] init: server \"%s\" stopped: page fault at 0x%llx (%s, %s), rip 0x%llx%s\n",
+                    s->name, (unsigned long long)st->addr,
+                    (st->error & 0x10) ? "execute"
+                    : (st->error & 2)  ? "write"
+                                       : "read",
                     (st->error & 1) ? "protection" : "not present", (unsigned long long)st->rip, sym);
     } else if (st->state == MICA_TASK_FAULTED) {
-        mica_printf("[FAIL] init: server \"%s\" stopped: %s (vector %llu, error 0x%llx), rip 0x%llx%s\n", s->name,
-                    st->vector < 32 && vector_names[st->vector] ? vector_names[st->vector] : "exception",
-                    (unsigned long long)st->vector, (unsigned long long)st->error, (unsigned long long)st->rip, sym);
+        mica_printf(
+            "[FAIL] init: server \"%s\" stopped: %s (vector %llu, error 0x%llx), rip 0x%llx%s\n", s->name,
+            st->vector < 32 && vector_names[st->vector] ? vector_names[st->vector] : "exception",
+            (unsigned long long)st->vector, (unsigned long long)st->error, (unsigned long long)st->rip, sym);
     } else {
         mica_printf("[INFO] init: server \"%s\" was killed\n", s->name);
     }
@@ -197,7 +220,7 @@ static void drop_names(int i)
     for (int n = 0; n < MAX_NAMES; n++) {
         if (names[n].name[0] && names[n].owner == i) {
             mica_handle_close(names[n].ep);
-            names[n] = (struct name_entry){ 0 };
+            names[n] = (struct name_entry){0};
         }
     }
 }
@@ -291,7 +314,7 @@ static void ns_request(uint64_t badge, struct mica_msg *m)
         if (st == MICA_OK && (free_slot < 0 || name[0] == '\0'))
             st = free_slot < 0 ? MICA_ENOMEM : MICA_EINVAL;
         if (st == MICA_OK) {
-            names[free_slot] = (struct name_entry){ .ep = ep, .owner = owner };
+            names[free_slot] = (struct name_entry){.ep = ep, .owner = owner};
             first_word(name, names[free_slot].name, sizeof names[free_slot].name);
         } else if (ep) {
             mica_handle_close(ep);

@@ -1064,7 +1064,8 @@ static int exchange_flags(uint64_t n, uint64_t ep, struct mica_msg *m, uint64_t 
                      "pushfq\n\t"
                      "popq %[fl]\n\t"
                      "popfq"
-                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8), "+r"(r9), [fl] "=&r"(fl)
+                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8),
+                       "+r"(r9), [fl] "=&r"(fl)
                      : "r"(r12), [set] "r"(set), [clear] "r"(~FL_KEPT)
                      : "rcx", "r11", "memory", "cc");
     *badge = rdi;
@@ -2009,7 +2010,10 @@ __attribute__((optimize("no-jump-tables"))) static void fz_worker(uint64_t arg, 
         __builtin_trap();
         break;
     case W_COMPAT:
-        to_compat(seed % 3 == 0 ? va(compat_syscall) : seed % 3 == 1 ? va(compat_sysenter) : va(compat_int80), buf);
+        to_compat(seed % 3 == 0   ? va(compat_syscall)
+                  : seed % 3 == 1 ? va(compat_sysenter)
+                                  : va(compat_int80),
+                  buf);
         break;
     case W_TF:
         syscall_with_tf(seed, buf);
@@ -2019,7 +2023,9 @@ __attribute__((optimize("no-jump-tables"))) static void fz_worker(uint64_t arg, 
          * are live in its own: a switch that mixed them shows in init. */
         __asm__ volatile("movq %0, %%xmm0\n\tmovq %0, %%xmm7\n\tmovq %0, %%xmm15\n\t"
                          "pushq %0\n\tfildq (%%rsp)\n\tfildq (%%rsp)\n\tpopq %0"
-                         : "+r"(seed) : : "memory");
+                         : "+r"(seed)
+                         :
+                         : "memory");
         worker_rawsys(seed, n, h);
         break;
     default:

@@ -474,9 +474,10 @@ int main(const struct mica_bootinfo *bi, uint64_t ep)
         if (st != MICA_OK) {
             /* Receiving itself fails: the argument is no endpoint we may
              * receive on, so no request can ever come. */
-            mica_printf("[FAIL] pager: cannot receive on handle %llu: %s; the pager must be started by init as the "
-                        "module named \"pager\"\n",
-                        (unsigned long long)ep, status_name(st));
+            mica_printf(
+                "[FAIL] pager: cannot receive on handle %llu: %s; the pager must be started by init as the "
+                "module named \"pager\"\n",
+                (unsigned long long)ep, status_name(st));
             return 2;
         }
         request(badge, &m, buf);

@@ -12,7 +12,7 @@ static enum cmdline_verdict verdict(const char *line, int i, char *bad)
     const struct cmdline_word *e;
     for (int k = 0; k <= i; k++)
         if (!cmdline_next(line, &pos, &w, &len))
-            return (enum cmdline_verdict)-1;
+            return (enum cmdline_verdict) - 1;
     enum cmdline_verdict v = cmdline_check(line, w, len, &e, &b, &blen);
     bad[0] = '\0';
     if (v == CMDLINE_BAD_VALUE) {
@@ -48,7 +48,7 @@ int main(void)
     CHECK(verdict("test=ipc  \ttimer=pit", 1, bad) == CMDLINE_OK);
     CHECK(verdict("timer=pit timer=pit", 1, bad) == CMDLINE_TWICE);
     CHECK(verdict("timer_hz=200 timer=pit", 1, bad) == CMDLINE_OK);
-    CHECK(verdict("  ", 0, bad) == (enum cmdline_verdict)-1);
+    CHECK(verdict("  ", 0, bad) == (enum cmdline_verdict) - 1);
     /* Every key is unique and every reader named. */
     for (size_t i = 0; i < cmdline_nwords; i++) {
         for (size_t j = i + 1; j < cmdline_nwords; j++)

@@ -7,8 +7,8 @@
 #include "base/fmt.h"
 #include "base/status.h"
 #include "base/str.h"
-#include "mica/abi.h"
 #include "check.h"
+#include "mica/abi.h"
 
 /* Format with both fmt_vsnprintf and vsnprintf; true when they agree on the
  * text and the returned length. */
@@ -102,11 +102,26 @@ static void test_words(void)
 static void test_status_names(void)
 {
 #define NAMED(code) CHECK(str_eq(status_name(code), #code))
-    NAMED(MICA_OK); NAMED(MICA_ENOSYS); NAMED(MICA_EINVAL); NAMED(MICA_EBADH); NAMED(MICA_ETYPE);
-    NAMED(MICA_ERIGHTS); NAMED(MICA_EFAULT); NAMED(MICA_ENOMEM); NAMED(MICA_ENOHANDLES);
-    NAMED(MICA_ETIMEOUT); NAMED(MICA_EDEAD); NAMED(MICA_EABORTED); NAMED(MICA_ETOOLONG);
-    NAMED(MICA_ENOREPLY); NAMED(MICA_EKERNEL); NAMED(MICA_ENONCANON); NAMED(MICA_ENOTOWNER);
-    NAMED(MICA_EUPGRADE); NAMED(MICA_EEXISTS); NAMED(MICA_EBUSY);
+    NAMED(MICA_OK);
+    NAMED(MICA_ENOSYS);
+    NAMED(MICA_EINVAL);
+    NAMED(MICA_EBADH);
+    NAMED(MICA_ETYPE);
+    NAMED(MICA_ERIGHTS);
+    NAMED(MICA_EFAULT);
+    NAMED(MICA_ENOMEM);
+    NAMED(MICA_ENOHANDLES);
+    NAMED(MICA_ETIMEOUT);
+    NAMED(MICA_EDEAD);
+    NAMED(MICA_EABORTED);
+    NAMED(MICA_ETOOLONG);
+    NAMED(MICA_ENOREPLY);
+    NAMED(MICA_EKERNEL);
+    NAMED(MICA_ENONCANON);
+    NAMED(MICA_ENOTOWNER);
+    NAMED(MICA_EUPGRADE);
+    NAMED(MICA_EEXISTS);
+    NAMED(MICA_EBUSY);
 #undef NAMED
     CHECK(str_eq(status_name(MICA_EBUSY - 1), "MICA_E?") && str_eq(status_name(1), "MICA_E?"));
     CHECK(str_eq(status_name(-2147483647 - 1), "MICA_E?"));

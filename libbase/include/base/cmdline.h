@@ -17,11 +17,11 @@ enum cmdline_kind {
 };
 
 struct cmdline_word {
-    const char *key;       /* the word is key=value */
+    const char *key; /* the word is key=value */
     enum cmdline_kind kind;
-    const char *values;    /* CHOICE, LIST: the accepted values, '|'-separated */
-    uint64_t min, max;     /* NUMBER: the range; TEXT: max is the longest value */
-    const char *reader;    /* "kernel" or "init": who acts on it */
+    const char *values; /* CHOICE, LIST: the accepted values, '|'-separated */
+    uint64_t min, max;  /* NUMBER: the range; TEXT: max is the longest value */
+    const char *reader; /* "kernel" or "init": who acts on it */
 };
 
 extern const struct cmdline_word cmdline_words[];
@@ -43,8 +43,8 @@ bool cmdline_next(const char *line, size_t *pos, const char **word, size_t *len)
  * are looked at to find a repeated key): the verdict, the table entry
  * (NULL when unknown) and, for CMDLINE_BAD_VALUE, the offending value or
  * list item in *bad / *bad_len. */
-enum cmdline_verdict cmdline_check(const char *line, const char *word, size_t len, const struct cmdline_word **entry,
-                                   const char **bad, size_t *bad_len);
+enum cmdline_verdict cmdline_check(const char *line, const char *word, size_t len,
+                                   const struct cmdline_word **entry, const char **bad, size_t *bad_len);
 
 /* A short human description of what entry accepts, written to out
  * ("one of 4", "a number from 100 to 50000", ...). */

@@ -21,8 +21,8 @@
 
 /* The legacy (FXSAVE) image: 512 bytes; XSAVE adds a 64-byte header and
  * the AVX upper halves.  Only what the clean image sets is named. */
-#define FX_FCW 0      /* x87 control word, 16 bits */
-#define FX_MXCSR 24   /* 32 bits */
+#define FX_FCW 0    /* x87 control word, 16 bits */
+#define FX_MXCSR 24 /* 32 bits */
 #define FPU_AREA_MAX 1024
 
 struct thread *fpu_owner;
@@ -57,8 +57,14 @@ static inline void fpu_load(const void *area)
         __asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
-static inline void clts(void) { __asm__ volatile("clts" ::: "memory"); }
-static inline void stts(void) { write_cr0(read_cr0() | CR0_TS); }
+static inline void clts(void)
+{
+    __asm__ volatile("clts" ::: "memory");
+}
+static inline void stts(void)
+{
+    write_cr0(read_cr0() | CR0_TS);
+}
 
 void arch_fpu_init(void)
 {

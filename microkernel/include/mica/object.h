@@ -18,17 +18,17 @@ struct trap_frame;
 struct thread;
 
 struct kobj {
-    uint32_t type;   /* enum mica_obj_type */
-    uint32_t refs;   /* handles naming it, plus internal references */
+    uint32_t type; /* enum mica_obj_type */
+    uint32_t refs; /* handles naming it, plus internal references */
 };
 
 /* One slot of a task's handle table. */
 struct handle {
-    struct kobj *obj;    /* NULL: free slot */
-    uint32_t rights;     /* MICA_R_* */
+    struct kobj *obj; /* NULL: free slot */
+    uint32_t rights;  /* MICA_R_* */
     uint32_t reserved;
-    uint64_t badge;      /* given to receivers of messages sent through it */
-    uint64_t pad;        /* 32 bytes: the fastpath indexes with a shift */
+    uint64_t badge; /* given to receivers of messages sent through it */
+    uint64_t pad;   /* 32 bytes: the fastpath indexes with a shift */
 };
 _Static_assert(sizeof(struct handle) == 32, "handle slots are 32 bytes");
 
@@ -39,19 +39,19 @@ struct handle_table {
 
 struct task {
     struct kobj hdr;
-    uint64_t root;                /* physical address of the top-level table */
-    uint64_t cr3;                 /* root | pcid: what CR3 holds while it runs */
-    uint16_t pcid;                /* 0 when PCID is off */
+    uint64_t root; /* physical address of the top-level table */
+    uint64_t cr3;  /* root | pcid: what CR3 holds while it runs */
+    uint16_t pcid; /* 0 when PCID is off */
     bool dying;
-    uint8_t tlb_stale;            /* a mapping changed while another space was loaded */
+    uint8_t tlb_stale; /* a mapping changed while another space was loaded */
     struct handle_table *handles;
-    struct list threads;          /* struct thread.task_link */
-    struct list stop_link;        /* on the list of tasks stopped by a fault */
-    struct endpoint *pager;       /* counted reference, or NULL: faults stop the task */
+    struct list threads;    /* struct thread.task_link */
+    struct list stop_link;  /* on the list of tasks stopped by a fault */
+    struct endpoint *pager; /* counted reference, or NULL: faults stop the task */
     uint64_t pager_badge;
-    struct notification *watch;   /* counted reference: signalled when the task ends */
+    struct notification *watch; /* counted reference: signalled when the task ends */
     uint64_t watch_bits;
-    uint8_t end_state;            /* enum mica_task_state */
+    uint8_t end_state; /* enum mica_task_state */
     uint8_t end_vector;
     uint64_t end_addr, end_rip, end_error;
     uint32_t id;
@@ -59,11 +59,11 @@ struct task {
 };
 
 enum thread_state {
-    TS_INACTIVE,     /* created, not yet started, or stopped */
-    TS_RUNNABLE,     /* on a run queue, or running */
-    TS_SEND_BLOCKED, /* queued on an endpoint with a message to deliver */
-    TS_RECV_BLOCKED, /* queued on an endpoint waiting for a message */
-    TS_REPLY_BLOCKED,/* its call was received; waiting for the reply */
+    TS_INACTIVE,      /* created, not yet started, or stopped */
+    TS_RUNNABLE,      /* on a run queue, or running */
+    TS_SEND_BLOCKED,  /* queued on an endpoint with a message to deliver */
+    TS_RECV_BLOCKED,  /* queued on an endpoint waiting for a message */
+    TS_REPLY_BLOCKED, /* its call was received; waiting for the reply */
     TS_NOTIFY_BLOCKED,
     TS_SLEEPING,
     TS_FAULT_BLOCKED, /* its fault was received by the pager: waiting for the mapping */
@@ -72,41 +72,41 @@ enum thread_state {
 
 struct endpoint {
     struct kobj hdr;
-    uint32_t recv_handles;   /* handles with MICA_R_RECV: at 0 no message can ever be received */
-    struct list senders;     /* threads in TS_SEND_BLOCKED, FIFO */
-    struct list receivers;   /* threads in TS_RECV_BLOCKED, FIFO */
+    uint32_t recv_handles; /* handles with MICA_R_RECV: at 0 no message can ever be received */
+    struct list senders;   /* threads in TS_SEND_BLOCKED, FIFO */
+    struct list receivers; /* threads in TS_RECV_BLOCKED, FIFO */
 };
 
 struct notification {
     struct kobj hdr;
-    uint64_t bits;           /* pending signals */
-    struct list waiters;     /* threads in TS_NOTIFY_BLOCKED */
+    uint64_t bits;       /* pending signals */
+    struct list waiters; /* threads in TS_NOTIFY_BLOCKED */
 };
 
 struct thread {
     struct kobj hdr;
-    struct task *task;            /* counted reference */
+    struct task *task; /* counted reference */
     struct list task_link;
-    uint8_t state;                /* enum thread_state */
+    uint8_t state; /* enum thread_state */
     uint8_t prio;
-    uint8_t is_call;              /* blocked sending a call (wants a reply) */
-    uint8_t rr_yield;             /* go behind same-priority peers at the next exit */
-    uint8_t reply_dead;           /* the caller this thread owed a reply died */
-    uint8_t in_fault;             /* queued at its pager with a fault message */
+    uint8_t is_call;    /* blocked sending a call (wants a reply) */
+    uint8_t rr_yield;   /* go behind same-priority peers at the next exit */
+    uint8_t reply_dead; /* the caller this thread owed a reply died */
+    uint8_t in_fault;   /* queued at its pager with a fault message */
     uint64_t fault_addr, fault_access, fault_rip;
     uint32_t id;
-    uint64_t kstack;              /* direct-map address of its kernel stack page */
-    struct trap_frame *frame;     /* its saved user registers (top of kstack) */
-    uint64_t ipc_buffer;          /* user address of its IPC buffer page, or 0 */
-    struct list queue_link;       /* run queue, endpoint queue or notification waiters */
-    struct thread *reply_to;      /* the caller this thread must reply to */
-    struct thread *replier;       /* the server holding this caller's reply */
-    uint64_t send_badge;          /* badge of the handle it sends through */
-    uint32_t send_rights;         /* rights of that handle (for passing handles) */
-    uint64_t deadline;            /* timeout, in timer ticks; 0 = none */
-    struct list timer_link;       /* sorted sleep/timeout list */
-    void *fpu;                    /* its FPU/vector register save area (arch) */
-    struct thread *fpu_key;       /* itself once it has used the FPU, else NULL (arch) */
+    uint64_t kstack;          /* direct-map address of its kernel stack page */
+    struct trap_frame *frame; /* its saved user registers (top of kstack) */
+    uint64_t ipc_buffer;      /* user address of its IPC buffer page, or 0 */
+    struct list queue_link;   /* run queue, endpoint queue or notification waiters */
+    struct thread *reply_to;  /* the caller this thread must reply to */
+    struct thread *replier;   /* the server holding this caller's reply */
+    uint64_t send_badge;      /* badge of the handle it sends through */
+    uint32_t send_rights;     /* rights of that handle (for passing handles) */
+    uint64_t deadline;        /* timeout, in timer ticks; 0 = none */
+    struct list timer_link;   /* sorted sleep/timeout list */
+    void *fpu;                /* its FPU/vector register save area (arch) */
+    struct thread *fpu_key;   /* itself once it has used the FPU, else NULL (arch) */
 };
 
 /* Turn a handle number of `t` into its slot, or NULL if free / out of range. */
@@ -134,8 +134,8 @@ void obj_unref(struct kobj *o);
 struct endpoint *endpoint_create(void);
 struct notification *notification_create(void);
 struct task *task_create(const char *name);
-struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0,
-                             uint64_t arg1, unsigned prio, uint64_t ipc_buffer);
+struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0, uint64_t arg1,
+                             unsigned prio, uint64_t ipc_buffer);
 
 /* Destroy a task now: kill its threads, close its handles, free its space. */
 void task_destroy(struct task *t);
