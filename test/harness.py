@@ -901,7 +901,7 @@ def check_bad_input(case, status, text, build):
 
 def check_cmdline_doc(res):
     """docs/boot.md's command-line table has exactly the keys of libbase/cmdline.c."""
-    code = set(re.findall(r'^\s*\{ "(\w+)", CMDLINE_', open("libbase/cmdline.c").read(), re.M))
+    code = set(re.findall(r'^\s*\{\s*"(\w+)",\s*CMDLINE_', open("libbase/cmdline.c").read(), re.M))
     doc = open("docs/boot.md").read()
     doc = doc[doc.index("## Kernel command line"):]
     doc = doc[:doc.index("\n## ", 3)] if "\n## " in doc[3:] else doc
@@ -918,10 +918,12 @@ def run_bad_input(kernel, build, jobs, res):
     isodir = os.path.join(build, "test-isos")
     os.makedirs(isodir, exist_ok=True)
     cases = bad_input_cases(build)
-    ballast(build)  # build_iso makes it for any module list: once, before the threads
+    # Module lists resolved here, in the main thread (case_modules may make
+    # shared files); the pool only builds each case's own ISO.
+    mods = {case["name"]: case_modules(kernel, case.get("modules")) for case in cases}
 
     def one(case):
-        iso = build_iso(kernel, case["cmdline"], os.path.join(isodir, f"bad-{case['name']}.iso"), case.get("modules"))
+        iso = build_iso(kernel, case["cmdline"], os.path.join(isodir, f"bad-{case['name']}.iso"), mods[case["name"]])
         log = os.path.join(logdir, case["name"] + ".log")
         stop = case["end"] if isinstance(case["end"], str) else None
         status, text, secs, _ = boot(iso, row.args + case.get("qemu", []), log, log + ".e9", 60, stop_pattern=stop)
