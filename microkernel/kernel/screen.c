@@ -78,24 +78,25 @@ static uint32_t pack_rgb(const struct mb2_framebuffer *fb, uint32_t rgb)
            (b >> (8 - fb->blue_size)) << fb->blue_pos;
 }
 
-/* One row of a glyph, 8 pixels, at p. */
-static void draw_row(uint8_t *p, unsigned bits, uint32_t fg, uint32_t bg)
+/* Store 8 bytes at p, whatever its alignment. */
+static void store64(uint8_t *p, uint64_t v)
 {
-    for (unsigned x = 0; x < CELL_W; x++, p += scr.bytespp) {
+    __builtin_memcpy(p, &v, sizeof v);
+}
+
+/* One row of a glyph (8 pixels, `bits` with bit 7 leftmost) as pixels in
+ * `out`, which holds CELL_W * bytespp bytes rounded up to 8. */
+static void glyph_row(uint8_t *out, unsigned bits, uint32_t fg, uint32_t bg)
+{
+    for (unsigned x = 0; x < CELL_W; x++) {
         uint32_t v = (bits & (0x80u >> x)) ? fg : bg;
-        if (scr.bytespp == 4) {
-            *(volatile uint32_t *)p = v;
-        } else if (scr.bytespp == 2) {
-            *(volatile uint16_t *)p = (uint16_t)v;
-        } else {
-            p[0] = (uint8_t)v;
-            p[1] = (uint8_t)(v >> 8);
-            p[2] = (uint8_t)(v >> 16);
-        }
+        for (unsigned b = 0; b < scr.bytespp; b++)
+            *out++ = (uint8_t)(v >> (8 * b));
     }
 }
 
-/* Show cell (r, c), whose content is v, on the screen. */
+/* Show cell (r, c), whose content is v, on the screen.  A glyph row is
+ * built once and stored 8 bytes at a time on its two pixel rows. */
 static void draw_cell(unsigned r, unsigned c, uint16_t v)
 {
     if (scr.text) {
@@ -105,10 +106,14 @@ static void draw_cell(unsigned r, unsigned c, uint16_t v)
     const uint8_t *g = font_glyphs[(v & 0xff) - FONT_FIRST];
     uint32_t fg = scr.pixel[(v >> 8) & 15], bg = scr.pixel[(v >> 12) & 15];
     uint8_t *p = scr.base + (uint64_t)r * CELL_H * scr.pitch + (uint64_t)c * CELL_W * scr.bytespp;
-    for (unsigned y = 0; y < FONT_ROWS; y++) {
-        draw_row(p, g[y], fg, bg);
-        draw_row(p + scr.pitch, g[y], fg, bg);
-        p += 2 * scr.pitch;
+    unsigned words = scr.bytespp;   /* CELL_W * bytespp bytes = bytespp 8-byte words */
+    uint64_t row[4];
+    for (unsigned y = 0; y < FONT_ROWS; y++, p += 2 * scr.pitch) {
+        glyph_row((uint8_t *)row, g[y], fg, bg);
+        for (unsigned w = 0; w < words; w++) {
+            store64(p + 8 * w, row[w]);
+            store64(p + scr.pitch + 8 * w, row[w]);
+        }
     }
 }
 
@@ -202,9 +207,13 @@ static void clear(void)
             for (unsigned c = 0; c < scr.cols; c++)
                 draw_cell(r, c, BLANK);
     } else {
+        uint64_t bytes = (uint64_t)scr.width * scr.bytespp;
         for (uint32_t y = 0; y < scr.height; y++) {
-            volatile uint8_t *p = scr.base + (uint64_t)y * scr.pitch;
-            for (uint32_t x = 0; x < scr.width * scr.bytespp; x++)
+            uint8_t *p = scr.base + (uint64_t)y * scr.pitch;
+            uint64_t x = 0;
+            for (; x + 8 <= bytes; x += 8)
+                store64(p + x, 0);
+            for (; x < bytes; x++)
                 p[x] = 0;
         }
     }
