@@ -40,15 +40,16 @@ mb2_header:
     dd .info_req_end - .info_req
     dd 1, 3, 6, 8, 9, 14, 15, 17, 21
 .info_req_end:
-    ; framebuffer (optional): we can draw on a linear framebuffer, any size
-    ; (0 x 0: the loader's choice), 32 bits per pixel preferred.  Without it
+    ; framebuffer (optional): we can draw on a linear framebuffer of any
+    ; size; 1024x768 at 32 bits per pixel (128x48 characters) preferred, else
+    ; the loader's choice (GRUB: "1024x768x32,1024x768,auto").  Without it
     ; GRUB on UEFI says "no console will be available to OS".  EGA text
     ; stays acceptable (no console-flags tag), and grub.cfg keeps BIOS boots
     ; in text mode with gfxpayload=text.
     align 8
     dw 5, 1
     dd 20
-    dd 0, 0, 32
+    dd 1024, 768, 32
     ; modules page-aligned, so each owns whole frames
     align 8
     dw 6, 0
