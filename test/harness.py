@@ -556,6 +556,17 @@ def run_matrix(kernel, build, jobs, res):
     print(f"matrix: rows that ran: {ran}" + ("" if kvm_ok else " (kvm skipped)"), flush=True)
 
 
+# ---------------------------------------------------------------- screen
+
+
+def run_screen_checks(kernel, build, res):
+    """The screen console (test/screen.py): the ready line on the VGA text
+    screen of a BIOS boot and on the framebuffer of a UEFI boot."""
+    from screen import run_screen_checks as screen_checks
+    rows = {r.name: r for r in base_rows()}
+    screen_checks(kernel, build, res, rows["bios-5level"].args, rows["uefi"].args)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
@@ -572,6 +583,7 @@ def main():
     run_matrix(args.kernel, args.build, args.jobs, res)
     from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
     run_bochs_checks(args.kernel, args.build, res)
+    run_screen_checks(args.kernel, args.build, res)
     return res.finish(start, f"{args.build}/test-logs/")
 
 
