@@ -17,6 +17,9 @@ MEM     ?= 512M
 CMDLINE ?=
 # Test runs: JOBS boots at once (the machines have 2 cores).
 JOBS    ?= 2
+# `make run`: QEMU's window (the screen console) when there is a display
+# to open it on, else none; QEMU_DISPLAY="-display none" keeps it closed.
+QEMU_DISPLAY ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,-display none)
 
 ARCH_DIR := microkernel/arch/x86_64
 INCLUDES := -Imicrokernel -Imicrokernel/include -I$(ARCH_DIR)/include -Imicrokernel/abi -Ilibbase/include
@@ -180,8 +183,8 @@ iso: deps $(ISO)
 DEBUG_EXIT := -device isa-debug-exit,iobase=0xf4,iosize=0x04
 run: all
 	@echo "Booting $(ISO) in QEMU; the serial log follows. Quit with Ctrl-A X."
-	@echo '$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA)'
-	@st=0; $(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) -display none -serial mon:stdio \
+	@echo '$(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) $(QEMU_DISPLAY) -serial mon:stdio -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA)'
+	@st=0; $(QEMU) -machine q35 -cpu max -m $(MEM) -cdrom $(ISO) $(QEMU_DISPLAY) -serial mon:stdio \
 	    -no-reboot $(DEBUG_EXIT) $(QEMU_EXTRA) || st=$$?; \
 	case $$st in \
 	0) echo "run: QEMU quit (status 0)" ;; \

@@ -937,6 +937,17 @@ def run_bad_input(kernel, build, jobs, res):
                   flush=True)
 
 
+# ---------------------------------------------------------------- screen
+
+
+def run_screen_checks(kernel, build, res):
+    """The screen console (test/screen.py): the ready line on the VGA text
+    screen of a BIOS boot and on the framebuffer of a UEFI boot."""
+    from screen import run_screen_checks as screen_checks
+    rows = {r.name: r for r in base_rows()}
+    screen_checks(kernel, build, res, rows["bios-5level"].args, rows["uefi"].args)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
@@ -980,9 +991,11 @@ def main():
             run_bad_input(args.kernel, args.build, args.jobs, res)
         from bochs import run_bochs_checks  # test/bochs.py: test=all, test=ipc and the debugger under Bochs 2.7
         run_bochs_checks(args.kernel, args.build, res, select)
+        if select("screen/"):
+            run_screen_checks(args.kernel, args.build, res)
     if not chosen:
         print(f"no test name matches {args.only!r} (names: host/test_*, fuzz/fuzz_*, make/iso, make/help, make/run, "
-              f"<row>/<case>, bios/cpu-*, bad-input/, debug/gdb, bochs/*)")
+              f"<row>/<case>, bios/cpu-*, bad-input/, debug/gdb, bochs/*, screen/)")
         return 1
     return res.finish(start, f"{args.build}/test-logs/", reports=os.path.join(args.build, "test-logs"))
 

@@ -21,6 +21,9 @@
 #define MMAP_ENTRY_MIN 24u
 #define EFI_DESC_MIN 40u
 
+/* Physical addresses have at most 52 bits on x86_64. */
+#define FB_PHYS_LIMIT (1ull << 52)
+
 /* An Elf64_Shdr is 64 bytes; a smaller entsize cannot describe our kernel. */
 #define ELF64_SHDR_SIZE 64u
 
@@ -232,19 +235,67 @@ static void parse_mmap(struct mb2_walk *w, const uint8_t *t, uint32_t size, uint
     out->have_mmap = true;
 }
 
-/* Framebuffer: u64 addr, u32 pitch, width, height, u8 bpp, u8 type, ...
- * A line must fit in its pitch, or drawing the last column writes past it. */
-static void parse_framebuffer(struct mb2_walk *w, const uint8_t *t, uint64_t off)
+/* Framebuffer colour info after the fixed fields at offset 32: for indexed
+ * colour u16 num_colors and 3-byte palette entries; for RGB six bytes
+ * (red position, red size, green ..., blue ...).  Each field must lie inside
+ * the pixel, or a painter would shift colour bits out of it. */
+#define FB_COLOR_INFO 32u
+#define FB_RGB_END (FB_COLOR_INFO + 6u)
+#define FB_PALETTE 34u
+
+/* True when a colour field of `size` bits at bit `pos` fits a `bpp` pixel. */
+static bool fb_field_ok(uint8_t pos, uint8_t size, uint8_t bpp)
+{
+    return size >= 1 && size <= 8 && (unsigned)pos + size <= bpp;
+}
+
+/* Read and check the colour info of the framebuffer tag `t` of `size` bytes. */
+static bool parse_fb_colors(const uint8_t *t, uint32_t size, struct mb2_framebuffer *fb)
+{
+    switch (fb->type) {
+    case MB2_FB_INDEXED:
+        if (size < FB_PALETTE)
+            return false;
+        fb->ncolors = (uint16_t)(t[FB_COLOR_INFO] | t[FB_COLOR_INFO + 1] << 8);
+        if ((uint64_t)fb->ncolors * 3 > size - FB_PALETTE)
+            return false;
+        fb->palette = t + FB_PALETTE;
+        return true;
+    case MB2_FB_RGB:
+        if (size < FB_RGB_END)
+            return false;
+        fb->red_pos = t[32], fb->red_size = t[33];
+        fb->green_pos = t[34], fb->green_size = t[35];
+        fb->blue_pos = t[36], fb->blue_size = t[37];
+        return fb_field_ok(fb->red_pos, fb->red_size, fb->bpp) &&
+               fb_field_ok(fb->green_pos, fb->green_size, fb->bpp) &&
+               fb_field_ok(fb->blue_pos, fb->blue_size, fb->bpp);
+    case MB2_FB_EGA_TEXT:
+        return fb->bpp == 16;   /* one u16 per character cell */
+    default:
+        return true;            /* a type we do not know: the console decides */
+    }
+}
+
+/* Framebuffer: u64 addr, u32 pitch, width, height, u8 bpp, u8 type, u16
+ * reserved, colour info.  A line must fit in its pitch, or drawing the last
+ * column writes past it; the whole buffer must fit below 2^52 (the largest
+ * physical address) without wrapping. */
+static void parse_framebuffer(struct mb2_walk *w, const uint8_t *t, uint32_t size, uint64_t off)
 {
     struct mb2_framebuffer fb;
 
+    zero_bytes(&fb, sizeof fb);
     fb.addr = rd64(t + 8);
     fb.pitch = rd32(t + 16);
     fb.width = rd32(t + 20);
     fb.height = rd32(t + 24);
     fb.bpp = t[28];
     fb.type = t[29];
-    if (fb.bpp == 0 || (uint64_t)fb.pitch < (uint64_t)fb.width * fb.bpp / 8) {
+    if (fb.bpp == 0 || fb.width == 0 || fb.height == 0 ||
+        (uint64_t)fb.pitch < ((uint64_t)fb.width * fb.bpp + 7) / 8 ||
+        fb.addr >= FB_PHYS_LIMIT || (uint64_t)fb.pitch * fb.height > FB_PHYS_LIMIT - fb.addr ||
+        !parse_fb_colors(t, size, &fb)) {
         diag(w->out, MB2_DIAG_BAD_FRAMEBUFFER, MB2_TAG_FRAMEBUFFER, off);
         return;
     }
@@ -353,7 +404,7 @@ static void parse_tag(struct mb2_walk *w, const uint8_t *t, uint32_t type, uint3
         parse_mmap(w, t, size, off);
         break;
     case MB2_TAG_FRAMEBUFFER:
-        parse_framebuffer(w, t, off);
+        parse_framebuffer(w, t, size, off);
         break;
     case MB2_TAG_ELF_SECTIONS:
         parse_elf_sections(w, t, size, off);

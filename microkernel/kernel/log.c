@@ -4,6 +4,7 @@
 #include "base/fmt.h"
 #include "mica/arch.h"
 #include "mica/log.h"
+#include "mica/screen.h"
 
 /* Lines longer than this are cut; the log is for people, not bulk data. */
 #define LOG_LINE_MAX 256
@@ -20,6 +21,7 @@ void console_write(const char *s, unsigned long len)
             arch_console_putc('\r');
         arch_console_putc(s[i]);
     }
+    screen_write(s, len);
 }
 
 /* Format into a line buffer and write it out. */

@@ -23,6 +23,7 @@
 #include "mica/panic.h"
 #include "mica/pool.h"
 #include "mica/sched.h"
+#include "mica/screen.h"
 #include "mica/space.h"
 
 bool kernel_test_mode;
@@ -210,6 +211,9 @@ static void memory_init(void)
     if (bad)
         PANIC("%u in-use ranges of the boot page tables are in the free set", bad);
     paging_init(bootmem_ram(), bootmem_alloc_page);
+    /* The boot stub's map is gone: nothing may log before the screen has
+     * its own mapping. */
+    screen_map(bootmem_alloc_page);
     bad = bootmem_verify(kernel_root());
     if (bad)
         PANIC("%u in-use ranges of the kernel page tables are in the free set", bad);
@@ -246,6 +250,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
     cpu_detect();
     LOG_INFO("Mica %s on %s CPU; multiboot2 magic 0x%x", MICA_VERSION, cpu_features.vendor, magic);
     read_boot_info(info_phys);
+    screen_init(&boot_info);
     log_paging_mode();
     unsigned long nsym = ksym_init(&boot_info);
     if (nsym)

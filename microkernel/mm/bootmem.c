@@ -87,7 +87,8 @@ static void collect_reserved(const struct mb2_info *mb, uint64_t mb_phys)
 }
 
 /* RAM the direct map covers: available, ACPI and NVS entries, plus what
- * the loader placed (boot information, modules), wherever it is. */
+ * the loader placed (boot information, modules), wherever it is; never the
+ * framebuffer. */
 static void collect_ram(const struct mb2_info *mb)
 {
     for (size_t i = 0; i < mb->nmmap; i++) {
@@ -106,6 +107,14 @@ static void collect_ram(const struct mb2_info *mb)
         uint64_t base = reserved_set.r[i].base < (1ull << 20) ? (1ull << 20) : reserved_set.r[i].base;
         if (base < reserved_set.r[i].end)
             add_pages(&ram_set, base, reserved_set.r[i].end);
+    }
+    /* The framebuffer is device memory: the screen console maps it
+     * write-combining, and a cached alias in the direct map would give the
+     * same bytes two memory types. */
+    if (mb->have_framebuffer) {
+        uint64_t base = mb->fb.addr & ~(PM_PAGE_SIZE - 1);
+        uint64_t end = mb->fb.addr + (uint64_t)mb->fb.pitch * mb->fb.height;
+        pm_remove(&ram_set, base, (end + PM_PAGE_SIZE - 1) & ~(PM_PAGE_SIZE - 1));
     }
 }
 

@@ -31,15 +31,25 @@ mb2_header:
     dd MB2_ARCH_I386
     dd mb2_header_end - mb2_header
     dd -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-    ; information request: cmdline, modules, memory map, ELF sections,
-    ; ACPI RSDPs, EFI memory map, load base.  Marked optional so a loader
-    ; that lacks one still boots us; the kernel checks what it got.
+    ; information request: cmdline, modules, memory map, framebuffer, ELF
+    ; sections, ACPI RSDPs, EFI memory map, load base.  Marked optional so a
+    ; loader that lacks one still boots us; the kernel checks what it got.
     align 8
 .info_req:
     dw 1, 1
     dd .info_req_end - .info_req
-    dd 1, 3, 6, 9, 14, 15, 17, 21
+    dd 1, 3, 6, 8, 9, 14, 15, 17, 21
 .info_req_end:
+    ; framebuffer (optional): we can draw on a linear framebuffer of any
+    ; size; 1024x768 at 32 bits per pixel (128x48 characters) preferred, else
+    ; the loader's choice (GRUB: "1024x768x32,1024x768,auto").  Without it
+    ; GRUB on UEFI says "no console will be available to OS".  EGA text
+    ; stays acceptable (no console-flags tag), and grub.cfg keeps BIOS boots
+    ; in text mode with gfxpayload=text.
+    align 8
+    dw 5, 1
+    dd 20
+    dd 1024, 768, 32
     ; modules page-aligned, so each owns whole frames
     align 8
     dw 6, 0

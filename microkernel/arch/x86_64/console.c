@@ -1,6 +1,6 @@
 /* Consoles: the COM1 UART and the 0xE9 debug port (QEMU debugcon, Bochs
  * port_e9_hack).  Both get every byte, so a log is never lost because one
- * of them is absent. */
+ * of them is absent.  The screen (kernel/screen.c) gets a copy after them. */
 #include <stdbool.h>
 
 #include "arch/cpu.h"
@@ -36,6 +36,18 @@ void arch_console_putc(char c)
         outb(COM1, (uint8_t)c);
     }
     outb(E9, (uint8_t)c);
+}
+
+/* The VGA CRT controller: index port, data port, cursor-start register. */
+#define CRTC_INDEX 0x3d4
+#define CRTC_DATA 0x3d5
+#define CRTC_CURSOR_START 0x0a
+#define CURSOR_DISABLE 0x20
+
+void arch_vga_cursor_hide(void)
+{
+    outb(CRTC_INDEX, CRTC_CURSOR_START);
+    outb(CRTC_DATA, CURSOR_DISABLE);
 }
 
 void arch_emulator_exit(uint32_t code)

@@ -208,3 +208,28 @@ void paging_init(const struct pm_set *ram, pt_alloc_fn alloc)
     write_cr4(read_cr4() | (cpu_features.pge ? CR4_PGE : 0));
     write_cr3(kroot);
 }
+
+/* PAT entry 4 (selected by the PAT bit alone in a 4 KiB entry) becomes
+ * write-combining; it was write-back, a type no entry asks for with that
+ * bit, so no existing mapping changes meaning. */
+#define PTE_PAT_4K 0x80ull
+#define PAT_ENTRY4_SHIFT 32
+#define PAT_WC 0x01ull
+#define CPUID1_EDX_PAT (1u << 16)
+
+void *arch_map_framebuffer(uint64_t pa, uint64_t size, uint64_t (*alloc)(void))
+{
+    uint64_t base = pa & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t end = (pa + size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t type = PTE_PCD | PTE_PWT;   /* uncached */
+    if (size == 0 || end <= base || end - base > FB_WINDOW_SIZE)
+        return NULL;
+    if (cpuid(1, 0).edx & CPUID1_EDX_PAT) {
+        uint64_t pat = rdmsr(MSR_PAT) & ~(0xffull << PAT_ENTRY4_SHIFT);
+        wrmsr(MSR_PAT, pat | PAT_WC << PAT_ENTRY4_SHIFT);
+        type = PTE_PAT_4K;
+    }
+    if (pt_map(kroot, FB_WINDOW_BASE, base, end - base, PAGE_SIZE, PTE_W | PTE_NX | PTE_G | type, alloc))
+        return NULL;
+    return (void *)(FB_WINDOW_BASE + (pa - base));
+}

@@ -11,6 +11,12 @@
 void arch_console_init(void);
 /* Write one byte to every console. */
 void arch_console_putc(char c);
+/* Hide the VGA text-mode cursor (the screen console draws no cursor). */
+void arch_vga_cursor_hide(void);
+/* Map the framebuffer [pa, pa + size) into the kernel half, write-combining
+ * (uncached without PAT), kernel-only, no-execute; page tables from `alloc`.
+ * Returns its virtual address, or NULL.  Once, before any user space exists. */
+void *arch_map_framebuffer(uint64_t pa, uint64_t size, uint64_t (*alloc)(void));
 
 /* Stop this CPU for good (interrupts off, halt loop). */
 __attribute__((noreturn)) void arch_halt_forever(void);

@@ -12,6 +12,7 @@
  *   ---- non-canonical hole ----           ---- non-canonical hole ----
  *   ffff800000000000 direct map (HHDM)     ff00000000000000 unused
  *   ffffbfffffffffff   of all RAM, 64 TiB  ffff800000000000 direct map, 64 TiB
+ *   ffffc00000000000 framebuffer, 1 GiB    ffffc00000000000 framebuffer, 1 GiB
  *   ffffffff80000000 kernel image          ffffffff80000000 kernel image
  *
  * The direct map and the kernel sit at the same addresses in both modes, so
@@ -28,6 +29,11 @@
 /* The direct map: physical address p is visible at HHDM_BASE + p. */
 #define HHDM_BASE 0xffff800000000000
 #define HHDM_SIZE 0x400000000000
+
+/* The framebuffer window: the boot loader's framebuffer, mapped by the
+ * screen console write-combining (docs/memory-layout.md), at most 1 GiB. */
+#define FB_WINDOW_BASE 0xffffc00000000000
+#define FB_WINDOW_SIZE 0x40000000
 
 #define PAGE_SIZE 4096
 #define PAGE_SHIFT 12
@@ -54,6 +60,7 @@
 #define CR0_PG 0x80000000
 #define CR4_PAE 0x20
 #define CR4_PGE 0x80
+#define MSR_PAT 0x277
 #define CR4_UMIP 0x800
 #define CR4_PCIDE 0x20000
 #define CR4_LA57 0x1000
