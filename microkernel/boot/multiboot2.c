@@ -271,9 +271,9 @@ static bool parse_fb_colors(const uint8_t *t, uint32_t size, struct mb2_framebuf
                fb_field_ok(fb->green_pos, fb->green_size, fb->bpp) &&
                fb_field_ok(fb->blue_pos, fb->blue_size, fb->bpp);
     case MB2_FB_EGA_TEXT:
-        return fb->bpp == 16;   /* one u16 per character cell */
+        return fb->bpp == 16; /* one u16 per character cell */
     default:
-        return true;            /* a type we do not know: the console decides */
+        return true; /* a type we do not know: the console decides */
     }
 }
 
@@ -293,9 +293,8 @@ static void parse_framebuffer(struct mb2_walk *w, const uint8_t *t, uint32_t siz
     fb.bpp = t[28];
     fb.type = t[29];
     if (fb.bpp == 0 || fb.width == 0 || fb.height == 0 ||
-        (uint64_t)fb.pitch < ((uint64_t)fb.width * fb.bpp + 7) / 8 ||
-        fb.addr >= FB_PHYS_LIMIT || (uint64_t)fb.pitch * fb.height > FB_PHYS_LIMIT - fb.addr ||
-        !parse_fb_colors(t, size, &fb)) {
+        (uint64_t)fb.pitch < ((uint64_t)fb.width * fb.bpp + 7) / 8 || fb.addr >= FB_PHYS_LIMIT ||
+        (uint64_t)fb.pitch * fb.height > FB_PHYS_LIMIT - fb.addr || !parse_fb_colors(t, size, &fb)) {
         diag(w->out, MB2_DIAG_BAD_FRAMEBUFFER, MB2_TAG_FRAMEBUFFER, off);
         return;
     }

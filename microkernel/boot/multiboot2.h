@@ -53,19 +53,19 @@ enum mb2_mmap_type {
 
 /* Why a tag (or part of one) was not trusted. */
 enum mb2_diag_kind {
-    MB2_DIAG_UNKNOWN_TAG = 1,   /* tag type not known: skipped */
-    MB2_DIAG_TRUNCATED_TAG,     /* tag size < 8 or runs past total_size / avail */
-    MB2_DIAG_TAG_TOO_SMALL,     /* known tag shorter than its fixed fields */
-    MB2_DIAG_DUPLICATE_TAG,     /* second tag of a kind allowed once: ignored */
-    MB2_DIAG_BAD_STRING,        /* string not NUL-terminated inside its tag */
-    MB2_DIAG_BAD_MMAP_ENTRY,    /* entry_size < 24 or not a multiple of 8, or ragged entries */
-    MB2_DIAG_BAD_MODULE,        /* mod_end < mod_start, or overlaps another module */
-    MB2_DIAG_TOO_MANY,          /* more modules / mmap entries than the parser keeps */
-    MB2_DIAG_BAD_ELF_SECTIONS,  /* entsize or count inconsistent with the tag size */
-    MB2_DIAG_BAD_FRAMEBUFFER,   /* framebuffer fields inconsistent, or colour info truncated */
-    MB2_DIAG_BAD_RSDP,          /* RSDP tag too short for its revision or bad signature */
-    MB2_DIAG_MISSING_END,       /* no end tag before total_size */
-    MB2_DIAG_BAD_EFI_MMAP,      /* descriptor size too small */
+    MB2_DIAG_UNKNOWN_TAG = 1,  /* tag type not known: skipped */
+    MB2_DIAG_TRUNCATED_TAG,    /* tag size < 8 or runs past total_size / avail */
+    MB2_DIAG_TAG_TOO_SMALL,    /* known tag shorter than its fixed fields */
+    MB2_DIAG_DUPLICATE_TAG,    /* second tag of a kind allowed once: ignored */
+    MB2_DIAG_BAD_STRING,       /* string not NUL-terminated inside its tag */
+    MB2_DIAG_BAD_MMAP_ENTRY,   /* entry_size < 24 or not a multiple of 8, or ragged entries */
+    MB2_DIAG_BAD_MODULE,       /* mod_end < mod_start, or overlaps another module */
+    MB2_DIAG_TOO_MANY,         /* more modules / mmap entries than the parser keeps */
+    MB2_DIAG_BAD_ELF_SECTIONS, /* entsize or count inconsistent with the tag size */
+    MB2_DIAG_BAD_FRAMEBUFFER,  /* framebuffer fields inconsistent, or colour info truncated */
+    MB2_DIAG_BAD_RSDP,         /* RSDP tag too short for its revision or bad signature */
+    MB2_DIAG_MISSING_END,      /* no end tag before total_size */
+    MB2_DIAG_BAD_EFI_MMAP,     /* descriptor size too small */
 };
 
 /* One diagnostic: which tag, where (byte offset in the block), and why. */
@@ -93,9 +93,9 @@ struct mb2_mmap_entry {
 
 /* Framebuffer types (multiboot2 3.6.12). */
 enum mb2_fb_type {
-    MB2_FB_INDEXED = 0,     /* a palette follows */
-    MB2_FB_RGB = 1,         /* direct colour: position and size of each field follow */
-    MB2_FB_EGA_TEXT = 2,    /* 16-bit character + attribute cells; width/height in cells */
+    MB2_FB_INDEXED = 0,  /* a palette follows */
+    MB2_FB_RGB = 1,      /* direct colour: position and size of each field follow */
+    MB2_FB_EGA_TEXT = 2, /* 16-bit character + attribute cells; width/height in cells */
 };
 
 /* Framebuffer: [addr, addr + pitch * height) of physical memory. */

@@ -11,6 +11,8 @@
 #define PX(s, i) ((s)[i] == '#' ? 0x80 >> (i) : 0)
 #define R(s) (uint8_t)(PX(s, 0) | PX(s, 1) | PX(s, 2) | PX(s, 3) | PX(s, 4) | PX(s, 5) | PX(s, 6) | PX(s, 7))
 
+/* The pictures keep their layout: clang-format would join their rows. */
+/* clang-format off */
 const uint8_t font_glyphs[FONT_COUNT][FONT_ROWS] = {
     [' ' - FONT_FIRST] = {
         R("........"),
@@ -963,3 +965,4 @@ const uint8_t font_glyphs[FONT_COUNT][FONT_ROWS] = {
         R("........"),
     },
 };
+/* clang-format on */

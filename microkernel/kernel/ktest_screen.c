@@ -14,7 +14,7 @@ KTEST(boot, framebuffer_window_kernel_only_not_in_direct_map)
     uint64_t phys, size, pa, fl, root = kernel_root();
     const void *va = screen_mapping(&phys, &size);
     if (va == NULL)
-        return;     /* no screen on this machine: nothing is mapped */
+        return; /* no screen on this machine: nothing is mapped */
     uint64_t first = (uint64_t)va, last = first + size - 1;
     KT_CHECK(first >= FB_WINDOW_BASE && last < FB_WINDOW_BASE + FB_WINDOW_SIZE);
     KT_CHECK(pt_translate(root, first, &pa, &fl) && pa == phys);

@@ -26,11 +26,11 @@
 #define TAB 8
 
 /* VGA attributes: foreground colour in the low nibble, background (black) above. */
-#define ATTR_TEXT 0x07  /* light grey */
-#define ATTR_OK 0x0a    /* bright green */
-#define ATTR_INFO 0x0b  /* bright cyan */
-#define ATTR_WARN 0x0e  /* yellow */
-#define ATTR_FAIL 0x0c  /* bright red */
+#define ATTR_TEXT 0x07 /* light grey */
+#define ATTR_OK 0x0a   /* bright green */
+#define ATTR_INFO 0x0b /* bright cyan */
+#define ATTR_WARN 0x0e /* yellow */
+#define ATTR_FAIL 0x0c /* bright red */
 #define BLANK ((uint16_t)(' ' | ATTR_TEXT << 8))
 
 /* Prefix of a log line ("[ OK ] ") that selects a colour; see mica/log.h. */
@@ -43,26 +43,26 @@ static const uint32_t vga_rgb[16] = {
 };
 
 enum screen_state {
-    SCREEN_EARLY,   /* not started: text is kept in early[] */
-    SCREEN_ON,      /* drawing */
-    SCREEN_OFF,     /* no usable screen, or it faulted: serial and 0xE9 only */
+    SCREEN_EARLY, /* not started: text is kept in early[] */
+    SCREEN_ON,    /* drawing */
+    SCREEN_OFF,   /* no usable screen, or it faulted: serial and 0xE9 only */
 };
 
 /* All state of the console.  Touched only by the one CPU, with interrupts
  * off (the kernel is not preemptible). */
 static struct {
     enum screen_state state;
-    bool text;              /* EGA text cells, else pixels */
-    bool busy;              /* inside screen_write: a second entry means it faulted */
-    uint8_t *base;          /* the framebuffer's first byte, or NULL before a mapping */
-    bool mapped;            /* base is the kernel's own mapping (screen_map) */
-    uint64_t phys, size;    /* the framebuffer in physical memory */
+    bool text;           /* EGA text cells, else pixels */
+    bool busy;           /* inside screen_write: a second entry means it faulted */
+    uint8_t *base;       /* the framebuffer's first byte, or NULL before a mapping */
+    bool mapped;         /* base is the kernel's own mapping (screen_map) */
+    uint64_t phys, size; /* the framebuffer in physical memory */
     uint32_t pitch, bytespp, width, height;
     unsigned cols, rows, scroll_step;
-    unsigned row, col;      /* where the next character goes */
-    bool line_start;        /* row holds the start of a line (not a wrapped tail) */
-    uint8_t attr;           /* attribute for the rest of the current line */
-    uint32_t pixel[16];     /* pixel value of each VGA colour */
+    unsigned row, col;  /* where the next character goes */
+    bool line_start;    /* row holds the start of a line (not a wrapped tail) */
+    uint8_t attr;       /* attribute for the rest of the current line */
+    uint32_t pixel[16]; /* pixel value of each VGA colour */
 } scr;
 
 static uint16_t cells[MAX_ROWS * MAX_COLS];
@@ -106,7 +106,7 @@ static void draw_cell(unsigned r, unsigned c, uint16_t v)
     const uint8_t *g = font_glyphs[(v & 0xff) - FONT_FIRST];
     uint32_t fg = scr.pixel[(v >> 8) & 15], bg = scr.pixel[(v >> 12) & 15];
     uint8_t *p = scr.base + (uint64_t)r * CELL_H * scr.pitch + (uint64_t)c * CELL_W * scr.bytespp;
-    unsigned words = scr.bytespp;   /* CELL_W * bytespp bytes = bytespp 8-byte words */
+    unsigned words = scr.bytespp; /* CELL_W * bytespp bytes = bytespp 8-byte words */
     uint64_t row[4];
     for (unsigned y = 0; y < FONT_ROWS; y++, p += 2 * scr.pitch) {
         glyph_row((uint8_t *)row, g[y], fg, bg);
@@ -155,7 +155,7 @@ static void colour_tag(void)
     static const struct {
         char tag[TAG_LEN + 1];
         uint8_t attr;
-    } tags[] = { { "[ OK ]", ATTR_OK }, { "[INFO]", ATTR_INFO }, { "[WARN]", ATTR_WARN }, { "[FAIL]", ATTR_FAIL } };
+    } tags[] = {{"[ OK ]", ATTR_OK}, {"[INFO]", ATTR_INFO}, {"[WARN]", ATTR_WARN}, {"[FAIL]", ATTR_FAIL}};
     const uint16_t *row = &cells[scr.row * MAX_COLS];
     for (unsigned t = 0; t < sizeof tags / sizeof tags[0]; t++) {
         unsigned i = 0;
@@ -163,7 +163,7 @@ static void colour_tag(void)
             i++;
         if (i < TAG_LEN)
             continue;
-        bool whole = tags[t].attr == ATTR_FAIL;   /* a failure is red from end to end */
+        bool whole = tags[t].attr == ATTR_FAIL; /* a failure is red from end to end */
         for (i = whole ? 0 : 1; i < (whole ? TAG_LEN : TAG_LEN - 1); i++)
             set_cell(scr.row, i, (uint16_t)((row[i] & 0xff) | tags[t].attr << 8));
         if (whole)
@@ -180,7 +180,7 @@ static void put_char(unsigned char ch)
         return;
     }
     if (ch == '\r')
-        return;     /* console_write adds it for serial terminals only */
+        return; /* console_write adds it for serial terminals only */
     if (ch == '\t') {
         do
             put_char(' ');
@@ -190,7 +190,7 @@ static void put_char(unsigned char ch)
     if (ch < FONT_FIRST || ch > FONT_LAST)
         ch = '?';
     if (scr.col == scr.cols)
-        next_row(false);    /* wrap only when a character needs the room */
+        next_row(false); /* wrap only when a character needs the room */
     set_cell(scr.row, scr.col, (uint16_t)(ch | scr.attr << 8));
     scr.col++;
     if (scr.col == TAG_LEN && scr.line_start)
@@ -298,7 +298,8 @@ void screen_map(uint64_t (*alloc)(void))
     if (va == NULL) {
         scr.state = SCREEN_OFF;
         LOG_WARN("screen: cannot map the framebuffer at 0x%llx (%llu KiB); the log goes to serial and "
-                 "port 0xE9 only", (unsigned long long)scr.phys, (unsigned long long)(scr.size >> 10));
+                 "port 0xE9 only",
+                 (unsigned long long)scr.phys, (unsigned long long)(scr.size >> 10));
         return;
     }
     scr.base = va;

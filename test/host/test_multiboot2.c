@@ -598,17 +598,23 @@ static void test_framebuffer(void)
 static uint32_t blk_fb_at(struct blk *k, uint64_t addr, uint32_t pitch, uint8_t bpp, uint8_t type,
                           const uint8_t *color, size_t ncolor)
 {
-    struct pay p = { .n = 0 };
+    struct pay p = {.n = 0};
 
-    pay_u64(&p, addr); pay_u32(&p, pitch); pay_u32(&p, 1024); pay_u32(&p, 768);
-    pay_u8(&p, bpp); pay_u8(&p, type); pay_u16(&p, 0); pay_bytes(&p, color, ncolor);
+    pay_u64(&p, addr);
+    pay_u32(&p, pitch);
+    pay_u32(&p, 1024);
+    pay_u32(&p, 768);
+    pay_u8(&p, bpp);
+    pay_u8(&p, type);
+    pay_u16(&p, 0);
+    pay_bytes(&p, color, ncolor);
     return blk_tag(k, MB2_TAG_FRAMEBUFFER, &p);
 }
 
 /* Parse a block holding only the given framebuffer tag; true if it was
  * refused with exactly one MB2_DIAG_BAD_FRAMEBUFFER and nothing kept. */
-static bool fb_rejected(uint64_t addr, uint32_t pitch, uint8_t bpp, uint8_t type,
-                        const uint8_t *color, size_t ncolor)
+static bool fb_rejected(uint64_t addr, uint32_t pitch, uint8_t bpp, uint8_t type, const uint8_t *color,
+                        size_t ncolor)
 {
     uint32_t off;
 
@@ -622,8 +628,8 @@ static bool fb_rejected(uint64_t addr, uint32_t pitch, uint8_t bpp, uint8_t type
 /* Colour info: RGB fields, palettes, EGA text depth, and where the buffer lies. */
 static void test_framebuffer_colors(void)
 {
-    static const uint8_t xrgb[6] = { 16, 8, 8, 8, 0, 8 };      /* what OVMF's GOP gives */
-    static const uint8_t rgb565[6] = { 11, 5, 5, 6, 0, 5 };
+    static const uint8_t xrgb[6] = {16, 8, 8, 8, 0, 8}; /* what OVMF's GOP gives */
+    static const uint8_t rgb565[6] = {11, 5, 5, 6, 0, 5};
     uint8_t pal[2 + 16 * 3];
 
     blk_init(&blk);
@@ -636,15 +642,15 @@ static void test_framebuffer_colors(void)
     blk_init(&blk);
     blk_fb_at(&blk, 0xfd000000, 2048, 16, MB2_FB_RGB, rgb565, 6);
     blk_end(&blk);
-    CHECK(mb2_parse(blk.b, blk.len, &info) == 0 && info.have_framebuffer &&
-          info.fb.red_pos == 11 && info.fb.green_size == 6);
+    CHECK(mb2_parse(blk.b, blk.len, &info) == 0 && info.have_framebuffer && info.fb.red_pos == 11 &&
+          info.fb.green_size == 6);
 
-    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, xrgb, 5));      /* colour info cut short */
-    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, xrgb, 0));      /* no colour info at all */
-    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, (const uint8_t[6]){ 30, 8, 8, 8, 0, 8 }, 6));
-    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, (const uint8_t[6]){ 16, 0, 8, 8, 0, 8 }, 6));
-    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, (const uint8_t[6]){ 16, 8, 8, 8, 0, 200 }, 6));
-    CHECK(fb_rejected(0x80000000, 2048, 16, MB2_FB_RGB, xrgb, 6));      /* red at bit 16 of 16 */
+    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, xrgb, 5)); /* colour info cut short */
+    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, xrgb, 0)); /* no colour info at all */
+    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, (const uint8_t[6]){30, 8, 8, 8, 0, 8}, 6));
+    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, (const uint8_t[6]){16, 0, 8, 8, 0, 8}, 6));
+    CHECK(fb_rejected(0x80000000, 4096, 32, MB2_FB_RGB, (const uint8_t[6]){16, 8, 8, 8, 0, 200}, 6));
+    CHECK(fb_rejected(0x80000000, 2048, 16, MB2_FB_RGB, xrgb, 6)); /* red at bit 16 of 16 */
 
     /* Where the buffer lies: it must end below 2^52 without wrapping. */
     CHECK(fb_rejected(0xfffffffffffff000ull, 4096, 32, MB2_FB_RGB, xrgb, 6));
@@ -653,7 +659,7 @@ static void test_framebuffer_colors(void)
     blk_init(&blk);
     blk_fb_at(&blk, (1ull << 52) - 4096ull * 768, 4096, 32, MB2_FB_RGB, xrgb, 6);
     blk_end(&blk);
-    CHECK(mb2_parse(blk.b, blk.len, &info) == 0 && info.have_framebuffer);   /* ends exactly at 2^52 */
+    CHECK(mb2_parse(blk.b, blk.len, &info) == 0 && info.have_framebuffer); /* ends exactly at 2^52 */
 
     /* Indexed colour: the palette must lie inside the tag. */
     memset(pal, 0x55, sizeof pal);
@@ -664,9 +670,9 @@ static void test_framebuffer_colors(void)
     CHECK(mb2_parse(blk.b, blk.len, &info) == 0 && info.have_framebuffer && info.fb.ncolors == 16);
     CHECK(info.fb.palette && info.fb.palette[0] == 0x55 && info.fb.palette[47] == 0x55);
     CHECK(fb_rejected(0xa0000, 1024, 8, MB2_FB_INDEXED, pal, sizeof pal - 1));
-    pal[0] = 0xff, pal[1] = 0xff;                                      /* 65535 colours claimed */
+    pal[0] = 0xff, pal[1] = 0xff; /* 65535 colours claimed */
     CHECK(fb_rejected(0xa0000, 1024, 8, MB2_FB_INDEXED, pal, sizeof pal));
-    CHECK(fb_rejected(0xa0000, 1024, 8, MB2_FB_INDEXED, pal, 1));     /* num_colors cut in half */
+    CHECK(fb_rejected(0xa0000, 1024, 8, MB2_FB_INDEXED, pal, 1)); /* num_colors cut in half */
 
     /* EGA text cells are 16 bits; a zero-sized screen draws nothing. */
     CHECK(fb_rejected(0xb8000, 4096, 8, MB2_FB_EGA_TEXT, xrgb, 0));

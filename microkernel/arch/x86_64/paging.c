@@ -221,7 +221,7 @@ void *arch_map_framebuffer(uint64_t pa, uint64_t size, uint64_t (*alloc)(void))
 {
     uint64_t base = pa & ~(uint64_t)(PAGE_SIZE - 1);
     uint64_t end = (pa + size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-    uint64_t type = PTE_PCD | PTE_PWT;   /* uncached */
+    uint64_t type = PTE_PCD | PTE_PWT; /* uncached */
     if (size == 0 || end <= base || end - base > FB_WINDOW_SIZE)
         return NULL;
     if (cpuid(1, 0).edx & CPUID1_EDX_PAT) {
