@@ -6,8 +6,10 @@
 #include "mica/log.h"
 #include "mica/screen.h"
 
-/* Lines longer than this are cut; the log is for people, not bulk data. */
-#define LOG_LINE_MAX 256
+/* Lines longer than this are cut; the log is for people, not bulk data.
+ * 320 holds the longest the kernel writes itself (a bad command-line
+ * value with the list of accepted ones). */
+#define LOG_LINE_MAX 320
 
 static const char *const prefixes[] = {
     [LOG_OK] = "[ OK ] ",   [LOG_INFO] = "[INFO] ", [LOG_WARN] = "[WARN] ",
