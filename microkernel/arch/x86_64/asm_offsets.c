@@ -9,6 +9,7 @@
 #include "mica/abi.h"
 
 #define DEFINE(name, value) __asm__ volatile("\n.ascii \"->" #name " %0\"" : : "i"(value))
+#define TF(NAME, field) DEFINE(TF_##NAME, offsetof(struct trap_frame, field))
 
 void asm_offsets(void);
 
@@ -29,11 +30,29 @@ void asm_offsets(void)
     DEFINE(EFER_LME, EFER_LME);
     DEFINE(EFER_NXE, EFER_NXE);
     DEFINE(DEBUG_EXIT_PORT, DEBUG_EXIT_PORT);
-    DEFINE(TF_VECTOR, offsetof(struct trap_frame, vector));
-    DEFINE(TF_CS, offsetof(struct trap_frame, cs));
+    TF(R15, r15);
+    TF(R14, r14);
+    TF(R13, r13);
+    TF(R12, r12);
+    TF(R11, r11);
+    TF(R10, r10);
+    TF(R9, r9);
+    TF(R8, r8);
+    TF(RBP, rbp);
+    TF(RDI, rdi);
+    TF(RSI, rsi);
+    TF(RDX, rdx);
+    TF(RCX, rcx);
+    TF(RBX, rbx);
+    TF(RAX, rax);
+    TF(VECTOR, vector);
+    TF(ERROR, error);
+    TF(RIP, rip);
+    TF(CS, cs);
+    TF(RFLAGS, rflags);
+    TF(RSP, rsp);
+    TF(SS, ss);
     DEFINE(TF_SIZE, sizeof(struct trap_frame));
-    DEFINE(TF_GPR_SIZE, offsetof(struct trap_frame, vector));
-    DEFINE(TF_RIP, offsetof(struct trap_frame, rip));
     DEFINE(VEC_SYSCALL, VEC_SYSCALL);
     DEFINE(SYS_CALL, SYS_CALL);
     DEFINE(SYS_REPLY_RECV, SYS_REPLY_RECV);
