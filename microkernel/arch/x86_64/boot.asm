@@ -349,10 +349,15 @@ long_mode_entry:
 
 ; ---------------------------------------------------------------------------
 section .boot.data progbits alloc write noexec align=16
+; The kernel's two descriptors at their selectors (arch/layout.h, the same
+; descriptors gdt.c loads later).
 boot_gdt:
     dq 0
-    dq 0x00af9a000000ffff                ; 0x08: 64-bit code, DPL 0
-    dq 0x00cf92000000ffff                ; 0x10: data, DPL 0
+%if GDT_KERNEL_CS != 1 * 8 || GDT_KERNEL_DS != 2 * 8
+%error "boot_gdt: kernel selectors moved in arch/layout.h"
+%endif
+    dq GDT_DESC_KERNEL_CODE             ; GDT_KERNEL_CS
+    dq GDT_DESC_KERNEL_DATA             ; GDT_KERNEL_DS
 boot_gdt_ptr:
     dw boot_gdt_ptr - boot_gdt - 1
     dd boot_gdt

@@ -53,6 +53,10 @@
 #define GDT_USER_DS 0x20
 #define GDT_USER_CS 0x28
 #define GDT_TSS 0x30
+/* The two kernel descriptors, which boot.asm's temporary GDT holds too:
+ * 64-bit code (L, P, DPL 0, execute/read) and data (P, DPL 0, read/write). */
+#define GDT_DESC_KERNEL_CODE 0x00af9a000000ffff
+#define GDT_DESC_KERNEL_DATA 0x00cf92000000ffff
 
 /* Control-register and MSR bits the boot stub sets. */
 #define CR0_PE 0x1
