@@ -19,8 +19,8 @@
 MB2_HEADER_MAGIC    equ 0xe85250d6
 MB2_ARCH_I386       equ 0
 MB2_LOADER_MAGIC    equ 0x36d76289
-COM1                equ 0x3f8
-E9                  equ 0xe9
+COM1                equ COM1_PORT
+E9                  equ E9_PORT
 PTE_PW              equ 0x3             ; present, writable
 PTE_PWS             equ 0x83            ; present, writable, 2 MiB page
 

@@ -77,5 +77,9 @@
 
 /* Debug-exit device of the test harness (QEMU -device isa-debug-exit). */
 #define DEBUG_EXIT_PORT 0xf4
+/* The consoles, written by the boot stub and by console.c: the COM1 UART's
+ * base port and the debug port (QEMU debugcon, Bochs port_e9_hack). */
+#define COM1_PORT 0x3f8
+#define E9_PORT 0xe9
 
 #endif
