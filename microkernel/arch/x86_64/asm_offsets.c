@@ -6,6 +6,7 @@
 #include "arch/layout.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
+#include "boot/multiboot2.h"
 #include "mica/abi.h"
 
 #define DEFINE(name, value) __asm__ volatile("\n.ascii \"->" #name " %0\"" : : "i"(value))
@@ -34,6 +35,17 @@ void asm_offsets(void)
     DEFINE(DEBUG_EXIT_PORT, DEBUG_EXIT_PORT);
     DEFINE(COM1_PORT, COM1_PORT);
     DEFINE(E9_PORT, E9_PORT);
+    DEFINE(MB2_BOOTLOADER_MAGIC, MB2_BOOTLOADER_MAGIC);
+    DEFINE(MB2_HEADER_MAGIC, MB2_HEADER_MAGIC);
+    DEFINE(MB2_TAG_CMDLINE, MB2_TAG_CMDLINE);
+    DEFINE(MB2_TAG_MODULE, MB2_TAG_MODULE);
+    DEFINE(MB2_TAG_MMAP, MB2_TAG_MMAP);
+    DEFINE(MB2_TAG_FRAMEBUFFER, MB2_TAG_FRAMEBUFFER);
+    DEFINE(MB2_TAG_ELF_SECTIONS, MB2_TAG_ELF_SECTIONS);
+    DEFINE(MB2_TAG_ACPI_OLD, MB2_TAG_ACPI_OLD);
+    DEFINE(MB2_TAG_ACPI_NEW, MB2_TAG_ACPI_NEW);
+    DEFINE(MB2_TAG_EFI_MMAP, MB2_TAG_EFI_MMAP);
+    DEFINE(MB2_TAG_LOAD_BASE_ADDR, MB2_TAG_LOAD_BASE_ADDR);
     TF(R15, r15);
     TF(R14, r14);
     TF(R13, r13);

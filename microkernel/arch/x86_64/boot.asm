@@ -16,9 +16,7 @@
 
 %include "asm_offsets.inc"
 
-MB2_HEADER_MAGIC    equ 0xe85250d6
 MB2_ARCH_I386       equ 0
-MB2_LOADER_MAGIC    equ 0x36d76289
 COM1                equ COM1_PORT
 E9                  equ E9_PORT
 PTE_PW              equ 0x3             ; present, writable
@@ -38,7 +36,9 @@ mb2_header:
 .info_req:
     dw 1, 1
     dd .info_req_end - .info_req
-    dd 1, 3, 6, 8, 9, 14, 15, 17, 21
+    dd MB2_TAG_CMDLINE, MB2_TAG_MODULE, MB2_TAG_MMAP, MB2_TAG_FRAMEBUFFER
+    dd MB2_TAG_ELF_SECTIONS, MB2_TAG_ACPI_OLD, MB2_TAG_ACPI_NEW
+    dd MB2_TAG_EFI_MMAP, MB2_TAG_LOAD_BASE_ADDR
 .info_req_end:
     ; framebuffer (optional): we can draw on a linear framebuffer of any
     ; size; 1024x768 at 32 bits per pixel (128x48 characters) preferred, else
@@ -72,7 +72,7 @@ _start:
     mov [mb_info], ebx
     call serial_init
 
-    cmp dword [mb_magic], MB2_LOADER_MAGIC
+    cmp dword [mb_magic], MB2_BOOTLOADER_MAGIC
     jne .not_multiboot2
     call check_cpu                      ; returns only if long mode is possible
     call choose_paging                  ; sets [use_la57]
