@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "arch/layout.h"
+#include "arch/paging.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
 #include "boot/multiboot2.h"
@@ -32,6 +33,9 @@ void asm_offsets(void)
     DEFINE(MSR_EFER, MSR_EFER);
     DEFINE(EFER_LME, EFER_LME);
     DEFINE(EFER_NXE, EFER_NXE);
+    DEFINE(PTE_P, PTE_P);
+    DEFINE(PTE_W, PTE_W);
+    DEFINE(PTE_PS, PTE_PS);
     DEFINE(DEBUG_EXIT_PORT, DEBUG_EXIT_PORT);
     DEFINE(COM1_PORT, COM1_PORT);
     DEFINE(E9_PORT, E9_PORT);

@@ -19,8 +19,8 @@
 MB2_ARCH_I386       equ 0
 COM1                equ COM1_PORT
 E9                  equ E9_PORT
-PTE_PW              equ 0x3             ; present, writable
-PTE_PWS             equ 0x83            ; present, writable, 2 MiB page
+PTE_PW              equ PTE_P | PTE_W   ; present, writable
+PTE_PWS             equ PTE_PW | PTE_PS ; present, writable, 2 MiB page
 
 ; ---------------------------------------------------------------------------
 section .multiboot align=8
