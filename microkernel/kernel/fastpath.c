@@ -40,9 +40,9 @@ static inline __attribute__((noreturn, always_inline)) void switch_to(struct thr
 {
     t->rr_yield = 0;
     current = t;
-    if (unlikely(fpu_switch_needed(t)))
+    if (unlikely(fpu_switch_needed(&t->arch)))
         switch_to_fpu(t);
-    arch_switch_space_inline(t->task);
+    arch_switch_space_inline(&t->task->arch);
     arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
     arch_return_to_user(t->frame);
 }

@@ -33,9 +33,9 @@ int arch_space_create(struct task *t)
         u[i] = k[i];
     t->root = root;
     /* A PCID may have served a dead task: flush it on first use. */
-    t->pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
-    t->cr3 = root | t->pcid;
-    t->tlb_stale = 1;
+    t->arch.pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
+    t->arch.cr3 = root | t->arch.pcid;
+    t->arch.tlb_stale = 1;
     return 0;
 }
 
@@ -127,7 +127,7 @@ void space_unmap_page(struct task *t, uint64_t va)
     if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
         invlpg(va); /* the current PCID's entry */
     else
-        t->tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
+        t->arch.tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
 }
 
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
@@ -317,7 +317,7 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
         if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
             invlpg(dst);
         else
-            t->tlb_stale = 1;
+            t->arch.tlb_stale = 1;
         return MICA_OK;
     }
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
@@ -346,7 +346,7 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
         va += step;
     }
     if (!current_space)
-        t->tlb_stale = 1;
+        t->arch.tlb_stale = 1;
     return MICA_OK;
 }
 
@@ -364,7 +364,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
                 if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
                     invlpg(dst);
                 else
-                    t->tlb_stale = 1;
+                    t->arch.tlb_stale = 1;
             }
             return MICA_OK;
         }
@@ -388,7 +388,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
         va += PAGE_SIZE;
     }
     if (!current_space)
-        t->tlb_stale = 1;
+        t->arch.tlb_stale = 1;
     return MICA_OK;
 }
 
@@ -463,7 +463,7 @@ int copy_to_user(uint64_t dst, const void *src, size_t len)
 
 void arch_switch_space(struct task *t)
 {
-    arch_switch_space_inline(t);
+    arch_switch_space_inline(&t->arch);
 }
 
 void arch_set_kernel_stack(uint64_t top)

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The architecture's parts of struct task and struct thread. */
+#include "arch/types.h"
+
 /* Prepare the consoles (COM1 and the 0xE9 debug port). */
 void arch_console_init(void);
 /* Write one byte to every console. */
