@@ -5,7 +5,6 @@
  * buffer) until a receiver takes it, so nothing is copied twice. */
 #include <stddef.h>
 
-#include "arch/paging.h"
 #include "arch/trap.h"
 #include "ipc_msg.h"
 #include "mica/arch.h"
@@ -19,12 +18,9 @@
  * when `write`), else NULL.  The buffer lies in one page by construction. */
 static struct mica_ipc_buffer *ipc_buffer(struct thread *t, int write)
 {
-    uint64_t pa, flags;
-    if (t->ipc_buffer == 0 || !pt_translate(t->task->root, t->ipc_buffer, &pa, &flags))
+    if (t->ipc_buffer == 0)
         return NULL;
-    if (!(flags & PTE_U) || (write && !(flags & PTE_W)))
-        return NULL;
-    return phys_to_virt(pa);
+    return space_user_ptr(t->task, t->ipc_buffer, write);
 }
 
 /* Check the message s is sending (info in its RSI): sizes, its buffer, the

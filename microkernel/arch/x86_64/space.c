@@ -140,6 +140,14 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
     return true;
 }
 
+void *space_user_ptr(struct task *t, uint64_t va, bool write)
+{
+    uint64_t pa, flags;
+    if (!pt_translate(t->root, va, &pa, &flags) || !(flags & PTE_U) || (write && !(flags & PTE_W)))
+        return NULL;
+    return (void *)(HHDM_BASE + pa); /* phys_to_virt, without the call */
+}
+
 #define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
 #define PAGES_2M (PAGE_2M / PAGE_SIZE)
 
