@@ -50,8 +50,8 @@ static inline __attribute__((noreturn, always_inline)) void switch_to(struct thr
 void fastpath_call(struct trap_frame *tf)
 {
     struct thread *caller = current;
-    uint64_t h = tf->rdi;
-    if (unlikely(!fastpath_enabled || h - 1 >= HANDLES_PER_TASK - 1 || (tf->rsi & INFO_NOT_SHORT)))
+    uint64_t h = arch_syscall_arg(tf, 0);
+    if (unlikely(!fastpath_enabled || h - 1 >= HANDLES_PER_TASK - 1 || (arch_msg_info(tf) & INFO_NOT_SHORT)))
         return;
     struct handle *slot = &caller->task->handles->slot[h];
     struct endpoint *ep = (struct endpoint *)slot->obj;
@@ -79,9 +79,9 @@ void fastpath_reply_recv(struct trap_frame *tf)
 {
     struct thread *srv = current;
     struct thread *caller = srv->reply_to;
-    uint64_t h = tf->rdi;
+    uint64_t h = arch_syscall_arg(tf, 0);
     if (unlikely(!fastpath_enabled || caller == NULL || h - 1 >= HANDLES_PER_TASK - 1 ||
-                 (tf->rsi & INFO_NOT_SHORT) || tf->r12 != MICA_TIMEOUT_INFINITE))
+                 (arch_msg_info(tf) & INFO_NOT_SHORT) || arch_syscall_timeout(tf) != MICA_TIMEOUT_INFINITE))
         return;
     /* A caller in a call; a thread waiting for the answer to its page
      * fault is resumed by the slow path, which installs the mapping. */

@@ -1,11 +1,13 @@
 /* The x86_64 half of mica/arch.h, and the one arch header the generic core
  * reaches (only through mica/arch.h): the machine constants it may use
- * (PAGE_SIZE, ...) and the architecture's parts of its objects.  Nothing
+ * (PAGE_SIZE, ...), the architecture's parts of its objects, and the
+ * saved registers by role (struct trap_frame with arch/regs.h's accessors).  Nothing
  * here includes a generic header. */
 #ifndef MICA_ARCH_ARCH_H
 #define MICA_ARCH_ARCH_H
 
 #include "arch/layout.h"
+#include "arch/regs.h"
 #include "arch/types.h"
 
 #endif
