@@ -50,6 +50,11 @@ void arch_paging_init(const struct pm_set *ram, uint64_t (*alloc)(void))
     paging_init(ram, alloc);
 }
 
+unsigned arch_paging_levels(void)
+{
+    return paging_levels;
+}
+
 uint64_t arch_kernel_root(void)
 {
     return kernel_root();

@@ -120,6 +120,19 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
     return MICA_OK;
 }
 
+int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights)
+{
+    uint64_t flags = rights_to_pte(rights);
+    for (uint64_t end = pa + size; pa < end;) {
+        uint64_t page = ((va | pa) % PAGE_2M) == 0 && end - pa >= PAGE_2M ? PAGE_2M : PAGE_SIZE;
+        if (pt_map(t->root, va, pa, page, page, flags, pool_pt_alloc) != 0)
+            return MICA_ENOMEM;
+        va += page;
+        pa += page;
+    }
+    return MICA_OK;
+}
+
 void space_unmap_page(struct task *t, uint64_t va)
 {
     if (!pt_unmap_4k(t->root, va))

@@ -29,6 +29,8 @@ struct pm_set;
 /* Build the kernel's own page tables over the RAM in `ram` (tables from
  * `alloc`) and switch to them. */
 void arch_paging_init(const struct pm_set *ram, uint64_t (*alloc)(void));
+/* How many levels of page tables the CPU walks (4 or 5). */
+unsigned arch_paging_levels(void);
 /* The root of the kernel's page tables, once built. */
 uint64_t arch_kernel_root(void);
 /* Switch on every protection the CPU has (SMEP, SMAP, UMIP, ...) and log them. */
