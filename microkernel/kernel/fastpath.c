@@ -7,10 +7,6 @@
  *
  * The IPC suite runs with the fastpath on and off (SYS_FASTPATH_SET) and
  * checks, through the counters below, that it is really taken. */
-#include "arch/fpu.h"
-#include "arch/layout.h"
-#include "arch/percpu.h"
-#include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
 #include "mica/sched.h"

@@ -3,7 +3,6 @@
  * into the caller's saved frame (RAX status, RDI.. results). */
 #include <stddef.h>
 
-#include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
 #include "mica/kernel.h"
