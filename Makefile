@@ -99,7 +99,8 @@ help:
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/gen/asm_offsets.inc: $(ARCH_DIR)/asm_offsets.c $(ARCH_DIR)/include/arch/layout.h $(ARCH_DIR)/include/arch/trap.h
+$(BUILD)/gen/asm_offsets.inc: $(ARCH_DIR)/asm_offsets.c $(wildcard $(ARCH_DIR)/include/arch/*.h) \
+                            microkernel/boot/multiboot2.h microkernel/abi/mica/abi.h
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	@$(CC) $(KCFLAGS) -S $< -o $(BUILD)/gen/asm_offsets.s

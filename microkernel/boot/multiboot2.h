@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What the loader leaves in EAX, and what starts the kernel's header
+ * (boot.asm, through asm_offsets.inc). */
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
+#define MB2_HEADER_MAGIC 0xe85250d6u
 
 /* Tag types of the multiboot2 specification (section 3.6). */
 enum mb2_tag_type {

@@ -7,10 +7,6 @@
  *
  * The IPC suite runs with the fastpath on and off (SYS_FASTPATH_SET) and
  * checks, through the counters below, that it is really taken. */
-#include "arch/fpu.h"
-#include "arch/layout.h"
-#include "arch/percpu.h"
-#include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
 #include "mica/sched.h"
@@ -40,9 +36,9 @@ static inline __attribute__((noreturn, always_inline)) void switch_to(struct thr
 {
     t->rr_yield = 0;
     current = t;
-    if (unlikely(fpu_switch_needed(t)))
+    if (unlikely(fpu_switch_needed(&t->arch)))
         switch_to_fpu(t);
-    arch_switch_space_inline(t->task);
+    arch_switch_space_inline(&t->task->arch);
     arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
     arch_return_to_user(t->frame);
 }
@@ -50,8 +46,8 @@ static inline __attribute__((noreturn, always_inline)) void switch_to(struct thr
 void fastpath_call(struct trap_frame *tf)
 {
     struct thread *caller = current;
-    uint64_t h = tf->rdi;
-    if (unlikely(!fastpath_enabled || h - 1 >= HANDLES_PER_TASK - 1 || (tf->rsi & INFO_NOT_SHORT)))
+    uint64_t h = arch_syscall_arg(tf, 0);
+    if (unlikely(!fastpath_enabled || h - 1 >= HANDLES_PER_TASK - 1 || (arch_msg_info(tf) & INFO_NOT_SHORT)))
         return;
     struct handle *slot = &caller->task->handles->slot[h];
     struct endpoint *ep = (struct endpoint *)slot->obj;
@@ -79,9 +75,9 @@ void fastpath_reply_recv(struct trap_frame *tf)
 {
     struct thread *srv = current;
     struct thread *caller = srv->reply_to;
-    uint64_t h = tf->rdi;
+    uint64_t h = arch_syscall_arg(tf, 0);
     if (unlikely(!fastpath_enabled || caller == NULL || h - 1 >= HANDLES_PER_TASK - 1 ||
-                 (tf->rsi & INFO_NOT_SHORT) || tf->r12 != MICA_TIMEOUT_INFINITE))
+                 (arch_msg_info(tf) & INFO_NOT_SHORT) || arch_syscall_timeout(tf) != MICA_TIMEOUT_INFINITE))
         return;
     /* A caller in a call; a thread waiting for the answer to its page
      * fault is resumed by the slow path, which installs the mapping. */

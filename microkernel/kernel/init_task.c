@@ -8,8 +8,6 @@
  * reported on serial and not executed. */
 #include <stddef.h>
 
-#include "arch/layout.h"
-#include "arch/paging.h"
 #include "base/elf.h"
 #include "base/str.h"
 #include "boot/multiboot2.h"
@@ -131,13 +129,11 @@ static bool map_window(struct mica_bootinfo *bi)
         bi->ranges[bi->nranges].size = end - pa;
         bi->ranges[bi->nranges].vaddr = INIT_WINDOW_BASE + pa;
         bi->nranges++;
-        while (pa < end) {
-            uint64_t page = ((pa % PAGE_2M) == 0 && end - pa >= PAGE_2M) ? PAGE_2M : PAGE_SIZE;
-            if (pt_map(init->root, INIT_WINDOW_BASE + pa, pa, page, page, PTE_U | PTE_W | PTE_NX | PTE_XGRANT,
-                       pool_pt_alloc) != 0)
-                return false;
-            pa += page;
-        }
+        /* Read-write, and the right to grant execution on (the pager
+         * hands these frames out for every kind of mapping). */
+        if (space_map_frames(init, INIT_WINDOW_BASE + pa, pa, end - pa,
+                             MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC) != MICA_OK)
+            return false;
     }
     bootmem_hand_over();
     return true;
@@ -186,7 +182,7 @@ struct thread *init_task_create(void)
     struct mica_bootinfo *bi = &bootinfo;
     bi->magic = MICA_BOOTINFO_MAGIC;
     bi->version = 1;
-    bi->paging_levels = paging_levels;
+    bi->paging_levels = arch_paging_levels();
     bi->user_top = user_top;
     bi->ipc_buffer = INIT_IPCBUF_ADDR;
     bi->stack_top = INIT_STACK_TOP;

@@ -5,8 +5,6 @@
  * buffer) until a receiver takes it, so nothing is copied twice. */
 #include <stddef.h>
 
-#include "arch/paging.h"
-#include "arch/trap.h"
 #include "ipc_msg.h"
 #include "mica/arch.h"
 #include "mica/bochs.h"
@@ -19,12 +17,9 @@
  * when `write`), else NULL.  The buffer lies in one page by construction. */
 static struct mica_ipc_buffer *ipc_buffer(struct thread *t, int write)
 {
-    uint64_t pa, flags;
-    if (t->ipc_buffer == 0 || !pt_translate(t->task->root, t->ipc_buffer, &pa, &flags))
+    if (t->ipc_buffer == 0)
         return NULL;
-    if (!(flags & PTE_U) || (write && !(flags & PTE_W)))
-        return NULL;
-    return phys_to_virt(pa);
+    return space_user_ptr(t->task, t->ipc_buffer, write);
 }
 
 /* Check the message s is sending (info in its RSI): sizes, its buffer, the
@@ -43,7 +38,7 @@ static int check_message(struct thread *s)
 {
     if (s->in_fault)
         return 0; /* the kernel's own fault message: registers only */
-    uint64_t info = s->frame->rsi;
+    uint64_t info = arch_msg_info(s->frame);
     if (MICA_INFO_WORDS(info) == 0 && MICA_INFO_HANDLES(info) == 0)
         return 0; /* the common case: registers only, no buffer to look up */
     return ipc_msg_check(info, ipc_buffer(s, 0), task_handle_rights, s->task);
@@ -55,7 +50,7 @@ static int check_receiver(struct thread *s, struct thread *r)
 {
     if (s->in_fault)
         return 0;
-    uint64_t info = s->frame->rsi;
+    uint64_t info = arch_msg_info(s->frame);
     uint32_t words = MICA_INFO_WORDS(info), nh = MICA_INFO_HANDLES(info);
     if (words == 0 && nh == 0)
         return 0;
@@ -71,16 +66,16 @@ static void transfer(struct thread *s, struct thread *r, uint64_t badge)
 {
     struct trap_frame *from = s->frame, *to = r->frame;
     if (s->in_fault) {
-        to->rsi = MICA_INFO(MICA_LABEL_FAULT, 0, 0);
-        to->rdx = s->fault_addr;
-        to->r10 = s->fault_access;
-        to->r8 = s->fault_rip;
-        to->r9 = s->id;
-        to->rdi = badge;
-        to->rax = MICA_OK;
+        arch_set_msg_info(to, MICA_INFO(MICA_LABEL_FAULT, 0, 0));
+        arch_set_msg_reg(to, 0, s->fault_addr);
+        arch_set_msg_reg(to, 1, s->fault_access);
+        arch_set_msg_reg(to, 2, s->fault_rip);
+        arch_set_msg_reg(to, 3, s->id);
+        arch_set_msg_badge(to, badge);
+        arch_set_status(to, MICA_OK);
         return;
     }
-    uint64_t info = from->rsi;
+    uint64_t info = arch_msg_info(from);
     ipc_copy_regs(from, to, badge);
     uint32_t words = MICA_INFO_WORDS(info), nh = MICA_INFO_HANDLES(info);
     if (words == 0 && nh == 0)
@@ -107,7 +102,7 @@ static void fault_unserved(struct thread *c, const char *why)
 static void wake_with(struct thread *t, int64_t status)
 {
     sched_cancel_timeout(t);
-    t->frame->rax = (uint64_t)status;
+    arch_set_status(t->frame, (uint64_t)status);
     sched_wake(t);
 }
 
@@ -152,11 +147,11 @@ void ipc_send(struct handle *h, uint64_t timeout, int is_call)
     struct endpoint *ep = (struct endpoint *)h->obj;
     int err = check_message(s);
     if (err) {
-        s->frame->rax = (uint64_t)err;
+        arch_set_status(s->frame, (uint64_t)err);
         return;
     }
     if (ep->recv_handles == 0) {
-        s->frame->rax = (uint64_t)MICA_EDEAD; /* nobody can ever receive it */
+        arch_set_status(s->frame, (uint64_t)MICA_EDEAD); /* nobody can ever receive it */
         return;
     }
     s->send_badge = h->badge;
@@ -176,13 +171,13 @@ void ipc_send(struct handle *h, uint64_t timeout, int is_call)
             s->state = TS_RUNNABLE;
             after_delivery(s, r);
         } else {
-            s->frame->rax = MICA_OK;
+            arch_set_status(s->frame, MICA_OK);
         }
         return;
     }
     if (timeout == MICA_TIMEOUT_POLL) {
         s->is_call = 0;
-        s->frame->rax = (uint64_t)MICA_ETIMEOUT;
+        arch_set_status(s->frame, (uint64_t)MICA_ETIMEOUT);
         return;
     }
     block_on(&ep->senders, TS_SEND_BLOCKED, timeout);
@@ -204,7 +199,7 @@ void ipc_recv(struct handle *h, uint64_t timeout)
         }
         err = check_receiver(s, r);
         if (err) {
-            r->frame->rax = (uint64_t)err;
+            arch_set_status(r->frame, (uint64_t)err);
             return;
         }
         list_remove(&s->queue_link);
@@ -214,7 +209,7 @@ void ipc_recv(struct handle *h, uint64_t timeout)
         return;
     }
     if (timeout == MICA_TIMEOUT_POLL) {
-        r->frame->rax = (uint64_t)MICA_ETIMEOUT;
+        arch_set_status(r->frame, (uint64_t)MICA_ETIMEOUT);
         return;
     }
     block_on(&ep->receivers, TS_RECV_BLOCKED, timeout);
@@ -226,7 +221,7 @@ void ipc_recv(struct handle *h, uint64_t timeout)
 static int fault_reply(struct thread *r, struct thread *c)
 {
     const struct trap_frame *m = r->frame;
-    uint32_t label = MICA_INFO_LABEL(m->rsi);
+    uint32_t label = MICA_INFO_LABEL(arch_msg_info(m));
     if (label == MICA_FAULT_KILL) {
         r->reply_to = NULL;
         c->replier = NULL;
@@ -235,7 +230,8 @@ static int fault_reply(struct thread *r, struct thread *c)
     }
     if (label != MICA_FAULT_MAP)
         return MICA_EINVAL;
-    uint64_t src = m->rdx, dst = m->r10, pages = m->r8, rights = m->r9;
+    uint64_t src = arch_msg_reg(m, 0), dst = arch_msg_reg(m, 1), pages = arch_msg_reg(m, 2),
+             rights = arch_msg_reg(m, 3);
     uint64_t page = c->fault_addr & ~(uint64_t)(MICA_PAGE_SIZE - 1);
     if (pages == 0 || page < dst || (page - dst) / MICA_PAGE_SIZE >= pages)
         return MICA_EINVAL; /* it must cover the faulting page, or c faults again */
@@ -310,7 +306,7 @@ void notification_signal(struct notification *n, uint64_t bits)
     if (n->bits != 0 && !list_empty(&n->waiters)) {
         struct thread *w = list_entry(list_first(&n->waiters), struct thread, queue_link);
         list_remove(&w->queue_link);
-        w->frame->rdi = n->bits;
+        arch_set_result(w->frame, 0, n->bits);
         n->bits = 0;
         wake_with(w, MICA_OK);
     }
@@ -319,20 +315,20 @@ void notification_signal(struct notification *n, uint64_t bits)
 void ipc_notify_signal(struct notification *n, uint64_t bits)
 {
     notification_signal(n, bits);
-    current->frame->rax = MICA_OK;
+    arch_set_status(current->frame, MICA_OK);
 }
 
 void ipc_notify_wait(struct notification *n, uint64_t timeout)
 {
     struct thread *t = current;
     if (n->bits != 0) {
-        t->frame->rdi = n->bits;
+        arch_set_result(t->frame, 0, n->bits);
         n->bits = 0;
-        t->frame->rax = MICA_OK;
+        arch_set_status(t->frame, MICA_OK);
         return;
     }
     if (timeout == MICA_TIMEOUT_POLL) {
-        t->frame->rax = (uint64_t)MICA_ETIMEOUT;
+        arch_set_status(t->frame, (uint64_t)MICA_ETIMEOUT);
         return;
     }
     block_on(&n->waiters, TS_NOTIFY_BLOCKED, timeout);
@@ -341,7 +337,7 @@ void ipc_notify_wait(struct notification *n, uint64_t timeout)
 void ipc_sleep(uint64_t us)
 {
     struct thread *t = current;
-    t->frame->rax = MICA_OK;
+    arch_set_status(t->frame, MICA_OK);
     if (us == 0) {
         t->rr_yield = 1;
         return;

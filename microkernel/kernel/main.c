@@ -3,12 +3,6 @@
  * the boot information, and whether 5-level paging was switched on. */
 #include <stddef.h>
 
-#include "arch/cpu.h"
-#include "arch/desc.h"
-#include "arch/layout.h"
-#include "arch/paging.h"
-#include "arch/percpu.h"
-#include "arch/trap.h"
 #include "base/cmdline.h"
 #include "base/str.h"
 #include "boot/multiboot2.h"
@@ -143,18 +137,6 @@ static void read_boot_info(uint32_t info_phys)
     check_cmdline();
 }
 
-/* Say which paging mode the boot stub chose and why. */
-static void log_paging_mode(void)
-{
-    bool forced = str_has_word(kernel_cmdline, "paging=4");
-    if (paging_levels == 5)
-        LOG_OK("paging: 5-level (LA57), 57-bit virtual addresses");
-    else if (cpu_features.la57 && forced)
-        LOG_OK("paging: 4-level (paging=4 on the command line; the CPU has LA57)");
-    else
-        LOG_OK("paging: 4-level, 48-bit virtual addresses (the CPU has no LA57)");
-}
-
 /* Log the rest of what the boot loader told us. */
 static void log_boot_extras(void)
 {
@@ -184,7 +166,7 @@ static uint64_t pool_bytes(void)
 /* The core: system calls, the object pool, the scheduler and its timer. */
 static void core_init(void)
 {
-    syscall_init();
+    arch_syscall_init();
     uint64_t bytes = pool_bytes();
     if (pool_init(bytes) != 0) {
         LOG_FAIL("pool: cannot carve %llu KiB for kernel objects", (unsigned long long)(bytes >> 10));
@@ -207,14 +189,14 @@ static void memory_init(void)
 {
     if (bootmem_init(&boot_info, boot_info_phys) != 0)
         boot_stop();
-    unsigned bad = bootmem_verify(read_cr3());
+    unsigned bad = bootmem_verify(arch_boot_root());
     if (bad)
         PANIC("%u in-use ranges of the boot page tables are in the free set", bad);
-    paging_init(bootmem_ram(), bootmem_alloc_page);
+    arch_paging_init(bootmem_ram(), bootmem_alloc_page);
     /* The boot stub's map is gone: nothing may log before the screen has
      * its own mapping. */
     screen_map(bootmem_alloc_page);
-    bad = bootmem_verify(kernel_root());
+    bad = bootmem_verify(arch_kernel_root());
     if (bad)
         PANIC("%u in-use ranges of the kernel page tables are in the free set", bad);
     LOG_OK("memory: no page-table frame, boot information, module or kernel byte is in the free set");
@@ -242,16 +224,13 @@ uint64_t kernel_entry_tsc;
 
 void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
 {
-    kernel_entry_tsc = rdtsc();
+    kernel_entry_tsc = arch_timestamp();
     arch_console_init();
-    paging_levels = la57 ? 5 : 4;
-    gdt_init();
-    idt_init();
-    cpu_detect();
-    LOG_INFO("Mica %s on %s CPU; multiboot2 magic 0x%x", MICA_VERSION, cpu_features.vendor, magic);
+    arch_cpu_init(la57 ? 5 : 4);
+    LOG_INFO("Mica %s on %s CPU; multiboot2 magic 0x%x", MICA_VERSION, arch_cpu_vendor(), magic);
     read_boot_info(info_phys);
     screen_init(&boot_info);
-    log_paging_mode();
+    arch_log_paging(str_has_word(kernel_cmdline, "paging=4"));
     unsigned long nsym = ksym_init(&boot_info);
     if (nsym)
         LOG_OK("symbols: %lu functions from the ELF sections tag", nsym);
@@ -259,11 +238,10 @@ void kmain(uint32_t magic, uint32_t info_phys, uint32_t la57)
         LOG_WARN("symbols: none (no usable .symtab in the ELF sections tag); dumps show raw addresses");
     log_boot_extras();
     memory_init();
-    cpu_harden();
+    arch_protect();
     bootmem_print(&boot_info);
     check_min_memory();
-    LOG_OK("descriptor tables: GDT with TSS, IDT with %d exception vectors, IST for #DF/NMI/#MC",
-           VEC_EXCEPTIONS);
+    arch_log_tables();
 
     core_init();
 

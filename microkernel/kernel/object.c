@@ -1,8 +1,6 @@
 /* Handles, reference counts, and the life and death of kernel objects. */
 #include <stddef.h>
 
-#include "arch/layout.h"
-#include "arch/trap.h"
 #include "base/str.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"

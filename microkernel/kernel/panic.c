@@ -1,7 +1,6 @@
 /* Kernel panic; see include/mica/panic.h. */
 #include <stdarg.h>
 
-#include "arch/trap.h"
 #include "base/fmt.h"
 #include "mica/arch.h"
 #include "mica/kernel.h"

@@ -1,9 +1,5 @@
 /* The scheduler; see include/mica/sched.h. */
 #include "mica/sched.h"
-#include "arch/fpu.h"
-#include "arch/layout.h"
-#include "arch/percpu.h"
-#include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
 #include "mica/kernel.h"

@@ -3,7 +3,6 @@
  * into the caller's saved frame (RAX status, RDI.. results). */
 #include <stddef.h>
 
-#include "arch/trap.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
 #include "mica/kernel.h"
@@ -16,7 +15,7 @@
 
 typedef void (*syscall_fn)(struct trap_frame *tf);
 
-#define ST(tf, v) ((tf)->rax = (uint64_t)(int64_t)(v))
+#define ST(tf, v) arch_set_status((tf), (uint64_t)(int64_t)(v))
 #define MAX_DEBUG_WRITE 65536u
 
 /* The current task. */
@@ -40,7 +39,7 @@ static void sys_null(struct trap_frame *tf)
 
 static void sys_debug_write(struct trap_frame *tf)
 {
-    uint64_t ptr = tf->rdi, len = tf->rsi;
+    uint64_t ptr = arch_syscall_arg(tf, 0), len = arch_syscall_arg(tf, 1);
     char buf[128];
     if (len > MAX_DEBUG_WRITE) {
         ST(tf, MICA_EINVAL);
@@ -67,12 +66,12 @@ static void sys_debug_write(struct trap_frame *tf)
 static void sys_send_or_call(struct trap_frame *tf, int is_call)
 {
     struct handle *h;
-    int err = lookup(tf->rdi, MICA_OBJ_ENDPOINT, MICA_R_SEND, &h);
+    int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_ENDPOINT, MICA_R_SEND, &h);
     if (err) {
         ST(tf, err);
         return;
     }
-    ipc_send(h, tf->r12, is_call);
+    ipc_send(h, arch_syscall_timeout(tf), is_call);
 }
 
 static void sys_send(struct trap_frame *tf)
@@ -88,12 +87,12 @@ static void sys_call(struct trap_frame *tf)
 static void sys_recv(struct trap_frame *tf)
 {
     struct handle *h;
-    int err = lookup(tf->rdi, MICA_OBJ_ENDPOINT, MICA_R_RECV, &h);
+    int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_ENDPOINT, MICA_R_RECV, &h);
     if (err) {
         ST(tf, err);
         return;
     }
-    ipc_recv(h, tf->r12);
+    ipc_recv(h, arch_syscall_timeout(tf));
 }
 
 static void sys_reply(struct trap_frame *tf)
@@ -104,7 +103,7 @@ static void sys_reply(struct trap_frame *tf)
 static void sys_reply_recv(struct trap_frame *tf)
 {
     struct handle *h;
-    int err = lookup(tf->rdi, MICA_OBJ_ENDPOINT, MICA_R_RECV, &h);
+    int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_ENDPOINT, MICA_R_RECV, &h);
     if (err) {
         ST(tf, err);
         return;
@@ -119,29 +118,29 @@ static void sys_reply_recv(struct trap_frame *tf)
         }
     }
     current->reply_dead = 0;
-    ipc_recv(h, tf->r12);
+    ipc_recv(h, arch_syscall_timeout(tf));
 }
 
 static void sys_notify_signal(struct trap_frame *tf)
 {
     struct handle *h;
-    int err = lookup(tf->rdi, MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL, &h);
+    int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL, &h);
     if (err) {
         ST(tf, err);
         return;
     }
-    ipc_notify_signal((struct notification *)h->obj, tf->rsi);
+    ipc_notify_signal((struct notification *)h->obj, arch_syscall_arg(tf, 1));
 }
 
 static void sys_notify_wait(struct trap_frame *tf)
 {
     struct handle *h;
-    int err = lookup(tf->rdi, MICA_OBJ_NOTIFICATION, MICA_R_WAIT, &h);
+    int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_NOTIFICATION, MICA_R_WAIT, &h);
     if (err) {
         ST(tf, err);
         return;
     }
-    ipc_notify_wait((struct notification *)h->obj, tf->r12);
+    ipc_notify_wait((struct notification *)h->obj, arch_syscall_timeout(tf));
 }
 
 static void sys_yield(struct trap_frame *tf)
@@ -152,14 +151,14 @@ static void sys_yield(struct trap_frame *tf)
 
 static void sys_sleep(struct trap_frame *tf)
 {
-    ipc_sleep(tf->rdi);
+    ipc_sleep(arch_syscall_arg(tf, 0));
 }
 
 /* Install a new object in the current task, or undo its creation. */
 static void give_new(struct trap_frame *tf, struct kobj *o, uint32_t rights)
 {
     mica_handle_t h = handle_install(self(), o, rights, 0);
-    tf->rdi = h;
+    arch_set_result(tf, 0, h);
     ST(tf, MICA_OK);
 }
 
@@ -193,11 +192,12 @@ static void sys_notification_create(struct trap_frame *tf)
 
 static void sys_handle_close(struct trap_frame *tf)
 {
-    if (tf->rdi > UINT32_MAX || handle_get(self(), (mica_handle_t)tf->rdi) == NULL) {
+    if (arch_syscall_arg(tf, 0) > UINT32_MAX ||
+        handle_get(self(), (mica_handle_t)arch_syscall_arg(tf, 0)) == NULL) {
         ST(tf, MICA_EBADH);
         return;
     }
-    handle_close(self(), (mica_handle_t)tf->rdi);
+    handle_close(self(), (mica_handle_t)arch_syscall_arg(tf, 0));
     ST(tf, MICA_OK);
 }
 
@@ -218,32 +218,37 @@ static int check_derive(const struct handle *from, uint64_t rights, uint64_t bad
 
 static void sys_handle_mint(struct trap_frame *tf)
 {
-    struct handle *h = tf->rdi > UINT32_MAX ? NULL : handle_get(self(), (mica_handle_t)tf->rdi);
+    struct handle *h = arch_syscall_arg(tf, 0) > UINT32_MAX
+                           ? NULL
+                           : handle_get(self(), (mica_handle_t)arch_syscall_arg(tf, 0));
     if (h == NULL) {
         ST(tf, MICA_EBADH);
         return;
     }
-    int err = check_derive(h, tf->rsi, tf->rdx);
+    int err = check_derive(h, arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2));
     if (err == MICA_OK && !handle_has_room(self(), 1))
         err = MICA_ENOHANDLES;
     if (err) {
         ST(tf, err);
         return;
     }
-    tf->rdi = handle_install(self(), h->obj, (uint32_t)tf->rsi, tf->rdx);
+    arch_set_result(
+        tf, 0, handle_install(self(), h->obj, (uint32_t)arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2)));
     ST(tf, MICA_OK);
 }
 
 static void sys_handle_info(struct trap_frame *tf)
 {
-    struct handle *h = tf->rdi > UINT32_MAX ? NULL : handle_get(self(), (mica_handle_t)tf->rdi);
+    struct handle *h = arch_syscall_arg(tf, 0) > UINT32_MAX
+                           ? NULL
+                           : handle_get(self(), (mica_handle_t)arch_syscall_arg(tf, 0));
     if (h == NULL) {
         ST(tf, MICA_EBADH);
         return;
     }
-    tf->rdi = h->obj->type;
-    tf->rsi = h->rights;
-    tf->rdx = h->badge;
+    arch_set_result(tf, 0, h->obj->type);
+    arch_set_result(tf, 1, h->rights);
+    arch_set_result(tf, 2, h->badge);
     ST(tf, MICA_OK);
 }
 
@@ -292,7 +297,7 @@ static int lookup_thread(uint64_t h, uint32_t rights, struct thread **out)
 static void sys_task_kill(struct trap_frame *tf)
 {
     struct task *t;
-    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &t);
     if (err) {
         ST(tf, err);
         return;
@@ -304,11 +309,12 @@ static void sys_task_kill(struct trap_frame *tf)
 static void sys_task_give(struct trap_frame *tf)
 {
     struct task *t;
-    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_MAP, &t);
     struct handle *h = NULL;
     if (err == MICA_OK) {
-        h = tf->rsi > UINT32_MAX ? NULL : handle_get(self(), (mica_handle_t)tf->rsi);
-        err = h == NULL ? MICA_EBADH : check_derive(h, tf->rdx, tf->r10);
+        h = arch_syscall_arg(tf, 1) > UINT32_MAX ? NULL
+                                                 : handle_get(self(), (mica_handle_t)arch_syscall_arg(tf, 1));
+        err = h == NULL ? MICA_EBADH : check_derive(h, arch_syscall_arg(tf, 2), arch_syscall_arg(tf, 3));
     }
     if (err == MICA_OK && !handle_has_room(t, 1))
         err = MICA_ENOHANDLES;
@@ -316,7 +322,8 @@ static void sys_task_give(struct trap_frame *tf)
         ST(tf, err);
         return;
     }
-    tf->rdi = handle_install(t, h->obj, (uint32_t)tf->rdx, tf->r10);
+    arch_set_result(tf, 0,
+                    handle_install(t, h->obj, (uint32_t)arch_syscall_arg(tf, 2), arch_syscall_arg(tf, 3)));
     ST(tf, MICA_OK);
 }
 
@@ -331,8 +338,9 @@ static int check_user_addr(uint64_t va)
 static void sys_thread_create(struct trap_frame *tf)
 {
     struct task *t;
-    uint64_t entry = tf->rsi, stack = tf->rdx, arg = tf->r10, prio = tf->r8, ipcbuf = tf->r9;
-    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    uint64_t entry = arch_syscall_arg(tf, 1), stack = arch_syscall_arg(tf, 2), arg = arch_syscall_arg(tf, 3),
+             prio = arch_syscall_arg(tf, 4), ipcbuf = arch_syscall_arg(tf, 5);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &t);
     if (err == MICA_OK)
         err = check_user_addr(entry);
     if (err == MICA_OK)
@@ -354,7 +362,7 @@ static void sys_thread_create(struct trap_frame *tf)
         ST(tf, MICA_ENOMEM);
         return;
     }
-    tf->rdi = handle_install(self(), &th->hdr, MICA_R_CONTROL | MICA_R_TRANSFER, 0);
+    arch_set_result(tf, 0, handle_install(self(), &th->hdr, MICA_R_CONTROL | MICA_R_TRANSFER, 0));
     ST(tf, MICA_OK);
 }
 
@@ -371,17 +379,17 @@ static void sys_thread_exit(struct trap_frame *tf)
     /* The last thread of a task that had threads is gone: the task ends
      * (its watcher learns it exited, and SYS_TASK_STATUS gives its code). */
     if (last_thread(th))
-        th->task->end_error = tf->rdi;
+        th->task->end_error = arch_syscall_arg(tf, 0);
     thread_end(th, MICA_TASK_EXITED);
 }
 
 static void sys_thread_set_priority(struct trap_frame *tf)
 {
     struct thread *th;
-    int err = lookup_thread(tf->rdi, MICA_R_CONTROL, &th);
-    if (err == MICA_OK && tf->rsi > MICA_PRIO_MAX)
+    int err = lookup_thread(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &th);
+    if (err == MICA_OK && arch_syscall_arg(tf, 1) > MICA_PRIO_MAX)
         err = MICA_EINVAL;
-    if (err == MICA_OK && tf->rsi > current->prio)
+    if (err == MICA_OK && arch_syscall_arg(tf, 1) > current->prio)
         err = MICA_EUPGRADE;
     if (err) {
         ST(tf, err);
@@ -390,7 +398,7 @@ static void sys_thread_set_priority(struct trap_frame *tf)
     bool queued = th->state == TS_RUNNABLE && th != current;
     if (queued)
         sched_dequeue(th);
-    th->prio = (uint8_t)tf->rsi;
+    th->prio = (uint8_t)arch_syscall_arg(tf, 1);
     if (queued)
         sched_wake(th);
     ST(tf, MICA_OK);
@@ -399,7 +407,7 @@ static void sys_thread_set_priority(struct trap_frame *tf)
 static void sys_thread_abort(struct trap_frame *tf)
 {
     struct thread *th;
-    int err = lookup_thread(tf->rdi, MICA_R_CONTROL, &th);
+    int err = lookup_thread(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &th);
     if (err) {
         ST(tf, err);
         return;
@@ -412,27 +420,29 @@ static void sys_thread_abort(struct trap_frame *tf)
 static void sys_map(struct trap_frame *tf)
 {
     struct task *t;
-    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_MAP, &t);
     if (err == MICA_OK)
-        err = space_map_range(self(), t, tf->rsi, tf->rdx, tf->r10, tf->r8);
+        err = space_map_range(self(), t, arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2),
+                              arch_syscall_arg(tf, 3), arch_syscall_arg(tf, 4));
     ST(tf, err);
 }
 
 static void sys_unmap(struct trap_frame *tf)
 {
     struct task *t;
-    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_MAP, &t);
     if (err == MICA_OK)
-        err = space_unmap_range(t, tf->rsi, tf->rdx);
+        err = space_unmap_range(t, arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2));
     ST(tf, err);
 }
 
 static void sys_protect(struct trap_frame *tf)
 {
     struct task *t;
-    int err = lookup_task(tf->rdi, MICA_R_MAP, &t);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_MAP, &t);
     if (err == MICA_OK)
-        err = space_protect_range(t, tf->rsi, tf->rdx, tf->r10);
+        err =
+            space_protect_range(t, arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2), arch_syscall_arg(tf, 3));
     ST(tf, err);
 }
 
@@ -440,9 +450,9 @@ static void sys_task_set_pager(struct trap_frame *tf)
 {
     struct task *t;
     struct handle *ep = NULL;
-    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
-    if (err == MICA_OK && tf->rsi != 0)
-        err = lookup(tf->rsi, MICA_OBJ_ENDPOINT, MICA_R_SEND, &ep);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &t);
+    if (err == MICA_OK && arch_syscall_arg(tf, 1) != 0)
+        err = lookup(arch_syscall_arg(tf, 1), MICA_OBJ_ENDPOINT, MICA_R_SEND, &ep);
     if (err) {
         ST(tf, err);
         return;
@@ -459,17 +469,17 @@ static void sys_task_set_pager(struct trap_frame *tf)
 static void sys_task_status(struct trap_frame *tf)
 {
     struct handle *h;
-    int err = lookup(tf->rdi, MICA_OBJ_TASK, 0, &h);
+    int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_TASK, 0, &h);
     if (err) {
         ST(tf, err);
         return;
     }
     struct task *t = (struct task *)h->obj;
-    tf->rdi = t->dying ? t->end_state : MICA_TASK_ALIVE;
-    tf->rsi = t->end_vector;
-    tf->rdx = t->end_addr;
-    tf->r10 = t->end_rip;
-    tf->r8 = t->end_error;
+    arch_set_result(tf, 0, t->dying ? t->end_state : MICA_TASK_ALIVE);
+    arch_set_result(tf, 1, t->end_vector);
+    arch_set_result(tf, 2, t->end_addr);
+    arch_set_result(tf, 3, t->end_rip);
+    arch_set_result(tf, 4, t->end_error);
     ST(tf, MICA_OK);
 }
 
@@ -477,9 +487,9 @@ static void sys_task_watch(struct trap_frame *tf)
 {
     struct task *t;
     struct handle *n = NULL;
-    int err = lookup_task(tf->rdi, MICA_R_CONTROL, &t);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &t);
     if (err == MICA_OK)
-        err = lookup(tf->rsi, MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL, &n);
+        err = lookup(arch_syscall_arg(tf, 1), MICA_OBJ_NOTIFICATION, MICA_R_SIGNAL, &n);
     if (err) {
         ST(tf, err);
         return;
@@ -488,7 +498,7 @@ static void sys_task_watch(struct trap_frame *tf)
         obj_unref(&t->watch->hdr);
     t->watch = (struct notification *)n->obj;
     obj_ref(&t->watch->hdr);
-    t->watch_bits = tf->rdx;
+    t->watch_bits = arch_syscall_arg(tf, 2);
     ST(tf, MICA_OK);
 }
 
@@ -498,8 +508,8 @@ static void sys_debug_counts(struct trap_frame *tf)
     pool_counts(&c);
     c.fastpath_calls = fastpath_calls;
     c.fastpath_reply_recvs = fastpath_reply_recvs;
-    ST(tf, tf->rdi ? copy_to_user(tf->rdi, &c, sizeof c) : MICA_OK);
-    if (tf->rdi == 0)
+    ST(tf, arch_syscall_arg(tf, 0) ? copy_to_user(arch_syscall_arg(tf, 0), &c, sizeof c) : MICA_OK);
+    if (arch_syscall_arg(tf, 0) == 0)
         pool_print_counts();
 }
 
@@ -509,7 +519,7 @@ static void sys_fastpath_set(struct trap_frame *tf)
         ST(tf, MICA_ERIGHTS);
         return;
     }
-    fastpath_enabled = tf->rdi != 0;
+    fastpath_enabled = arch_syscall_arg(tf, 0) != 0;
     ST(tf, MICA_OK);
 }
 
@@ -519,14 +529,14 @@ static void sys_debug_shutdown(struct trap_frame *tf)
         ST(tf, MICA_ERIGHTS);
         return;
     }
-    LOG_INFO("shutdown requested by init (%s)", tf->rdi ? "failure" : "success");
-    arch_emulator_exit(tf->rdi ? EXIT_FAILURE_CODE : EXIT_SUCCESS_CODE);
+    LOG_INFO("shutdown requested by init (%s)", arch_syscall_arg(tf, 0) ? "failure" : "success");
+    arch_emulator_exit(arch_syscall_arg(tf, 0) ? EXIT_FAILURE_CODE : EXIT_SUCCESS_CODE);
     arch_halt_forever();
 }
 
 static void sys_time(struct trap_frame *tf)
 {
-    tf->rdi = ticks * tick_us;
+    arch_set_result(tf, 0, ticks * tick_us);
     ST(tf, MICA_OK);
 }
 
@@ -579,11 +589,11 @@ __attribute__((noreturn)) void syscall_at_top(struct trap_frame *tf)
     struct task *t = current->task;
     LOG_FAIL("task %u \"%s\" thread %u: system call at the very top of the user half (rip 0x%llx); "
              "thread stopped",
-             t->id, t->name, current->id, (unsigned long long)tf->rip);
+             t->id, t->name, current->id, (unsigned long long)arch_user_pc(tf));
     if (last_thread(current)) {
         /* Its last thread: the task ends as if it had faulted there. */
         t->end_vector = VEC_GP;
-        t->end_addr = t->end_rip = tf->rip;
+        t->end_addr = t->end_rip = arch_user_pc(tf);
         t->end_error = 0;
     }
     thread_end(current, MICA_TASK_FAULTED);
@@ -592,7 +602,7 @@ __attribute__((noreturn)) void syscall_at_top(struct trap_frame *tf)
 
 void syscall_dispatch(struct trap_frame *tf)
 {
-    uint64_t nr = tf->rax;
+    uint64_t nr = arch_syscall_nr(tf);
     if (nr < SYS_COUNT && syscalls[nr] != NULL)
         syscalls[nr](tf);
     else

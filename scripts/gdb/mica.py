@@ -153,7 +153,7 @@ def describe_thread(th):
         lines.append(f"  fault at 0x{int(th['fault_addr']):x}, access 0x{int(th['fault_access']):x}, "
                      f"RIP 0x{int(th['fault_rip']):x}")
     if int(task) != 0:
-        lines.append(f"  space: root 0x{int(task['root']):x}, CR3 value 0x{int(task['cr3']):x}")
+        lines.append(f"  space: root 0x{int(task['root']):x}, CR3 value 0x{int(task['arch']['cr3']):x}")
     return lines
 
 
@@ -306,7 +306,7 @@ def walk_root(v):
         task = v["task"] if t.target().strip_typedefs().tag == "thread" else v
         if int(task) == 0:
             raise gdb.GdbError("mica-walk: the thread has no task (dead)")
-        v = task["cr3"]
+        v = task["arch"]["cr3"]
     return int(v.cast(gdb.lookup_type("unsigned long"))) & PTE_ADDR_MASK
 
 
@@ -374,7 +374,7 @@ reachable) is not listed."""
             clients = sorted(int(c["id"]) for c in tasks.values()
                              if int(c["pager"]) != 0 and int(c["pager"]) in receives[addr])
             print(f"{mark}task {int(t['id'])} \"{t['name'].string()}\": root 0x{int(t['root']):x}, "
-                  f"pcid {int(t['pcid'])}, "
+                  f"pcid {int(t['arch']['pcid'])}, "
                   + (f"pager endpoint 0x{int(t['pager']):x}" if int(t["pager"]) else "no pager")
                   + (f"; the pager of task {', '.join(map(str, clients))}" if clients else "")
                   + ("; dying" if int(t["dying"]) else ""))

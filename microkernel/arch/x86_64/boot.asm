@@ -16,13 +16,11 @@
 
 %include "asm_offsets.inc"
 
-MB2_HEADER_MAGIC    equ 0xe85250d6
 MB2_ARCH_I386       equ 0
-MB2_LOADER_MAGIC    equ 0x36d76289
-COM1                equ 0x3f8
-E9                  equ 0xe9
-PTE_PW              equ 0x3             ; present, writable
-PTE_PWS             equ 0x83            ; present, writable, 2 MiB page
+COM1                equ COM1_PORT
+E9                  equ E9_PORT
+PTE_PW              equ PTE_P | PTE_W   ; present, writable
+PTE_PWS             equ PTE_PW | PTE_PS ; present, writable, 2 MiB page
 
 ; ---------------------------------------------------------------------------
 section .multiboot align=8
@@ -38,7 +36,9 @@ mb2_header:
 .info_req:
     dw 1, 1
     dd .info_req_end - .info_req
-    dd 1, 3, 6, 8, 9, 14, 15, 17, 21
+    dd MB2_TAG_CMDLINE, MB2_TAG_MODULE, MB2_TAG_MMAP, MB2_TAG_FRAMEBUFFER
+    dd MB2_TAG_ELF_SECTIONS, MB2_TAG_ACPI_OLD, MB2_TAG_ACPI_NEW
+    dd MB2_TAG_EFI_MMAP, MB2_TAG_LOAD_BASE_ADDR
 .info_req_end:
     ; framebuffer (optional): we can draw on a linear framebuffer of any
     ; size; 1024x768 at 32 bits per pixel (128x48 characters) preferred, else
@@ -72,7 +72,7 @@ _start:
     mov [mb_info], ebx
     call serial_init
 
-    cmp dword [mb_magic], MB2_LOADER_MAGIC
+    cmp dword [mb_magic], MB2_BOOTLOADER_MAGIC
     jne .not_multiboot2
     call check_cpu                      ; returns only if long mode is possible
     call choose_paging                  ; sets [use_la57]
@@ -349,10 +349,15 @@ long_mode_entry:
 
 ; ---------------------------------------------------------------------------
 section .boot.data progbits alloc write noexec align=16
+; The kernel's two descriptors at their selectors (arch/layout.h, the same
+; descriptors gdt.c loads later).
 boot_gdt:
     dq 0
-    dq 0x00af9a000000ffff                ; 0x08: 64-bit code, DPL 0
-    dq 0x00cf92000000ffff                ; 0x10: data, DPL 0
+%if GDT_KERNEL_CS != 1 * 8 || GDT_KERNEL_DS != 2 * 8
+%error "boot_gdt: kernel selectors moved in arch/layout.h"
+%endif
+    dq GDT_DESC_KERNEL_CODE             ; GDT_KERNEL_CS
+    dq GDT_DESC_KERNEL_DATA             ; GDT_KERNEL_DS
 boot_gdt_ptr:
     dw boot_gdt_ptr - boot_gdt - 1
     dd boot_gdt

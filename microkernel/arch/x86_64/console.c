@@ -7,8 +7,8 @@
 #include "arch/layout.h"
 #include "mica/arch.h"
 
-#define COM1 0x3f8
-#define E9 0xe9
+#define COM1 COM1_PORT
+#define E9 E9_PORT
 #define LSR_THR_EMPTY 0x20
 /* Bounded wait: a missing or stuck UART must not hang the kernel. */
 #define UART_SPIN 100000

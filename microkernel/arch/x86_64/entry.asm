@@ -56,6 +56,32 @@ default rel
     pop rbx
     pop rax
 %endmacro
+; The pushes above leave rax highest and r15 at the frame's start; the
+; struct must agree, field by field (trap.h checks the C side).
+%if TF_R15 != 0 || TF_R14 != TF_R15 + 8 || TF_R13 != TF_R14 + 8 || TF_R12 != TF_R13 + 8
+%error "struct trap_frame: r15..r12 not where PUSH_GPRS puts them"
+%endif
+%if TF_R11 != TF_R12 + 8 || TF_R10 != TF_R11 + 8 || TF_R9 != TF_R10 + 8 || TF_R8 != TF_R9 + 8
+%error "struct trap_frame: r11..r8 not where PUSH_GPRS puts them"
+%endif
+%if TF_RBP != TF_R8 + 8 || TF_RDI != TF_RBP + 8 || TF_RSI != TF_RDI + 8 || TF_RDX != TF_RSI + 8
+%error "struct trap_frame: rbp..rdx not where PUSH_GPRS puts them"
+%endif
+%if TF_RCX != TF_RDX + 8 || TF_RBX != TF_RCX + 8 || TF_RAX != TF_RBX + 8
+%error "struct trap_frame: rcx..rax not where PUSH_GPRS puts them"
+%endif
+; Then the stubs' two words, then what the CPU pushes (rip lowest, ss
+; highest), which syscall_entry imitates.
+%if TF_VECTOR != TF_RAX + 8 || TF_ERROR != TF_VECTOR + 8 || TF_RIP != TF_ERROR + 8
+%error "struct trap_frame: vector, error, rip not after the GPRs"
+%endif
+%if TF_CS != TF_RIP + 8 || TF_RFLAGS != TF_CS + 8 || TF_RSP != TF_RFLAGS + 8 || TF_SS != TF_RSP + 8 || TF_SIZE != TF_SS + 8
+%error "struct trap_frame: rip, cs, rflags, rsp, ss not in the CPU's order"
+%endif
+
+; Where a field is when RSP points at the frame's vector (the GPRs not
+; pushed yet, or popped already).
+%define ABOVE_GPRS(field) (field - TF_VECTOR)
 
 section .text
 
@@ -91,7 +117,7 @@ section .text
 global trap_common:function
 trap_common:
     ; Coming from ring 3, switch to the kernel's GS base.
-    test qword [rsp + 16 + 8], 3        ; saved CS (above vector and error)
+    test qword [rsp + ABOVE_GPRS(TF_CS)], 3 ; saved CS: from ring 3?
     jz .kernel_entry
     swapgs
 .kernel_entry:
@@ -100,11 +126,11 @@ trap_common:
     cld
     call trap_dispatch
     POP_GPRS
-    test qword [rsp + 16 + 8], 3
+    test qword [rsp + ABOVE_GPRS(TF_CS)], 3
     jz .kernel_exit
     swapgs
 .kernel_exit:
-    add rsp, 16                         ; vector, error
+    add rsp, ABOVE_GPRS(TF_RIP)         ; vector, error
     iretq
 
 ; ---------------------------------------------------------------------------
@@ -191,14 +217,14 @@ arch_return_to_user:
     cmp qword [rsp + TF_VECTOR], VEC_SYSCALL
     jne .iret
     POP_GPRS
-    mov rcx, [rsp + 16]                 ; rip
-    mov r11, [rsp + 32]                 ; rflags
-    mov rsp, [rsp + 40]                 ; user rsp
+    mov rcx, [rsp + ABOVE_GPRS(TF_RIP)]
+    mov r11, [rsp + ABOVE_GPRS(TF_RFLAGS)]
+    mov rsp, [rsp + ABOVE_GPRS(TF_RSP)]
     swapgs
     o64 sysret
 .iret:
     POP_GPRS
-    add rsp, 16                         ; vector, error
+    add rsp, ABOVE_GPRS(TF_RIP)         ; vector, error
     swapgs
     iretq
 
@@ -216,48 +242,41 @@ arch_idle_loop:
     cli
     jmp .wait
 
-%if TF_GPR_SIZE != 15 * 8
-%error "struct trap_frame no longer starts with 15 GPRs: adapt trap_common"
-%endif
-
 ; void arch_capture_regs(struct trap_frame *tf): store the caller's registers
 ; (as they are at the call) into *tf, for panic dumps.  RIP and RSP are the
 ; caller's: the return address and the stack pointer before the call.
 global arch_capture_regs:function
 arch_capture_regs:
-    mov [rdi + 0 * 8], r15
-    mov [rdi + 1 * 8], r14
-    mov [rdi + 2 * 8], r13
-    mov [rdi + 3 * 8], r12
-    mov [rdi + 4 * 8], r11
-    mov [rdi + 5 * 8], r10
-    mov [rdi + 6 * 8], r9
-    mov [rdi + 7 * 8], r8
-    mov [rdi + 8 * 8], rbp
-    mov [rdi + 9 * 8], rdi
-    mov [rdi + 10 * 8], rsi
-    mov [rdi + 11 * 8], rdx
-    mov [rdi + 12 * 8], rcx
-    mov [rdi + 13 * 8], rbx
-    mov [rdi + 14 * 8], rax
-    mov qword [rdi + 15 * 8], -1        ; vector: none
-    mov qword [rdi + 16 * 8], 0
+    mov [rdi + TF_R15], r15
+    mov [rdi + TF_R14], r14
+    mov [rdi + TF_R13], r13
+    mov [rdi + TF_R12], r12
+    mov [rdi + TF_R11], r11
+    mov [rdi + TF_R10], r10
+    mov [rdi + TF_R9], r9
+    mov [rdi + TF_R8], r8
+    mov [rdi + TF_RBP], rbp
+    mov [rdi + TF_RDI], rdi
+    mov [rdi + TF_RSI], rsi
+    mov [rdi + TF_RDX], rdx
+    mov [rdi + TF_RCX], rcx
+    mov [rdi + TF_RBX], rbx
+    mov [rdi + TF_RAX], rax
+    mov qword [rdi + TF_VECTOR], -1     ; vector: none
+    mov qword [rdi + TF_ERROR], 0
     mov rax, [rsp]
-    mov [rdi + 17 * 8], rax             ; rip
+    mov [rdi + TF_RIP], rax             ; the return address
     mov ax, cs
     movzx eax, ax
-    mov [rdi + 18 * 8], rax
+    mov [rdi + TF_CS], rax
     pushfq
     pop rax
-    mov [rdi + 19 * 8], rax
+    mov [rdi + TF_RFLAGS], rax
     lea rax, [rsp + 8]
-    mov [rdi + 20 * 8], rax
+    mov [rdi + TF_RSP], rax             ; before the call
     mov ax, ss
     movzx eax, ax
-    mov [rdi + 21 * 8], rax
-    mov rax, [rdi + 14 * 8]
+    mov [rdi + TF_SS], rax
+    mov rax, [rdi + TF_RAX]
     ret
 
-%if TF_SIZE != 22 * 8
-%error "struct trap_frame changed size: adapt arch_capture_regs"
-%endif

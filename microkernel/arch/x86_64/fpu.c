@@ -3,7 +3,9 @@
 
 #include "arch/cpu.h"
 #include "arch/fpu.h"
+#include "mica/arch.h"
 #include "mica/log.h"
+#include "mica/object.h"
 #include "mica/panic.h"
 #include "mica/pool.h"
 
@@ -106,17 +108,17 @@ bool arch_fpu_thread_init(struct thread *th)
         return false;
     for (size_t i = 0; i < area_size; i++)
         a[i] = clean[i];
-    th->fpu = a;
-    th->fpu_key = NULL;
+    th->arch.fpu = a;
+    th->arch.fpu_key = NULL;
     return true;
 }
 
 void arch_fpu_thread_free(struct thread *th)
 {
     ASSERT(fpu_owner != th);
-    if (th->fpu != NULL)
-        pool_obj_free(th->fpu, MICA_TAG_FPU_STATE);
-    th->fpu = NULL;
+    if (th->arch.fpu != NULL)
+        pool_obj_free(th->arch.fpu, MICA_TAG_FPU_STATE);
+    th->arch.fpu = NULL;
 }
 
 void arch_fpu_thread_dying(struct thread *th)
@@ -131,11 +133,11 @@ void arch_fpu_thread_dying(struct thread *th)
 void fpu_switch_slow(struct thread *t)
 {
     if (fpu_owner != NULL)
-        fpu_save(fpu_owner->fpu); /* TS is clear while someone owns them */
-    if (t->fpu_key != NULL) {
+        fpu_save(fpu_owner->arch.fpu); /* TS is clear while someone owns them */
+    if (t->arch.fpu_key != NULL) {
         if (fpu_owner == NULL)
             clts();
-        fpu_load(t->fpu);
+        fpu_load(t->arch.fpu);
         fpu_owner = t;
     } else {
         fpu_load(clean);
@@ -146,11 +148,11 @@ void fpu_switch_slow(struct thread *t)
 
 bool fpu_first_use(struct thread *t)
 {
-    if (fpu_owner != NULL || t->fpu_key != NULL || !(read_cr0() & CR0_TS))
+    if (fpu_owner != NULL || t->arch.fpu_key != NULL || !(read_cr0() & CR0_TS))
         return false;
     /* The registers hold the clean state, which is t's own first state. */
     clts();
-    t->fpu_key = t;
+    t->arch.fpu_key = t;
     fpu_owner = t;
     return true;
 }

@@ -13,8 +13,8 @@ static uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16))
  * code, and the 16-byte TSS descriptor taking two. */
 static uint64_t gdt[8] __attribute__((aligned(16)));
 
-#define SEG_KCODE 0x00af9a000000ffffull /* L, P, DPL0, exec/read */
-#define SEG_KDATA 0x00cf92000000ffffull /* P, DPL0, read/write */
+#define SEG_KCODE GDT_DESC_KERNEL_CODE /* boot.asm's GDT has the same two */
+#define SEG_KDATA GDT_DESC_KERNEL_DATA
 #define SEG_UCODE32 0x00cffa000000ffffull
 #define SEG_UDATA 0x00cff2000000ffffull
 #define SEG_UCODE 0x00affa000000ffffull

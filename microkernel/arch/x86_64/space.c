@@ -33,9 +33,9 @@ int arch_space_create(struct task *t)
         u[i] = k[i];
     t->root = root;
     /* A PCID may have served a dead task: flush it on first use. */
-    t->pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
-    t->cr3 = root | t->pcid;
-    t->tlb_stale = 1;
+    t->arch.pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
+    t->arch.cr3 = root | t->arch.pcid;
+    t->arch.tlb_stale = 1;
     return 0;
 }
 
@@ -120,6 +120,19 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
     return MICA_OK;
 }
 
+int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights)
+{
+    uint64_t flags = rights_to_pte(rights);
+    for (uint64_t end = pa + size; pa < end;) {
+        uint64_t page = ((va | pa) % PAGE_2M) == 0 && end - pa >= PAGE_2M ? PAGE_2M : PAGE_SIZE;
+        if (pt_map(t->root, va, pa, page, page, flags, pool_pt_alloc) != 0)
+            return MICA_ENOMEM;
+        va += page;
+        pa += page;
+    }
+    return MICA_OK;
+}
+
 void space_unmap_page(struct task *t, uint64_t va)
 {
     if (!pt_unmap_4k(t->root, va))
@@ -127,7 +140,7 @@ void space_unmap_page(struct task *t, uint64_t va)
     if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
         invlpg(va); /* the current PCID's entry */
     else
-        t->tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
+        t->arch.tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
 }
 
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
@@ -138,6 +151,14 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
     *rights = MICA_MAP_READ | ((flags & PTE_W) ? MICA_MAP_WRITE : 0) |
               ((flags & PTE_NX) && !(flags & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
     return true;
+}
+
+void *space_user_ptr(struct task *t, uint64_t va, bool write)
+{
+    uint64_t pa, flags;
+    if (!pt_translate(t->root, va, &pa, &flags) || !(flags & PTE_U) || (write && !(flags & PTE_W)))
+        return NULL;
+    return (void *)(HHDM_BASE + pa); /* phys_to_virt, without the call */
 }
 
 #define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
@@ -317,7 +338,7 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
         if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
             invlpg(dst);
         else
-            t->tlb_stale = 1;
+            t->arch.tlb_stale = 1;
         return MICA_OK;
     }
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
@@ -346,7 +367,7 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
         va += step;
     }
     if (!current_space)
-        t->tlb_stale = 1;
+        t->arch.tlb_stale = 1;
     return MICA_OK;
 }
 
@@ -364,7 +385,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
                 if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
                     invlpg(dst);
                 else
-                    t->tlb_stale = 1;
+                    t->arch.tlb_stale = 1;
             }
             return MICA_OK;
         }
@@ -388,7 +409,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
         va += PAGE_SIZE;
     }
     if (!current_space)
-        t->tlb_stale = 1;
+        t->arch.tlb_stale = 1;
     return MICA_OK;
 }
 
@@ -463,7 +484,7 @@ int copy_to_user(uint64_t dst, const void *src, size_t len)
 
 void arch_switch_space(struct task *t)
 {
-    arch_switch_space_inline(t);
+    arch_switch_space_inline(&t->arch);
 }
 
 void arch_set_kernel_stack(uint64_t top)

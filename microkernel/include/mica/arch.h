@@ -1,11 +1,44 @@
 /* The contract between the generic kernel and an architecture: every
  * function the generic core calls on the hardware is declared here, and
- * only arch/<name>/ implements them. */
+ * only arch/<name>/ implements them.  The generic core (kernel/, mm/,
+ * boot/, include/mica/) includes no arch/ header but this one, which takes
+ * the architecture's constants, object parts and inline functions from
+ * exactly one: arch/<name>/include/arch/arch.h. */
 #ifndef MICA_ARCH_H
 #define MICA_ARCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "arch/arch.h"
+
+/* The boot sequence, in kmain's order (arch/<name>/setup.c). */
+/* A cycle counter (the TSC), for timing the boot. */
+uint64_t arch_timestamp(void);
+/* Descriptor tables, exception vectors and the CPU's features; `levels` of
+ * paging are what the boot stub chose.  Before anything can fault usefully. */
+void arch_cpu_init(unsigned levels);
+/* The CPU's vendor string, for the first log line. */
+const char *arch_cpu_vendor(void);
+/* Log the paging mode; forced_4 when the command line asked for 4 levels. */
+void arch_log_paging(bool forced_4);
+/* The root of the page tables the boot stub built (in use until
+ * arch_paging_init). */
+uint64_t arch_boot_root(void);
+struct pm_set;
+/* Build the kernel's own page tables over the RAM in `ram` (tables from
+ * `alloc`) and switch to them. */
+void arch_paging_init(const struct pm_set *ram, uint64_t (*alloc)(void));
+/* How many levels of page tables the CPU walks (4 or 5). */
+unsigned arch_paging_levels(void);
+/* The root of the kernel's page tables, once built. */
+uint64_t arch_kernel_root(void);
+/* Switch on every protection the CPU has (SMEP, SMAP, UMIP, ...) and log them. */
+void arch_protect(void);
+/* Log the descriptor tables arch_cpu_init loaded. */
+void arch_log_tables(void);
+/* Make system calls reach the kernel (per-CPU data, SYSCALL MSRs). */
+void arch_syscall_init(void);
 
 /* Prepare the consoles (COM1 and the 0xE9 debug port). */
 void arch_console_init(void);

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arch/trap.h"
+#include "mica/arch.h"
 #include "mica/object.h"
 
 /* Copy a short message (info word and four registers) from one saved
@@ -15,13 +15,11 @@
  * Shared by the slow path and the fastpath, which must agree exactly. */
 static inline void ipc_copy_regs(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
 {
-    to->rsi = from->rsi;
-    to->rdx = from->rdx;
-    to->r10 = from->r10;
-    to->r8 = from->r8;
-    to->r9 = from->r9;
-    to->rdi = badge;
-    to->rax = MICA_OK;
+    arch_set_msg_info(to, arch_msg_info(from));
+    for (unsigned i = 0; i < ARCH_MSG_REGS; i++)
+        arch_set_msg_reg(to, i, arch_msg_reg(from, i));
+    arch_set_msg_badge(to, badge);
+    arch_set_status(to, MICA_OK);
 }
 
 /* The system calls (status in current's RAX, or current blocks). */

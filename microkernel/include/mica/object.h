@@ -13,6 +13,7 @@
 
 #include "base/list.h"
 #include "mica/abi.h"
+#include "mica/arch.h"
 
 struct trap_frame;
 struct thread;
@@ -39,11 +40,9 @@ struct handle_table {
 
 struct task {
     struct kobj hdr;
-    uint64_t root; /* physical address of the top-level table */
-    uint64_t cr3;  /* root | pcid: what CR3 holds while it runs */
-    uint16_t pcid; /* 0 when PCID is off */
+    uint64_t root;         /* physical address of the top-level table */
+    struct arch_task arch; /* its MMU state (arch: CR3, PCID, ...) */
     bool dying;
-    uint8_t tlb_stale; /* a mapping changed while another space was loaded */
     struct handle_table *handles;
     struct list threads;    /* struct thread.task_link */
     struct list stop_link;  /* on the list of tasks stopped by a fault */
@@ -105,8 +104,7 @@ struct thread {
     uint32_t send_rights;     /* rights of that handle (for passing handles) */
     uint64_t deadline;        /* timeout, in timer ticks; 0 = none */
     struct list timer_link;   /* sorted sleep/timeout list */
-    void *fpu;                /* its FPU/vector register save area (arch) */
-    struct thread *fpu_key;   /* itself once it has used the FPU, else NULL (arch) */
+    struct arch_thread arch;  /* its FPU/vector state (arch) */
 };
 
 /* Turn a handle number of `t` into its slot, or NULL if free / out of range. */

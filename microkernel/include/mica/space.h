@@ -34,10 +34,19 @@ int user_range_check(uint64_t va, uint64_t pages);
 /* Map the physical page pa at va in t with MICA_MAP_* rights: 0,
  * MICA_EEXISTS, or MICA_ENOMEM (no page-table page in the pool). */
 int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights);
+/* Map the physical range [pa, pa + size) at va in t with MICA_MAP_* rights,
+ * with the largest pages that fit (2 MiB where va and pa allow, else
+ * 4 KiB); page aligned, nothing mapped there yet.  0, or MICA_ENOMEM (no
+ * page-table page in the pool; what was mapped stays). */
+int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights);
 /* Unmap va in t (no-op if not mapped); flushes the TLB where needed. */
 void space_unmap_page(struct task *t, uint64_t va);
 /* Look up va in t: physical address and MICA_MAP_* rights of a user mapping. */
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights);
+/* The kernel's (direct-map) pointer to the byte at va in t, if va is in a
+ * user mapping of t (writable too when `write`), else NULL.  The same
+ * answer as space_lookup, cheaper: for the IPC buffer on every long message. */
+void *space_user_ptr(struct task *t, uint64_t va, bool write);
 
 /* Check a request to map `pages` pages of `from` at src into `to` at dst
  * with MICA_MAP_* rights, changing nothing: 0, MICA_EINVAL (count, rights,

@@ -14,13 +14,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "mica/arch.h"
-#include "mica/object.h"
+#include "arch/types.h"
 
 /* The thread whose registers the FPU holds now, or NULL: the clean state. */
 extern struct thread *fpu_owner;
 
-/* arch_fpu_init, arch_fpu_thread_init/_free/_dying: mica/arch.h. */
+/* arch_fpu_init, arch_fpu_thread_init/_free/_dying: mica/arch.h.  The
+ * inline functions below take a thread's arch part (struct thread.arch),
+ * so that this header needs no generic one. */
 
 /* Make the registers right for t: save the owner's, load t's (or the clean
  * state when t has never used them).  The caller checked fpu_switch_needed. */
@@ -28,17 +29,18 @@ void fpu_switch_slow(struct thread *t);
 
 /* True when running t needs the registers changed.  t->fpu_key is t once t
  * has used the FPU, else NULL, i.e. exactly what fpu_owner must be. */
-static inline bool fpu_switch_needed(const struct thread *t)
+static inline bool fpu_switch_needed(const struct arch_thread *t)
 {
     return t->fpu_key != fpu_owner;
 }
 
-/* Switch the FPU registers to t if they are not right yet. */
-static inline void arch_fpu_switch_inline(struct thread *t)
-{
-    if (__builtin_expect(fpu_switch_needed(t), 0))
-        fpu_switch_slow(t);
-}
+/* Switch the FPU registers to thread t if they are not right yet.  A macro,
+ * so that this header needs no definition of struct thread. */
+#define arch_fpu_switch_inline(t)                                                                            \
+    do {                                                                                                     \
+        if (__builtin_expect(fpu_switch_needed(&(t)->arch), 0))                                              \
+            fpu_switch_slow(t);                                                                              \
+    } while (0)
 
 /* #NM from ring 3: the current thread's first FPU use.  True when it was
  * (the thread resumes and retries); false for any other #NM (a fault). */

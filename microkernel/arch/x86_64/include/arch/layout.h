@@ -53,6 +53,10 @@
 #define GDT_USER_DS 0x20
 #define GDT_USER_CS 0x28
 #define GDT_TSS 0x30
+/* The two kernel descriptors, which boot.asm's temporary GDT holds too:
+ * 64-bit code (L, P, DPL 0, execute/read) and data (P, DPL 0, read/write). */
+#define GDT_DESC_KERNEL_CODE 0x00af9a000000ffff
+#define GDT_DESC_KERNEL_DATA 0x00cf92000000ffff
 
 /* Control-register and MSR bits the boot stub sets. */
 #define CR0_PE 0x1
@@ -73,5 +77,9 @@
 
 /* Debug-exit device of the test harness (QEMU -device isa-debug-exit). */
 #define DEBUG_EXIT_PORT 0xf4
+/* The consoles, written by the boot stub and by console.c: the COM1 UART's
+ * base port and the debug port (QEMU debugcon, Bochs port_e9_hack). */
+#define COM1_PORT 0x3f8
+#define E9_PORT 0xe9
 
 #endif

@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct thread;
-
 struct percpu {
     uint64_t kstack_top; /* top of the current thread's kernel stack */
     uint64_t user_rsp;   /* scratch for syscall_entry */
@@ -21,11 +19,11 @@ extern struct percpu percpu;
 
 #include "arch/cpu.h"
 #include "arch/desc.h"
-#include "mica/object.h"
+#include "arch/types.h"
 
-/* Load t's address space; with PCIDs, without flushing its TLB entries
+/* Load the address space t; with PCIDs, without flushing its TLB entries
  * (unless they went stale while it was not loaded). */
-static inline void arch_switch_space_inline(struct task *t)
+static inline void arch_switch_space_inline(struct arch_task *t)
 {
     uint64_t cr3 = t->cr3;
     if (cr3 == percpu.cr3)

@@ -1,8 +1,10 @@
 /* The register frame that trap entry (entry.asm) builds on the stack.
  *
  * BEWARE: entry.asm pushes the general registers in exactly the reverse of
- * this order; the offsets it uses come from asm_offsets.c and are checked
- * below, so a change here that entry.asm does not follow fails the build. */
+ * this order, and the CPU pushes rip..ss in this order.  Every offset
+ * entry.asm uses comes from asm_offsets.c (TF_*), and both sides check the
+ * slot of every field, so a change here that entry.asm does not follow
+ * fails the build. */
 #ifndef MICA_ARCH_TRAP_H
 #define MICA_ARCH_TRAP_H
 
@@ -19,9 +21,33 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-_Static_assert(offsetof(struct trap_frame, rax) == 14 * 8, "entry.asm pushes 15 GPRs");
-_Static_assert(offsetof(struct trap_frame, vector) == 15 * 8, "entry.asm: vector after GPRs");
-_Static_assert(offsetof(struct trap_frame, rip) == 17 * 8, "CPU frame follows error code");
+/* Every field at the slot entry.asm and the CPU put it in.  entry.asm reads
+ * the fields by the generated TF_* names and checks its push order against
+ * them with %if, so a field moved here fails the build on both sides. */
+#define TF_SLOT(field, n) _Static_assert(offsetof(struct trap_frame, field) == (n)*8, "trap_frame." #field)
+TF_SLOT(r15, 0);
+TF_SLOT(r14, 1);
+TF_SLOT(r13, 2);
+TF_SLOT(r12, 3);
+TF_SLOT(r11, 4);
+TF_SLOT(r10, 5);
+TF_SLOT(r9, 6);
+TF_SLOT(r8, 7);
+TF_SLOT(rbp, 8);
+TF_SLOT(rdi, 9);
+TF_SLOT(rsi, 10);
+TF_SLOT(rdx, 11);
+TF_SLOT(rcx, 12);
+TF_SLOT(rbx, 13);
+TF_SLOT(rax, 14);
+TF_SLOT(vector, 15);
+TF_SLOT(error, 16);
+TF_SLOT(rip, 17); /* from here on, the order the CPU pushes (SDM vol. 3, 6.14.2) */
+TF_SLOT(cs, 18);
+TF_SLOT(rflags, 19);
+TF_SLOT(rsp, 20);
+TF_SLOT(ss, 21);
+#undef TF_SLOT
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame size");
 
 /* Exception vectors. */
