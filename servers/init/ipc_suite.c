@@ -318,15 +318,19 @@ static void t_pingpong_cross_space(void)
 
 static void t_badges(void)
 {
-    mica_handle_t ep = new_endpoint(), b1 = 0, b2 = 0, th = 0;
+    mica_handle_t ep = new_endpoint(), b1 = 0, b2 = 0, b3 = 0, th = 0;
     CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND | MICA_R_TRANSFER, 0x111, &b1), MICA_OK);
     CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND, 0x222, &b2), MICA_OK);
+    /* Every bit of a badge reaches the receiver, not only the low ones. */
+    CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND, 0xfedcba9876543210ull, &b3), MICA_OK);
     CHECK_EQ(spawn_local(echo_server, ep, SERVER_PRIO, &th), MICA_OK);
     CHECK_EQ(echo_once(b1, 0x111), MICA_OK);
     CHECK_EQ(echo_once(b2, 0x222), MICA_OK);
+    CHECK_EQ(echo_once(b3, 0xfedcba9876543210ull), MICA_OK);
     CHECK_EQ(echo_once(ep, 0), MICA_OK);
     mica_handle_close(b1);
     mica_handle_close(b2);
+    mica_handle_close(b3);
     close_and_settle(ep);
     mica_handle_close(th);
 }
@@ -1184,6 +1188,7 @@ int ipc_suite_run(void)
         mica_fastpath_set(fast);
         for (int i = 0; i < NCASES; i++) {
             case_failures = 0;
+            mica_printf("# running ipc/%s/%s\n", fast ? "fastpath" : "slowpath", cases[i].name);
             cases[i].fn();
             mica_thread_set_priority(bootinfo->self_thread, 50); /* cases may lower it; restore */
             n++;

@@ -410,6 +410,7 @@ int pager_suite_run(void)
     mica_printf("TAP version 13\n1..%d\n", n);
     for (int i = 0; i < n; i++) {
         failures = 0;
+        mica_printf("# running pager/%s\n", cases[i].name); /* names the case a crash ends */
         cases[i].fn();
         failed += failures != 0;
         mica_printf("%s %d - pager/%s\n", failures ? "not ok" : "ok", i + 1, cases[i].name);
