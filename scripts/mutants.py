@@ -222,7 +222,8 @@ def main():
     print("| mutant | cases run (T=) | caught by | result |")
     print("|---|---|---|---|")
     for name, cases, by, result in rows:
-        print(f"| {name} | `{cases}` | {by or '-'} | {result} |")
+        cell = [c.replace("|", "\\|") for c in (name, cases, by or "-", result)]  # markdown
+        print(f"| {cell[0]} | `{cell[1]}` | {cell[2]} | {cell[3]} |")
     print()
     score = 100.0 * caught / len(rows)
     print(f"mutants: {caught} of {len(rows)} caught by a directed check ({score:.0f}%) in "
