@@ -267,11 +267,11 @@ static void check_elf_sections(struct verify_ctx *ctx, const uint8_t *t, uint32_
 static void check_raw_boot_info(struct verify_ctx *ctx)
 {
     const uint8_t *info = phys_to_virt(info_phys);
-    uint32_t total = rd32(info);
-    if (total < 16 || total > (1u << 20)) /* as the parser: refused at boot */
-        return;
+    uint64_t total = rd32(info);
+    if (total < 16 || info_phys >= (4ull << 30) || total > (4ull << 30) - info_phys)
+        return; /* the parser's bounds: such a block stopped the boot already */
     must_not_be_free(ctx, "multiboot2 information", info_phys, info_phys + total);
-    for (uint32_t off = 8; off + 8 <= total;) {
+    for (uint64_t off = 8; off + 8 <= total;) {
         uint32_t type = rd32(info + off), size = rd32(info + off + 4);
         if (type == MB2_TAG_END || size < 8 || size > total - off)
             break;
@@ -279,7 +279,7 @@ static void check_raw_boot_info(struct verify_ctx *ctx)
             must_not_be_free(ctx, "module (raw tag)", rd32(info + off + 8), rd32(info + off + 12));
         if (type == MB2_TAG_ELF_SECTIONS)
             check_elf_sections(ctx, info + off, size);
-        off += (size + 7) & ~7u;
+        off += ((uint64_t)size + 7) & ~7ull;
     }
 }
 
