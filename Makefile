@@ -67,7 +67,7 @@ HOST_TESTS  := $(patsubst test/host/%.c,$(BUILD)/host/%,$(wildcard test/host/tes
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(INCLUDES) -I.
 
-.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz clean help deps format \
+.PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz mutants clean help deps format \
         format-check compile_commands.json
 all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
 
@@ -86,6 +86,8 @@ help:
 	@echo "make test-bochs  the self-tests and the IPC suite under Bochs"
 	@echo "make bench    IPC and system-call costs in guest instructions, beside seL4's"
 	@echo "make fuzz     long libFuzzer runs (FUZZ_SECONDS per target, default 600) and the system-call fuzzer"
+	@echo "make mutants  each deliberate bug of test/mutants.txt in a scratch copy: the cases that must"
+	@echo "              catch it boot; a table and a score, fails below 100% (M=REGEX: some mutants)"
 	@echo "make format   clang-format every C file in place (.clang-format)"
 	@echo "make format-check  fail if a C file is not formatted (CI runs it before make test)"
 	@echo "make compile_commands.json  the compilation database for clangd and other editors"
@@ -262,6 +264,13 @@ fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	@timeout 7200 $(QEMU) -machine q35 -cpu max -m 512M -cdrom $(BUILD)/sysfuzz.iso -display none -no-reboot \
 	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
 	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
+
+# Deliberate bugs (test/mutants.txt), each in a scratch copy under $TMPDIR,
+# built and booted against the cases that must catch it by name
+# (scripts/mutants.py; docs/testing.md).  Not part of `make test`: about
+# a minute per mutant.  M=REGEX runs only the mutants whose name matches.
+mutants: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
+	$(PYTHON) scripts/mutants.py --build $(BUILD) $(if $(M),--only '$(subst ','\'',$(M))')
 
 # For clangd and other editors: every C file with the flags it is compiled
 # with here (scripts/compile-commands.py; .clangd drops the gcc-only ones).

@@ -46,9 +46,13 @@ class Results:
         self.failed = 0
         self.failures = []
         self.results = []  # (group, name, ok, detail), in order
+        self.checks = set()  # what each result checks, without the row or boot it ran on
 
-    def add(self, name, ok, detail="", group=None):
+    def add(self, name, ok, detail="", group=None, check=None):
+        """check names what is checked when the same check runs on several
+        rows or boots (a guest TAP name); by default the name itself."""
         ok = bool(ok)
+        self.checks.add(check or name)
         self.results.append((group or name.split(" (")[0], name, ok, detail if not ok else ""))
         if ok:
             self.passed += 1
@@ -104,6 +108,8 @@ class Results:
         print(f"time: {time.monotonic() - start:.0f} s; logs in {logs}")
         for name, detail in self.failures:
             print(f"failed: {name}" + (f" -- {detail[:300]}" if detail else ""))
+        print(f"checks: {self.passed + self.failed} results of {len(self.checks)} distinct checks "
+              f"(a check run on several rows or boots counts once)")
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
 
@@ -214,8 +220,9 @@ def check_iso_inputs(build, res):
     res.add("make/iso-up-to-date-when-unchanged", status == 0, f"make -q {iso}: status {status} {out[-300:]}", group="make/iso")
     mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/echo.elf:echo"
     status, out, _, cfg2 = made(mods)
-    ok = (status == 0 and cfg.count("module2 /boot/echo.elf") == 0
-          and cfg2.count("module2 /boot/echo.elf") == len(re.findall(r"^\s*multiboot2 ", cfg2, re.M)))
+    entries = len(re.findall(r"^\s*multiboot2 ", cfg2, re.M))  # not the word in grub.cfg's comments
+    ok = (status == 0 and cfg.count("module2 /boot/echo.elf") == 0 and entries > 0
+          and cfg2.count("module2 /boot/echo.elf") == entries)
     res.add("make/iso-follows-modules", ok, f"echo.elf not in every entry after {mods}: {out[-600:]}", group="make/iso")
     # Each input, as if just changed (make -W): the ISO must be remade.
     stale = []
@@ -545,7 +552,14 @@ def check_tap(tag, case, text, e9text, e9_device, res, problems):
     if plan is None or plan == 0 or plan != len(tests):
         problems.append(f"TAP plan {plan} but {len(tests)} results")
     for ok, name in tests:
-        res.add(f"{tag}/{name}", ok, group=tag)
+        res.add(f"{tag}/{name}", ok, group=tag, check=name)
+    # The suites say "# running NAME" before each case: a case the boot
+    # ended in (a kernel crash, a hang) fails by its own name.
+    running = re.findall(r"^# running (\S+)\r?$", text, re.M)
+    if running and running[-1] not in {name for _, name in tests}:
+        name = running[-1]
+        res.add(f"{tag}/{name}", False, "the boot ended during this case, before its result", group=tag,
+                check=name)
     if case.get("min_tests") and len(tests) < case["min_tests"]:
         problems.append(f"only {len(tests)} TAP results, expected at least {case['min_tests']}")
     if not re.search(r"# \w+: .*passed=\d+", e9text):
@@ -592,7 +606,7 @@ def check_case(row, case, status, text, e9text, res):
         problems.append(f"log does not say {want}-level paging")
     if re.search(r"\[FAIL\] (PANIC|exception)", text) and case["exit"] == EXIT_PASS:
         problems.append("unexpected panic")
-    res.add(f"{tag} (boot checks)", not problems, "; ".join(problems))
+    res.add(f"{tag} (boot checks)", not problems, "; ".join(problems), check=f"{case['name']} (boot checks)")
 
 
 def probe_kvm(iso, logdir):

@@ -4,6 +4,7 @@
 #include "boot/multiboot2.h"
 #include "mica/arch.h"
 #include "mica/bootmem.h"
+#include "mica/elf.h"
 #include "mica/ksym.h"
 #include "mica/log.h"
 #include "mica/panic.h"
@@ -14,8 +15,9 @@
 _Static_assert(MAX_RANGES >= MB2_MAX_MMAP + MAX_RESERVED, "scratch set too small for pm_sanitize");
 
 static struct pm_range free_store[MAX_RANGES], scratch_store[MAX_RANGES];
-static struct pm_range ram_store[MAX_RANGES], reserved_store[MAX_RANGES];
-static struct pm_set free_set, scratch_set, ram_set, reserved_set;
+static struct pm_range ram_store[MAX_RANGES], reserved_store[MAX_RANGES], initial_store[MAX_RANGES];
+static struct pm_set free_set, scratch_set, ram_set, reserved_set, initial_set;
+static uint64_t info_phys; /* the raw multiboot2 information, for the proof */
 static struct pm_report report;
 static uint64_t kernel_frames;
 static bool handed_over;
@@ -35,6 +37,10 @@ const struct pm_set *bootmem_free(void)
 const struct pm_set *bootmem_ram(void)
 {
     return &ram_set;
+}
+const struct pm_set *bootmem_initial_free(void)
+{
+    return &initial_set;
 }
 const struct pm_set *bootmem_reserved(void)
 {
@@ -124,6 +130,8 @@ int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys)
     pm_init(&scratch_set, scratch_store, MAX_RANGES);
     pm_init(&ram_set, ram_store, MAX_RANGES);
     pm_init(&reserved_set, reserved_store, MAX_RANGES);
+    pm_init(&initial_set, initial_store, MAX_RANGES);
+    info_phys = mb_phys;
     if (!mb->have_mmap || mb->nmmap == 0) {
         LOG_FAIL("memory: the boot loader gave no usable memory map; cannot continue");
         return -1;
@@ -139,6 +147,10 @@ int bootmem_init(const struct mb2_info *mb, uint64_t mb_phys)
         LOG_FAIL("memory: no free memory left after removing what is in use");
         return -1;
     }
+    /* The free set before the kernel takes anything: what the proof of
+     * the self-tests checks (same capacity, so the copy cannot fail). */
+    for (size_t i = 0; i < free_set.n; i++)
+        pm_add(&initial_set, free_set.r[i].base, free_set.r[i].end);
     return 0;
 }
 
@@ -191,30 +203,113 @@ void bootmem_print(const struct mb2_info *mb)
                  report.entries_ignored, report.entries_clamped, report.overlaps);
 }
 
+/* ---- the proof ---------------------------------------------------------------
+ *
+ * The free set was built from reserved_set, so checking it against
+ * reserved_set proves nothing about a reservation that was never made.  The
+ * proof reads the same facts again from where they live: the multiboot2
+ * information as GRUB wrote it (its own extent, every module tag, the ELF
+ * sections tag), the linker's symbols for the kernel image, and the page
+ * tables reachable from a root.  Everything read is bounds-checked first;
+ * a block that does not parse ends the walk (the parser refused it at boot
+ * already) and never faults. */
+
+extern char _start[], boot_pml4[], boot_pml5[], __kernel_end[];
+
 struct verify_ctx {
+    const struct pm_set *free;
+    bool log;
     unsigned bad;
 };
+
+/* Count (and log) a range of `what` found in the free set. */
+static void must_not_be_free(struct verify_ctx *ctx, const char *what, uint64_t base, uint64_t end)
+{
+    if (end <= base || !pm_overlaps(ctx->free, base, end))
+        return;
+    if (ctx->log)
+        LOG_FAIL("memory: %s [0x%llx, 0x%llx) is in the free set", what, (unsigned long long)base,
+                 (unsigned long long)end);
+    ctx->bad++;
+}
 
 /* Page-table walker callback: a table frame must not be free. */
 static void check_table(uint64_t pa, void *arg)
 {
-    struct verify_ctx *ctx = arg;
-    if (pm_overlaps(&free_set, pa, pa + PM_PAGE_SIZE)) {
-        LOG_FAIL("memory: page-table frame 0x%llx is in the free set", (unsigned long long)pa);
-        ctx->bad++;
+    must_not_be_free(arg, "page-table frame", pa, pa + PM_PAGE_SIZE);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The non-allocated sections GRUB loaded (.symtab, .strtab, ...) from the
+ * raw ELF sections tag of `size` bytes at t. */
+static void check_elf_sections(struct verify_ctx *ctx, const uint8_t *t, uint32_t size)
+{
+    if (size < 20)
+        return;
+    uint32_t num = rd32(t + 8), entsize = rd32(t + 12);
+    if (entsize < sizeof(Elf64_Shdr) || num > (size - 20) / entsize)
+        return;
+    for (uint32_t i = 0; i < num; i++) {
+        Elf64_Shdr sh;
+        __builtin_memcpy(&sh, t + 20 + (uint64_t)i * entsize, sizeof sh);
+        if ((sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS || sh.sh_addr == 0 ||
+            sh.sh_size > PM_PHYS_LIMIT || sh.sh_addr > PM_PHYS_LIMIT - sh.sh_size)
+            continue;
+        must_not_be_free(ctx, "kernel ELF section (raw tag)", sh.sh_addr, sh.sh_addr + sh.sh_size);
     }
+}
+
+/* The raw multiboot2 block: itself, each module, the ELF sections. */
+static void check_raw_boot_info(struct verify_ctx *ctx)
+{
+    const uint8_t *info = phys_to_virt(info_phys);
+    uint64_t total = rd32(info);
+    if (total < 16 || info_phys >= (4ull << 30) || total > (4ull << 30) - info_phys)
+        return; /* the parser's bounds: such a block stopped the boot already */
+    must_not_be_free(ctx, "multiboot2 information", info_phys, info_phys + total);
+    for (uint64_t off = 8; off + 8 <= total;) {
+        uint32_t type = rd32(info + off), size = rd32(info + off + 4);
+        if (type == MB2_TAG_END || size < 8 || size > total - off)
+            break;
+        if (type == MB2_TAG_MODULE && size >= 16)
+            must_not_be_free(ctx, "module (raw tag)", rd32(info + off + 8), rd32(info + off + 12));
+        if (type == MB2_TAG_ELF_SECTIONS)
+            check_elf_sections(ctx, info + off, size);
+        off += ((uint64_t)size + 7) & ~7ull;
+    }
+}
+
+/* The kernel image, from the linker's symbols: the boot stub (linked at its
+ * physical address) up to the end of .bss (linked high). */
+static void check_image(struct verify_ctx *ctx)
+{
+    uint64_t lo = (uint64_t)_start;
+    if ((uint64_t)boot_pml4 < lo)
+        lo = (uint64_t)boot_pml4;
+    if ((uint64_t)boot_pml5 < lo)
+        lo = (uint64_t)boot_pml5;
+    lo &= ~(PM_PAGE_SIZE - 1);
+    must_not_be_free(ctx, "kernel image (linker symbols)", lo, virt_to_phys_kernel_image(__kernel_end));
+    must_not_be_free(ctx, "boot page table", (uint64_t)boot_pml4, (uint64_t)boot_pml4 + PM_PAGE_SIZE);
+    must_not_be_free(ctx, "boot page table", (uint64_t)boot_pml5, (uint64_t)boot_pml5 + PM_PAGE_SIZE);
+}
+
+unsigned bootmem_verify_set(const struct pm_set *free, uint64_t root, bool log)
+{
+    struct verify_ctx ctx = {.free = free, .log = log};
+    if (root != 0)
+        arch_pt_for_each_table(root, check_table, &ctx);
+    check_raw_boot_info(&ctx);
+    check_image(&ctx);
+    must_not_be_free(&ctx, "first MiB", 0, 1ull << 20);
+    return ctx.bad;
 }
 
 unsigned bootmem_verify(uint64_t root)
 {
-    struct verify_ctx ctx = {0};
-    arch_pt_for_each_table(root, check_table, &ctx);
-    for (size_t i = 0; i < reserved_set.n; i++) {
-        if (pm_overlaps(&free_set, reserved_set.r[i].base, reserved_set.r[i].end)) {
-            LOG_FAIL("memory: in-use range [0x%llx, 0x%llx) overlaps the free set",
-                     (unsigned long long)reserved_set.r[i].base, (unsigned long long)reserved_set.r[i].end);
-            ctx.bad++;
-        }
-    }
-    return ctx.bad;
+    return bootmem_verify_set(&free_set, root, true);
 }

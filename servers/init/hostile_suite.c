@@ -741,6 +741,7 @@ int hostile_suite_run(void)
     mica_printf("TAP version 13\n1..%d\n", NCASES + 1);
     for (int i = 0; i < NCASES; i++) {
         case_failures = 0;
+        mica_printf("# running hostile/%s\n", cases[i].name); /* names the case a crash ends */
         cases[i].fn();
         mica_thread_set_priority(bootinfo->self_thread, 50);
         n++;

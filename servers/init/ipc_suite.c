@@ -318,15 +318,19 @@ static void t_pingpong_cross_space(void)
 
 static void t_badges(void)
 {
-    mica_handle_t ep = new_endpoint(), b1 = 0, b2 = 0, th = 0;
+    mica_handle_t ep = new_endpoint(), b1 = 0, b2 = 0, b3 = 0, th = 0;
     CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND | MICA_R_TRANSFER, 0x111, &b1), MICA_OK);
     CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND, 0x222, &b2), MICA_OK);
+    /* Every bit of a badge reaches the receiver, not only the low ones. */
+    CHECK_EQ(mica_handle_mint(ep, MICA_R_SEND, 0xfedcba9876543210ull, &b3), MICA_OK);
     CHECK_EQ(spawn_local(echo_server, ep, SERVER_PRIO, &th), MICA_OK);
     CHECK_EQ(echo_once(b1, 0x111), MICA_OK);
     CHECK_EQ(echo_once(b2, 0x222), MICA_OK);
+    CHECK_EQ(echo_once(b3, 0xfedcba9876543210ull), MICA_OK);
     CHECK_EQ(echo_once(ep, 0), MICA_OK);
     mica_handle_close(b1);
     mica_handle_close(b2);
+    mica_handle_close(b3);
     close_and_settle(ep);
     mica_handle_close(th);
 }
@@ -935,6 +939,101 @@ static void t_protect_stops_writes(void)
     mica_handle_close(task);
 }
 
+/* Where the same-space TLB cases put their page in the child. */
+#define TLB_VA 0x9000000ull
+
+/* In a child: read the page (its translation is now cached), unmap it
+ * through our own handle (arg) and read it again: with no CR3 load in
+ * between, only the kernel's invlpg makes the second read fault. */
+static void unmap_then_touch(uint64_t self, struct mica_ipc_buffer *buf)
+{
+    (void)buf;
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)TLB_VA;
+    (void)p[0];
+    if (mica_unmap((mica_handle_t)self, TLB_VA, 1) != MICA_OK)
+        return;
+    (void)p[0];
+}
+
+/* The same with a write after protecting the page read-only. */
+static void protect_then_write(uint64_t self, struct mica_ipc_buffer *buf)
+{
+    (void)buf;
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)TLB_VA;
+    p[1] = 7;
+    if (mica_protect((mica_handle_t)self, TLB_VA, 1, MICA_MAP_READ) != MICA_OK)
+        return;
+    p[1] = 8;
+}
+
+/* Run fn in a fresh task holding a handle to itself (MICA_R_MAP) with one
+ * writable page at TLB_VA; the task's end. */
+static struct mica_task_status run_tlb_child(mica_thread_fn *fn)
+{
+    mica_handle_t task = 0, th = 0, self = 0;
+    struct mica_task_status s = {0};
+    volatile uint64_t *page = page_alloc(1);
+    page[0] = 1; /* mapped here before it is passed on */
+    CHECK_EQ(mica_task_create(&task), MICA_OK);
+    CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)page, TLB_VA, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
+    CHECK_EQ(mica_task_give(task, task, MICA_R_MAP, 0, &self), MICA_OK);
+    CHECK_EQ(spawn_in_task(task, fn, self, SERVER_PRIO, &th), MICA_OK);
+    for (int i = 0; i < 100; i++) {
+        settle();
+        CHECK_EQ(mica_task_status(task, &s), MICA_OK);
+        if (s.state != MICA_TASK_ALIVE)
+            break;
+    }
+    mica_task_kill(task);
+    mica_handle_close(th);
+    mica_handle_close(task);
+    return s;
+}
+
+static void t_unmap_same_space_faults(void)
+{
+    struct mica_task_status s = run_tlb_child(unmap_then_touch);
+    CHECK_EQ(s.state, MICA_TASK_FAULTED);
+    CHECK_EQ(s.vector, 14);
+    CHECK_EQ(s.addr, TLB_VA);
+    CHECK_EQ(s.error & 0x1, 0); /* not present */
+}
+
+static void t_protect_same_space_faults(void)
+{
+    struct mica_task_status s = run_tlb_child(protect_then_write);
+    CHECK_EQ(s.state, MICA_TASK_FAULTED);
+    CHECK_EQ(s.vector, 14);
+    CHECK_EQ(s.addr, TLB_VA + 8);
+    CHECK_EQ(s.error & 0x7, 0x7); /* present, write, user */
+}
+
+/* map_one, the kernel's single-page path, runs when the destination's
+ * leaf table exists already: a neighbour in the same 2 MiB is mapped
+ * first, so each probe below takes it (the general path's checks in
+ * map_hostile never reach it). */
+static void t_map_fast_path_no_upgrade(void)
+{
+    mica_handle_t task = 0;
+    CHECK_EQ(mica_task_create(&task), MICA_OK);
+    volatile uint64_t *rwp = page_alloc(1), *rop = page_alloc(1);
+    rwp[0] = rop[0] = 1; /* mapped here before they are passed on */
+    uint64_t rw = (uint64_t)(uintptr_t)rwp, ro = (uint64_t)(uintptr_t)rop;
+    uint64_t text = (uint64_t)(uintptr_t)t_map_fast_path_no_upgrade & ~0xfffull;
+    CHECK_EQ(mica_map(task, rw, 0x400000, 1, MICA_MAP_READ), MICA_OK); /* the leaf table now exists */
+    CHECK_EQ(mica_map(task, text, 0x401000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_EUPGRADE);
+    CHECK_EQ(mica_map(task, bootinfo->ipc_buffer, 0x402000, 1, MICA_MAP_READ | MICA_MAP_EXEC), MICA_EUPGRADE);
+    CHECK_EQ(mica_map(task, 0x400000, 0x403000, 1, MICA_MAP_READ), MICA_OK); /* our 0x400000 is init's text */
+    /* A page only readable here cannot be passed on writable either. */
+    mica_handle_t me = bootinfo->self_task;
+    CHECK_EQ(mica_protect(me, ro, 1, MICA_MAP_READ), MICA_OK);
+    CHECK_EQ(mica_map(task, ro, 0x404000, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_EUPGRADE);
+    CHECK_EQ(mica_map(task, ro, 0x404000, 1, MICA_MAP_READ), MICA_OK);
+    CHECK_EQ(mica_protect(me, ro, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_EUPGRADE);
+    mica_task_kill(task);
+    mica_handle_close(task);
+}
+
 static void t_fault_contained(void)
 {
     mica_handle_t ep = new_endpoint(), task = 0, th = 0;
@@ -1067,6 +1166,9 @@ static const struct ipc_case cases[] = {
     {"thread_create_hostile", t_thread_create_hostile},
     {"fault_contained", t_fault_contained},
     {"protect_stops_writes", t_protect_stops_writes},
+    {"unmap_same_space_faults", t_unmap_same_space_faults},
+    {"protect_same_space_faults", t_protect_same_space_faults},
+    {"map_fast_path_no_upgrade", t_map_fast_path_no_upgrade},
     {"task_kill_frees_everything", t_task_kill_frees},
     {"handle_table_exhaustion", t_pool_exhaustion_is_an_error},
     {"pool_exhaustion_enomem", t_pool_exhaustion_enomem},
@@ -1086,6 +1188,7 @@ int ipc_suite_run(void)
         mica_fastpath_set(fast);
         for (int i = 0; i < NCASES; i++) {
             case_failures = 0;
+            mica_printf("# running ipc/%s/%s\n", fast ? "fastpath" : "slowpath", cases[i].name);
             cases[i].fn();
             mica_thread_set_priority(bootinfo->self_thread, 50); /* cases may lower it; restore */
             n++;

@@ -91,6 +91,19 @@ static void alloc_and_touch(uint64_t arg, struct mica_ipc_buffer *buf)
         *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i + 1;
 }
 
+/* In a client: reserve `pages` pages (as alloc_and_touch) and fill every
+ * word of every one with a non-zero pattern, then end, leaving them dirty. */
+static void alloc_and_dirty(uint64_t arg, struct mica_ipc_buffer *buf)
+{
+    (void)buf;
+    uint64_t base = 0, pages = (arg >> 16) & 0xffff;
+    if (mica_vm_alloc((mica_handle_t)(arg & 0xffff), pages * MICA_PAGE_SIZE, &base) != MICA_OK)
+        return;
+    volatile uint64_t *w = (volatile uint64_t *)(uintptr_t)base;
+    for (uint64_t i = 0; i < pages * (MICA_PAGE_SIZE / 8); i++)
+        w[i] = 0xdead000000000000ull | i;
+}
+
 /* Wait (a few ms at a time) until the task has ended; its status. */
 static struct mica_task_status wait_end(mica_handle_t task)
 {
@@ -204,6 +217,30 @@ static void t_client_demand_paging(void)
     CHECK_EQ(s.state, MICA_TASK_EXITED); /* finished its work, and its only thread exited */
     drop_client(id, t, th);
     CHECK_EQ(free_frames(), nfree); /* every frame back, the tables too */
+}
+
+/* Frames a client dirtied and gave back (on its removal) are the next ones
+ * the pager hands out (its free list is LIFO): another client, init, must
+ * see every word of them zero. */
+static void t_freed_frames_reach_others_zeroed(void)
+{
+    uint64_t nfree = free_frames(), id = 0, base = 0;
+    const uint64_t dirty = 32, mine = 64;
+    mica_handle_t t = 0, th = 0, remote = 0;
+    CHECK_EQ(client_task(64, &t, &id, &remote), MICA_OK);
+    CHECK_EQ(spawn_in_task(t, alloc_and_dirty, remote | (dirty << 16), 40, &th), MICA_OK);
+    struct mica_task_status s = wait_end(t);
+    CHECK_EQ(s.state, MICA_TASK_EXITED);
+    drop_client(id, t, th);
+    CHECK_EQ(free_frames(), nfree);
+    CHECK_EQ(mica_vm_alloc(pager_self, mine * MICA_PAGE_SIZE, &base), MICA_OK);
+    const volatile uint64_t *w = (const volatile uint64_t *)(uintptr_t)base;
+    uint64_t nonzero = 0;
+    for (uint64_t i = 0; i < mine * (MICA_PAGE_SIZE / 8); i++)
+        nonzero += w[i] != 0;
+    CHECK_EQ(nonzero, 0);
+    CHECK_EQ(mica_vm_free(pager_self, base, mine * MICA_PAGE_SIZE), MICA_OK);
+    CHECK_EQ(free_frames(), nfree);
 }
 
 static void t_quota(void)
@@ -357,6 +394,7 @@ static const struct pager_case cases[] = {
     {"demand_zero", t_demand_zero},
     {"vm_errors", t_vm_errors},
     {"client_demand_paging", t_client_demand_paging},
+    {"freed_frames_reach_others_zeroed", t_freed_frames_reach_others_zeroed},
     {"quota", t_quota},
     {"unowned_memory_stops_task", t_unowned_memory_stops_task},
     {"shared_memory", t_shared_memory},
@@ -372,6 +410,7 @@ int pager_suite_run(void)
     mica_printf("TAP version 13\n1..%d\n", n);
     for (int i = 0; i < n; i++) {
         failures = 0;
+        mica_printf("# running pager/%s\n", cases[i].name); /* names the case a crash ends */
         cases[i].fn();
         failed += failures != 0;
         mica_printf("%s %d - pager/%s\n", failures ? "not ok" : "ok", i + 1, cases[i].name);

@@ -49,21 +49,72 @@ KTEST(boot, boot_stub_tables_not_free)
     KT_CHECK(bootmem_verify(paging_levels == 5 ? pml5 : pml4) == 0);
 }
 
+/* Scratch for the proof's own test: a copy of the free set with one in-use
+ * range put back on purpose. */
+static struct pm_range doctored_store[1024];
+static struct pm_set doctored;
+
+/* The proof on the boot-time free set with [base, end) added: must fail. */
+static bool proof_sees(uint64_t base, uint64_t end)
+{
+    const struct pm_set *f = bootmem_initial_free();
+    pm_init(&doctored, doctored_store, sizeof doctored_store / sizeof doctored_store[0]);
+    for (size_t i = 0; i < f->n; i++)
+        pm_add(&doctored, f->r[i].base, f->r[i].end);
+    pm_add(&doctored, base & ~(uint64_t)(PAGE_SIZE - 1), (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1));
+    return bootmem_verify_set(&doctored, 0, false) > 0;
+}
+
 KTEST(boot, boot_info_modules_image_not_free)
 {
+    /* The free set as it was before the kernel took anything (the pool and
+     * init's frames have been carved out of the live one since), checked
+     * by the proof against the raw multiboot2 block and the linker. */
+    KT_CHECK(bootmem_verify_set(bootmem_initial_free(), 0, true) == 0);
+    KT_CHECK(bootmem_verify(kernel_root()) == 0);
     uint64_t kbase, kend;
     arch_kernel_image(&kbase, &kend);
-    KT_CHECK(not_free(boot_info_phys, boot_info_phys + boot_info.total_size));
+    const struct pm_set *f = bootmem_initial_free();
+    KT_CHECK(!pm_overlaps(f, boot_info_phys, boot_info_phys + boot_info.total_size));
     /* The image has no gaps GRUB could fill (see linker.ld.S). */
     KT_CHECK(boot_info_phys >= kend || boot_info_phys + boot_info.total_size <= kbase);
-    KT_CHECK(not_free(kbase, kend));
-    KT_CHECK(not_free(0, 1ull << 20));
+    KT_CHECK(!pm_overlaps(f, kbase, kend));
+    KT_CHECK(!pm_overlaps(f, 0, 1ull << 20));
     for (size_t i = 0; i < boot_info.nmodules; i++)
-        KT_CHECK(not_free(boot_info.modules[i].start, boot_info.modules[i].end));
+        KT_CHECK(!pm_overlaps(f, boot_info.modules[i].start, boot_info.modules[i].end));
     struct ksym_range syms[16];
     unsigned long n = ksym_loaded_ranges(&boot_info, syms, 16);
     for (unsigned long i = 0; i < n; i++)
-        KT_CHECK(not_free(syms[i].base, syms[i].end));
+        KT_CHECK(!pm_overlaps(f, syms[i].base, syms[i].end));
+}
+
+KTEST(boot, memory_proof_sees_each_missing_reservation)
+{
+    /* Each reservation taken out on purpose, one at a time: the proof
+     * must find it. */
+    KT_CHECK(!proof_sees(0, 0)); /* the copy itself passes */
+    KT_CHECK(proof_sees(boot_info_phys, boot_info_phys + boot_info.total_size));
+    for (size_t i = 0; i < boot_info.nmodules; i++)
+        KT_CHECK(proof_sees(boot_info.modules[i].start, boot_info.modules[i].end));
+    struct ksym_range syms[16];
+    unsigned long n = ksym_loaded_ranges(&boot_info, syms, 16);
+    KT_CHECK(n > 0);
+    for (unsigned long i = 0; i < n; i++)
+        KT_CHECK(proof_sees(syms[i].base, syms[i].end));
+    uint64_t text = virt_to_phys_kernel_image(__text_start);
+    KT_CHECK(proof_sees(text, text + PAGE_SIZE));
+    uint64_t last = virt_to_phys_kernel_image(__kernel_end) - PAGE_SIZE;
+    KT_CHECK(proof_sees(last, last + PAGE_SIZE));
+    KT_CHECK(proof_sees((uint64_t)boot_pml4, (uint64_t)boot_pml4 + PAGE_SIZE));
+    KT_CHECK(proof_sees(0x9f000, 0xa0000));
+    /* A page table of the live tree, put into the live free set's copy. */
+    const struct pm_set *f = bootmem_free();
+    pm_init(&doctored, doctored_store, sizeof doctored_store / sizeof doctored_store[0]);
+    for (size_t i = 0; i < f->n; i++)
+        pm_add(&doctored, f->r[i].base, f->r[i].end);
+    KT_CHECK(bootmem_verify_set(&doctored, kernel_root(), false) == 0);
+    pm_add(&doctored, kernel_root(), kernel_root() + PAGE_SIZE);
+    KT_CHECK(bootmem_verify_set(&doctored, kernel_root(), false) > 0);
 }
 
 KTEST(boot, free_set_sorted_aligned_in_available_ram)
