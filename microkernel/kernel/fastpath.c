@@ -11,8 +11,17 @@
 #include "mica/ipc.h"
 #include "mica/sched.h"
 
-int fastpath_enabled = 1;
+/* The call numbers syscall_entry sends to fastpath_call and
+ * fastpath_reply_recv; UINT64_MAX (no call) turns the fastpath off, so the
+ * switch costs the hot path nothing. */
+uint64_t fastpath_nr[2] = {SYS_CALL, SYS_REPLY_RECV};
 uint64_t fastpath_calls, fastpath_reply_recvs;
+
+void fastpath_set(bool on)
+{
+    fastpath_nr[0] = on ? SYS_CALL : UINT64_MAX;
+    fastpath_nr[1] = on ? SYS_REPLY_RECV : UINT64_MAX;
+}
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 /* Long-message words or passed handles in the info word: not for us. */
@@ -47,7 +56,7 @@ void fastpath_call(struct trap_frame *tf)
 {
     struct thread *caller = current;
     uint64_t h = arch_syscall_arg(tf, 0);
-    if (unlikely(!fastpath_enabled || h - 1 >= HANDLES_PER_TASK - 1 || (arch_msg_info(tf) & INFO_NOT_SHORT)))
+    if (unlikely(h - 1 >= HANDLES_PER_TASK - 1 || (arch_msg_info(tf) & INFO_NOT_SHORT)))
         return;
     struct handle *slot = &caller->task->handles->slot[h];
     struct endpoint *ep = (struct endpoint *)slot->obj;
@@ -76,8 +85,8 @@ void fastpath_reply_recv(struct trap_frame *tf)
     struct thread *srv = current;
     struct thread *caller = srv->reply_to;
     uint64_t h = arch_syscall_arg(tf, 0);
-    if (unlikely(!fastpath_enabled || caller == NULL || h - 1 >= HANDLES_PER_TASK - 1 ||
-                 (arch_msg_info(tf) & INFO_NOT_SHORT) || arch_syscall_timeout(tf) != MICA_TIMEOUT_INFINITE))
+    if (unlikely(caller == NULL || h - 1 >= HANDLES_PER_TASK - 1 || (arch_msg_info(tf) & INFO_NOT_SHORT) ||
+                 arch_syscall_timeout(tf) != MICA_TIMEOUT_INFINITE))
         return;
     /* A caller in a call; a thread waiting for the answer to its page
      * fault is resumed by the slow path, which installs the mapping. */

@@ -519,7 +519,7 @@ static void sys_fastpath_set(struct trap_frame *tf)
         ST(tf, MICA_ERIGHTS);
         return;
     }
-    fastpath_enabled = arch_syscall_arg(tf, 0) != 0;
+    fastpath_set(arch_syscall_arg(tf, 0) != 0);
     ST(tf, MICA_OK);
 }
 

@@ -141,6 +141,7 @@ trap_common:
 extern syscall_dispatch
 extern syscall_at_top
 extern fastpath_call
+extern fastpath_nr
 extern fastpath_reply_recv
 extern user_top
 global syscall_entry:function
@@ -165,9 +166,9 @@ syscall_entry:
     jae .at_top
     ; The two IPC calls of the fastpath go there first (it returns only
     ; when it does not apply, having changed nothing).
-    cmp rax, SYS_CALL
+    cmp rax, [fastpath_nr]              ; SYS_CALL, or no call when it is off
     je .fast_call
-    cmp rax, SYS_REPLY_RECV
+    cmp rax, [fastpath_nr + 8]          ; SYS_REPLY_RECV, likewise
     je .fast_reply_recv
 .dispatch:
     xor ebp, ebp                        ; backtraces end at the user boundary

@@ -41,7 +41,7 @@ void ipc_timeout_expired(struct thread *t);
 
 /* The IPC fastpath for call and reply_recv (fastpath.c, entered from
  * syscall_entry); switchable for tests, with counters of its successes. */
-extern int fastpath_enabled;
+void fastpath_set(bool on);
 extern uint64_t fastpath_calls, fastpath_reply_recvs;
 
 #endif
