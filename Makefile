@@ -232,12 +232,12 @@ ONLY := $(if $(T),--only '$(subst ','\'',$(T))')
 
 # The host unit tests and the short fuzz runs: no emulator.
 test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
-	$(PYTHON) test/harness.py --build $(BUILD) --no-boot --host $(HOST_TESTS) test/bench_chart.py --fuzz $(FUZZ_TARGETS) $(ONLY)
+	$(PYTHON) test/harness.py --build $(BUILD) --no-boot --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
-	    --host $(HOST_TESTS) test/bench_chart.py --fuzz $(FUZZ_TARGETS) $(ONLY)
+	    --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
