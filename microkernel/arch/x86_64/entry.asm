@@ -134,6 +134,25 @@ trap_common:
     iretq
 
 ; ---------------------------------------------------------------------------
+; Build a struct trap_frame for a SYSCALL on the current thread's kernel
+; stack (per-CPU data at GS, after SWAPGS) as if the CPU had pushed one for
+; code segment %1 and vector %2, and point RDI at it.  RCX and R11 hold the
+; user RIP and RFLAGS, RAX the call number; all three are left as they are.
+%macro SYSCALL_FRAME 2
+    swapgs
+    mov [gs:PERCPU_USER_RSP], rsp
+    mov rsp, [gs:PERCPU_KSTACK_TOP]
+    push GDT_USER_DS | 3                ; ss
+    push qword [gs:PERCPU_USER_RSP]     ; rsp
+    push r11                            ; rflags
+    push %1 | 3                         ; cs
+    push rcx                            ; rip (after the syscall)
+    push 0                              ; error
+    push %2                             ; vector
+    PUSH_GPRS
+    mov rdi, rsp
+%endmacro
+
 ; SYSCALL: RCX = user RIP, R11 = user RFLAGS, IF/DF/TF/AC/NT already cleared
 ; by SFMASK.  Switch to the thread's kernel stack (per-CPU data at GS, after
 ; SWAPGS) and build a struct trap_frame there.  docs/kernel.md lists what
@@ -146,18 +165,7 @@ extern fastpath_reply_recv
 extern user_top
 global syscall_entry:function
 syscall_entry:
-    swapgs
-    mov [gs:PERCPU_USER_RSP], rsp
-    mov rsp, [gs:PERCPU_KSTACK_TOP]
-    push GDT_USER_DS | 3                ; ss
-    push qword [gs:PERCPU_USER_RSP]     ; rsp
-    push r11                            ; rflags
-    push GDT_USER_CS | 3                ; cs
-    push rcx                            ; rip
-    push 0                              ; error
-    push VEC_SYSCALL                    ; vector
-    PUSH_GPRS
-    mov rdi, rsp
+    SYSCALL_FRAME GDT_USER_CS, VEC_SYSCALL
     ; A SYSCALL in the last two bytes of the user half would SYSRET to a
     ; non-canonical RIP (a ring-0 #GP on Intel): every such call goes to
     ; syscall_at_top, which stops the thread before anything happens.
@@ -191,22 +199,11 @@ syscall_entry:
 ; SYSCALL from a 32-bit code segment (IA32_CSTAR).  Mica has no 32-bit
 ; system-call ABI; Intel CPUs raise #UD there, AMD ones come here.  Build
 ; the same frame as a #UD from ring 3 (CS is the 32-bit user code segment)
-; and let trap_dispatch stop the task for it: one behaviour on every CPU.
+; and let syscall_compat stop the task for it: one behaviour on every CPU.
 extern syscall_compat
 global syscall_compat_entry:function
 syscall_compat_entry:
-    swapgs
-    mov [gs:PERCPU_USER_RSP], rsp
-    mov rsp, [gs:PERCPU_KSTACK_TOP]
-    push GDT_USER_DS | 3                ; ss
-    push qword [gs:PERCPU_USER_RSP]     ; rsp
-    push r11                            ; rflags
-    push GDT_USER_CS32 | 3              ; cs
-    push rcx                            ; rip (after the syscall)
-    push 0                              ; error
-    push VEC_UD                         ; vector
-    PUSH_GPRS
-    mov rdi, rsp
+    SYSCALL_FRAME GDT_USER_CS32, VEC_UD
     xor ebp, ebp
     call syscall_compat                 ; never returns
     ud2
