@@ -177,6 +177,7 @@ static void core_init(void)
     LOG_OK("pool: %llu KiB for kernel objects at [0x%llx, 0x%llx)", (unsigned long long)(bytes >> 10),
            (unsigned long long)pb, (unsigned long long)pe);
     object_init();
+    space_init();
     arch_fpu_init();
     sched_init();
     arch_timer_init();

@@ -431,8 +431,12 @@ static void sys_unmap(struct trap_frame *tf)
 {
     struct task *t;
     int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_MAP, &t);
+    uint64_t removed = 0;
     if (err == MICA_OK)
-        err = space_unmap_range(t, arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2));
+        err = space_unmap_range(t, arch_syscall_arg(tf, 1), arch_syscall_arg(tf, 2), arch_syscall_arg(tf, 3),
+                                &removed);
+    if (err == MICA_OK)
+        arch_set_result(tf, 0, removed);
     ST(tf, err);
 }
 

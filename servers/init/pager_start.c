@@ -16,7 +16,8 @@ uint64_t pager_self_id;
 #define MAP_CHUNK 65536ull /* pages per SYS_MAP (the kernel's limit) */
 #define PAGES_2M 512ull
 
-/* Move [va, va + bytes) from init to the pager, in chunks SYS_MAP takes,
+/* Grant [va, va + bytes) of init to the pager (the mappings move: the
+ * pager's become the roots of these frames), in chunks SYS_MAP takes,
  * keeping 2 MiB pages 2 MiB pages. */
 static int grant(uint64_t va, uint64_t bytes)
 {
@@ -27,9 +28,8 @@ static int grant(uint64_t va, uint64_t bytes)
         if (to_2m != 0 && to_2m / MICA_PAGE_SIZE < n)
             n = to_2m / MICA_PAGE_SIZE; /* reach a 2 MiB boundary first */
         /* Read, write and the right to grant execution (never W and X at once). */
-        int st = mica_map(pager_task, va, va, n, MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC);
-        if (st == MICA_OK)
-            st = mica_unmap(bootinfo->self_task, va, n);
+        int st =
+            mica_map(pager_task, va, va, n, MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC | MICA_MAP_GRANT);
         if (st != MICA_OK)
             return st;
         struct mica_msg m;

@@ -156,7 +156,11 @@ static unsigned hot_pos;
 /* Memory: taken once from page_alloc (it never frees). */
 static char *scratch, *big, *slot_mem;
 static uint8_t alias[ALIAS_PAGES]; /* MICA_MAP_* of each page at ALIAS_BASE, 0: unmapped */
-static uint32_t win_rights;        /* what init holds on its free-memory window */
+/* The alias page each alias page was mapped from, or -1 (from elsewhere):
+ * taking one back takes back what was derived from it (the mapping
+ * database), and lowering its rights lowers theirs. */
+static int16_t alias_parent[ALIAS_PAGES];
+static uint32_t win_rights; /* what init holds on its free-memory window */
 static uint64_t utop;
 static uint64_t text_lo, text_hi, ro_hi, data_hi;
 
@@ -797,6 +801,8 @@ static uint64_t gen_self_dst(void)
  * writable data never lent writable. */
 static void map_fix(struct maparg *m)
 {
+    if (!(m->rights & ~0xfull))
+        m->rights &= ~(uint64_t)MICA_MAP_GRANT; /* never give init's own pages away */
     if (m->limit != 0 && m->pages >= 1 && m->pages <= 65536 && m->pages > m->limit)
         m->pages = 1 + below(m->limit);
     if (m->cls == SRC_DATA && !(m->rights & ~7ull))
@@ -1220,6 +1226,8 @@ static void take_received(uint64_t info)
 }
 
 /* Update the model after c (which is checked already). */
+static void alias_apply(const struct call *c);
+
 static void apply(const struct call *c)
 {
     bool sends = c->nr == SYS_SEND || c->nr == SYS_CALL || c->nr == SYS_REPLY || c->nr == SYS_REPLY_RECV;
@@ -1296,17 +1304,57 @@ static void apply(const struct call *c)
     case SYS_MAP:
     case SYS_UNMAP:
     case SYS_PROTECT:
-        if (h == self_task && in_range(c->a[c->nr == SYS_MAP ? 2 : 1], ALIAS_BASE, ALIAS_PAGES * PAGE)) {
-            uint64_t dst = c->nr == SYS_MAP ? c->a[2] : c->a[1], n = c->nr == SYS_MAP ? c->a[3] : c->a[2];
-            uint8_t rights = c->nr == SYS_MAP       ? (uint8_t)c->a[4]
-                             : c->nr == SYS_PROTECT ? (uint8_t)c->a[3]
-                                                    : 0;
-            for (uint64_t i = (dst - ALIAS_BASE) / PAGE; n > 0 && i < ALIAS_PAGES; i++, n--)
-                alias[i] = rights;
-        }
+        if (h == self_task && in_range(c->a[c->nr == SYS_MAP ? 2 : 1], ALIAS_BASE, ALIAS_PAGES * PAGE))
+            alias_apply(c);
         break;
     default:
         break;
+    }
+}
+
+/* Alias page i and what was derived from it leave the model (i stays
+ * when `keep`), as the kernel's revocation removes them. */
+static void alias_revoke(unsigned i, bool keep)
+{
+    for (unsigned j = 0; j < ALIAS_PAGES; j++)
+        if (alias[j] && alias_parent[j] == (int16_t)i)
+            alias_revoke(j, false);
+    if (!keep) {
+        alias[i] = 0;
+        alias_parent[i] = -1;
+    }
+}
+
+/* Alias page i and what was derived from it keep at most `rights`; a page
+ * left with none is still mapped, readable. */
+static void alias_lower(unsigned i, uint8_t rights)
+{
+    uint8_t r = (uint8_t)((alias[i] | MR) & rights);
+    alias[i] = r ? r : MR;
+    for (unsigned j = 0; j < ALIAS_PAGES; j++)
+        if (alias[j] && alias_parent[j] == (int16_t)i)
+            alias_lower(j, rights);
+}
+
+/* A successful SYS_MAP, SYS_UNMAP or SYS_PROTECT of init's alias region. */
+static void alias_apply(const struct call *c)
+{
+    uint64_t dst = c->nr == SYS_MAP ? c->a[2] : c->a[1], n = c->nr == SYS_MAP ? c->a[3] : c->a[2];
+    for (uint64_t i = (dst - ALIAS_BASE) / PAGE, k = 0; k < n && i < ALIAS_PAGES; i++, k++) {
+        if (c->nr == SYS_MAP) {
+            uint64_t src = c->a[1] + k * PAGE;
+            alias[i] = (uint8_t)c->a[4];
+            alias_parent[i] =
+                in_range(src, ALIAS_BASE, ALIAS_PAGES * PAGE) ? (int16_t)((src - ALIAS_BASE) / PAGE) : -1;
+        } else if (c->nr == SYS_UNMAP) {
+            if (alias[i])
+                alias_revoke((unsigned)i, (c->a[3] & MICA_UNMAP_DERIVED) != 0);
+        } else {
+            alias[i] = (uint8_t)c->a[3];
+            for (unsigned j = 0; j < ALIAS_PAGES; j++)
+                if (alias[j] && alias_parent[j] == (int16_t)i)
+                    alias_lower(j, (uint8_t)c->a[3]);
+        }
     }
 }
 
@@ -1478,9 +1526,10 @@ static void gen_map_call(struct call *c)
         m.dst += PAGE;
     c->a[1] = m.dst;
     c->a[2] = m.pages;
+    c->a[3] = chance(70) ? 0 : chance(60) ? MICA_UNMAP_DERIVED : rnd();
     uint32_t e = lookup_err(c->a[0], MICA_OBJ_TASK, MICA_R_MAP);
     bool task_ok = e == 0;
-    if (m.pages == 0 || m.pages > 65536)
+    if (m.pages == 0 || m.pages > 65536 || (c->a[3] & ~(uint64_t)MICA_UNMAP_DERIVED))
         e |= BIT(MICA_EINVAL);
     e |= range_err(m.dst, m.pages);
     if (self && !e && !(m.dst > ALIAS_BASE && m.dst + m.pages * PAGE <= ALIAS_BASE + ALIAS_PAGES * PAGE)) {
@@ -2698,8 +2747,10 @@ static bool setup(void)
     }
     for (int i = 0; i < MAX_CHILDREN; i++)
         kid_free(i);
-    for (unsigned i = 0; i < ALIAS_PAGES; i++)
+    for (unsigned i = 0; i < ALIAS_PAGES; i++) {
         alias[i] = 0;
+        alias_parent[i] = -1;
+    }
     mica_unmap(self_task, ALIAS_BASE, ALIAS_PAGES); /* a second run finds the first one's pages */
     /* What the window lends: read-write, and execute if the probe says so. */
     win_rights = MR | MW;
@@ -2726,8 +2777,10 @@ static bool setup(void)
 static void alias_restore(void)
 {
     mica_unmap(self_task, ALIAS_BASE + PAGE, ALIAS_PAGES - 1);
-    for (unsigned i = 1; i < ALIAS_PAGES; i++)
+    for (unsigned i = 1; i < ALIAS_PAGES; i++) {
         alias[i] = 0;
+        alias_parent[i] = -1;
+    }
     mica_map(self_task, va(scratch) + 2 * PAGE, ALIAS_BASE + 2 * PAGE, 1, MR | MW);
     mica_map(self_task, va(scratch), ALIAS_BASE + 4 * PAGE, 1, MR);
     alias[2] = MR | MW;

@@ -321,15 +321,26 @@ static inline int mica_task_give(mica_handle_t task, mica_handle_t h, uint32_t r
 
 /* Map `pages` pages starting at src (in the caller's space) at dst in
  * task's space (needs MICA_R_MAP) with rights MICA_MAP_* (never more than
- * the caller holds on src). */
+ * the caller holds on src); with MICA_MAP_GRANT, move them instead. */
 static inline int mica_map(mica_handle_t task, uint64_t src, uint64_t dst, uint64_t pages, uint32_t rights)
 {
     return mica_syscall5(SYS_MAP, task, src, dst, pages, rights, NULL);
 }
 
+/* Unmap `pages` pages at dst in task (needs MICA_R_MAP), and every mapping
+ * derived from them, in every task. */
 static inline int mica_unmap(mica_handle_t task, uint64_t dst, uint64_t pages)
 {
-    return mica_syscall3(SYS_UNMAP, task, dst, pages, NULL);
+    return mica_syscall4(SYS_UNMAP, task, dst, pages, 0, NULL);
+}
+
+/* SYS_UNMAP with flags (MICA_UNMAP_DERIVED: keep the pages named, take
+ * back only what was derived from them); *removed (if not NULL) is the
+ * number of mappings removed in all tasks. */
+static inline int mica_unmap_ex(mica_handle_t task, uint64_t dst, uint64_t pages, uint64_t flags,
+                                uint64_t *removed)
+{
+    return mica_syscall4(SYS_UNMAP, task, dst, pages, flags, removed);
 }
 
 /* ---- debugging and tests ------------------------------------------------- */

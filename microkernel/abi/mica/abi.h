@@ -41,7 +41,7 @@ enum mica_syscall {
                                    * the thread starts with RSP = stack, RDI = 0, RSI = arg */
     SYS_THREAD_EXIT = 20,         /* (code): does not return */
     SYS_MAP = 21,                 /* (task, src, dst, pages, rights) */
-    SYS_UNMAP = 22,               /* (task, dst, pages) */
+    SYS_UNMAP = 22,               /* (task, dst, pages, flags) -> mappings removed in RDI */
     SYS_DEBUG_COUNTS = 23,        /* (ptr to struct mica_obj_counts) */
     SYS_FASTPATH_SET = 24,        /* (on): switch the IPC fastpath (tests); first task only */
     SYS_THREAD_SET_PRIORITY = 25, /* (thread, priority) */
@@ -105,6 +105,13 @@ enum mica_obj_type {
 #define MICA_MAP_READ 0x1u
 #define MICA_MAP_WRITE 0x2u
 #define MICA_MAP_EXEC 0x4u
+/* With the rights of SYS_MAP: move the caller's mappings instead of
+ * mapping on (L4's grant): they keep their place in the mapping database
+ * (what was derived from them stays), and the caller's pages are unmapped. */
+#define MICA_MAP_GRANT 0x8u
+/* SYS_UNMAP flags: remove only the mappings derived from the ones named
+ * (in every task), keep those named ("take back from my clients"). */
+#define MICA_UNMAP_DERIVED 0x1u
 
 /* ---- messages ------------------------------------------------------------ */
 /* The info word (RSI) of every IPC:

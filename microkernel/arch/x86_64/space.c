@@ -9,6 +9,7 @@
 #include "arch/cpu.h"
 #include "arch/desc.h"
 #include "arch/layout.h"
+#include "arch/mdb.h"
 #include "arch/paging.h"
 #include "arch/percpu.h"
 #include "arch/trap.h"
@@ -24,7 +25,7 @@ struct percpu percpu;
 
 int arch_space_create(struct task *t)
 {
-    uint64_t root = pool_pt_alloc();
+    uint64_t root = mdb_table_alloc(t, paging_levels, 0);
     if (root == 0)
         return -1;
     const uint64_t *k = phys_to_virt(kernel_root());
@@ -39,18 +40,35 @@ int arch_space_create(struct task *t)
     return 0;
 }
 
-/* Free the tables below entry e of a table at `level` (not leaves). */
-static void free_tables(uint64_t table_pa, unsigned level, unsigned first, unsigned last)
+void space_init(void)
 {
-    uint64_t *t = phys_to_virt(table_pa);
-    if (level > 1) {
-        for (unsigned i = first; i < last; i++) {
-            uint64_t e = t[i];
-            if ((e & PTE_P) && !(e & PTE_PS))
-                free_tables(e & PTE_ADDR_MASK, level - 1, 0, 512);
-        }
+    mdb_init();
+}
+
+void tlb_invalidate(struct task *t, uint64_t va)
+{
+    if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
+        invlpg(va); /* the current PCID's entry */
+    else
+        t->arch.tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
+}
+
+/* Free slots [first, last) of the table at table_pa of `level` in t, and
+ * the table: each leaf leaves the mapping database with what was derived
+ * from it (in any task, t too), each lower table is freed the same way. */
+static void release_tables(uint64_t table_pa, unsigned level, unsigned first, unsigned last)
+{
+    uint64_t *tab = phys_to_virt(table_pa);
+    for (unsigned i = first; i < last; i++) {
+        uint64_t e = tab[i];
+        if (!(e & PTE_P))
+            continue;
+        if (level == 1 || (e & PTE_PS))
+            mdb_revoke(&tab[i], false);
+        else
+            release_tables(e & PTE_ADDR_MASK, level - 1, 0, 512);
     }
-    pool_page_free(t, MICA_TAG_PAGE_TABLE);
+    mdb_table_free(table_pa);
 }
 
 void arch_space_destroy(struct task *t)
@@ -61,7 +79,7 @@ void arch_space_destroy(struct task *t)
         percpu.cr3 = kernel_root();
         write_cr3(kernel_root());
     }
-    free_tables(t->root, paging_levels, 0, 256);
+    release_tables(t->root, paging_levels, 0, 256);
     t->root = 0;
 }
 
@@ -94,10 +112,11 @@ int user_range_check(uint64_t va, uint64_t pages)
     return MICA_OK;
 }
 
-/* Page-table bits for MICA_MAP_* rights.  Never writable and executable:
- * asking for both gives a writable, non-executable page that keeps the
- * right to grant execution (PTE_XGRANT). */
-static uint64_t rights_to_pte(uint32_t rights)
+/* ---- rights and entries ------------------------------------------------- */
+
+/* Never writable and executable: asking for both gives a writable,
+ * non-executable page that keeps the right to grant execution (PTE_XGRANT). */
+uint64_t rights_to_pte(uint32_t rights)
 {
     uint64_t flags = PTE_U;
     if (rights & MICA_MAP_WRITE)
@@ -109,38 +128,114 @@ static uint64_t rights_to_pte(uint32_t rights)
     return flags;
 }
 
+uint32_t pte_rights(uint64_t e)
+{
+    return MICA_MAP_READ | ((e & PTE_W) ? MICA_MAP_WRITE : 0) |
+           ((e & PTE_NX) && !(e & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
+}
+
+bool rights_valid(uint64_t rights)
+{
+    return rights != 0 && !(rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC));
+}
+
+/* Index of va in a table of `level` (1 = page table ... 5 = PML5). */
+static unsigned slot_index(uint64_t va, unsigned level)
+{
+    return (unsigned)(va >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+}
+
+/* The leaf entry that maps va in t, with its level (1: 4 KiB, 2: 2 MiB),
+ * or NULL when va is in no user mapping of t.  Tables above a leaf are
+ * always present, writable and user, so the leaf alone says the rights. */
+static uint64_t *leaf_entry(struct task *t, uint64_t va, unsigned *level)
+{
+    uint64_t *tab = (uint64_t *)(HHDM_BASE + t->root);
+    for (unsigned l = paging_levels;; l--) {
+        uint64_t *e = &tab[slot_index(va, l)];
+        if (!(*e & PTE_P))
+            return NULL;
+        if (l == 1 || (*e & PTE_PS)) {
+            *level = l;
+            return (*e & PTE_U) ? e : NULL;
+        }
+        tab = (uint64_t *)(HHDM_BASE + (*e & PTE_ADDR_MASK));
+    }
+}
+
+/* The physical address of page va inside the leaf e of `level`. */
+static uint64_t leaf_pa(uint64_t e, unsigned level, uint64_t va)
+{
+    if (level == 1)
+        return e & PTE_ADDR_MASK;
+    return (e & PTE_ADDR_MASK & ~(PAGE_2M - 1)) + (va & (PAGE_2M - 1) & ~(uint64_t)(PAGE_SIZE - 1));
+}
+
+/* The level-1 entry for va in the tree at root, or NULL when a table on
+ * the way is missing or a large page is in the way. */
+static uint64_t *leaf_slot(uint64_t root, uint64_t va)
+{
+    uint64_t *t = (uint64_t *)(HHDM_BASE + root);
+    for (unsigned l = paging_levels; l > 1; l--) {
+        uint64_t e = t[slot_index(va, l)];
+        if ((e & (PTE_P | PTE_PS)) != PTE_P)
+            return NULL;
+        t = (uint64_t *)(HHDM_BASE + (e & PTE_ADDR_MASK));
+    }
+    return &t[slot_index(va, 1)];
+}
+
+/* The entry of `level` (1 or 2) for va in t, making the tables on the way
+ * (mdb_table_alloc); NULL when the pool is empty or a 2 MiB page is in the
+ * way of a level-1 entry. */
+static uint64_t *slot_create(struct task *t, uint64_t va, unsigned level)
+{
+    uint64_t *tab = (uint64_t *)(HHDM_BASE + t->root);
+    for (unsigned l = paging_levels; l > level; l--) {
+        uint64_t *e = &tab[slot_index(va, l)];
+        if (!(*e & PTE_P)) {
+            uint64_t span = 1ull << (PAGE_SHIFT + 9 * (l - 1)); /* what e covers */
+            uint64_t pt = mdb_table_alloc(t, l - 1, va & ~(span - 1));
+            if (pt == 0)
+                return NULL;
+            *e = pt | PTE_P | PTE_W | PTE_U;
+        } else if (*e & PTE_PS) {
+            return NULL;
+        }
+        tab = (uint64_t *)(HHDM_BASE + (*e & PTE_ADDR_MASK));
+    }
+    return &tab[slot_index(va, level)];
+}
+
+/* ---- the kernel's own mappings (roots) ------------------------------------ */
+
 int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
 {
-    uint64_t flags = rights_to_pte(rights);
-    uint64_t old_pa, old_flags;
-    if (pt_translate(t->root, va, &old_pa, &old_flags))
+    unsigned level;
+    if (leaf_entry(t, va, &level) != NULL)
         return MICA_EEXISTS;
-    if (pt_map(t->root, va, pa, PAGE_SIZE, PAGE_SIZE, flags, pool_pt_alloc) != 0)
+    uint64_t *e = slot_create(t, va, 1);
+    if (e == NULL)
         return MICA_ENOMEM;
+    *e = pa | rights_to_pte(rights) | PTE_P;
+    mdb_root(e);
     return MICA_OK;
 }
 
 int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights)
 {
-    uint64_t flags = rights_to_pte(rights);
+    uint64_t flags = rights_to_pte(rights) | PTE_P;
     for (uint64_t end = pa + size; pa < end;) {
-        uint64_t page = ((va | pa) % PAGE_2M) == 0 && end - pa >= PAGE_2M ? PAGE_2M : PAGE_SIZE;
-        if (pt_map(t->root, va, pa, page, page, flags, pool_pt_alloc) != 0)
+        bool large = ((va | pa) % PAGE_2M) == 0 && end - pa >= PAGE_2M;
+        uint64_t *e = slot_create(t, va, large ? 2 : 1);
+        if (e == NULL || (*e & PTE_P))
             return MICA_ENOMEM;
-        va += page;
-        pa += page;
+        *e = pa | flags | (large ? PTE_PS : 0);
+        mdb_root(e);
+        va += large ? PAGE_2M : PAGE_SIZE;
+        pa += large ? PAGE_2M : PAGE_SIZE;
     }
     return MICA_OK;
-}
-
-void space_unmap_page(struct task *t, uint64_t va)
-{
-    if (!pt_unmap_4k(t->root, va))
-        return;
-    if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
-        invlpg(va); /* the current PCID's entry */
-    else
-        t->arch.tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
 }
 
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
@@ -148,8 +243,7 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
     uint64_t flags;
     if (va >= user_top || !pt_translate(t->root, va, pa, &flags) || !(flags & PTE_U))
         return false;
-    *rights = MICA_MAP_READ | ((flags & PTE_W) ? MICA_MAP_WRITE : 0) |
-              ((flags & PTE_NX) && !(flags & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
+    *rights = pte_rights(flags);
     return true;
 }
 
@@ -164,253 +258,249 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
 #define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
 #define PAGES_2M (PAGE_2M / PAGE_SIZE)
 
+/* Free pool pages now. */
+static uint64_t pool_free_pages(void)
+{
+    struct mica_obj_counts c;
+    pool_counts(&c);
+    return c.pool_pages_free;
+}
+
+/* ---- mapping -------------------------------------------------------------- */
+
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
-    if (pages > MAX_MAP_PAGES || rights == 0 ||
-        (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)))
+    if (pages > MAX_MAP_PAGES || !rights_valid(rights & ~(uint64_t)MICA_MAP_GRANT))
         return MICA_EINVAL;
     int err = user_range_check(src, pages);
     if (err == MICA_OK)
         err = user_range_check(dst, pages);
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
-        uint64_t pa, dpa;
-        uint32_t have, dhave;
-        if (!space_lookup(from, src + i * PAGE_SIZE, &pa, &have))
+        unsigned level;
+        uint64_t *s = leaf_entry(from, src + i * PAGE_SIZE, &level);
+        if (s == NULL)
             err = MICA_ENOTOWNER;
-        else if (rights & ~(uint64_t)have)
+        else if (rights & ~(uint64_t)MICA_MAP_GRANT & ~(uint64_t)pte_rights(*s))
             err = MICA_EUPGRADE;
-        else if (space_lookup(to, dst + i * PAGE_SIZE, &dpa, &dhave))
+        else if (leaf_entry(to, dst + i * PAGE_SIZE, &level) != NULL)
             err = MICA_EEXISTS;
+        else if (!(rights & MICA_MAP_GRANT) && !mdb_can_derive(s))
+            err = MICA_ENOMEM;
     }
     return err;
 }
 
-/* True when a whole 2 MiB leaf of `from` at src can become one 2 MiB leaf
- * of `to` at dst: both aligned, enough pages left, and src a large page. */
-static bool can_map_2m(struct task *from, uint64_t src, uint64_t dst, uint64_t left)
+/* One 4 KiB page into a space whose tables exist already (a pager's answer
+ * to a fault, the common case): one walk of each tree.  False when the
+ * request is not of that kind (the general path then checks and maps it);
+ * true when it was decided here, with *status the call's result. */
+static bool map_one(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t rights,
+                    int *status)
 {
-    uint64_t pa, flags;
-    return left >= PAGES_2M && ((src | dst) & (PAGE_2M - 1)) == 0 &&
-           pt_translate(from->root, src, &pa, &flags) && (flags & PTE_PS);
-}
-
-/* The level-1 entry for va in the tree at root, or NULL when a table on
- * the way is missing or a large page is in the way. */
-static uint64_t *leaf_slot(uint64_t root, uint64_t va)
-{
-    uint64_t *t = phys_to_virt(root);
-    for (unsigned l = paging_levels; l > 1; l--) {
-        uint64_t e = t[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511];
-        if ((e & (PTE_P | PTE_PS)) != PTE_P)
-            return NULL;
-        t = phys_to_virt(e & PTE_ADDR_MASK);
-    }
-    return &t[(va >> PAGE_SHIFT) & 511];
-}
-
-/* One 4 KiB page whose destination tables exist already (the common case of
- * a fault in a region): one walk of each tree, checks as space_map_check.
- * Returns 1 when it does not apply (the general path then runs). */
-static int map_one(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t rights)
-{
-    if (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC)) ||
-        ((src | dst) & (PAGE_SIZE - 1)) || src >= user_top || dst >= user_top)
-        return 1;
+    if (!rights_valid(rights) || ((src | dst) & (PAGE_SIZE - 1)) || src >= user_top || dst >= user_top)
+        return false;
     uint64_t *d = leaf_slot(to->root, dst);
-    uint64_t pa, flags;
-    if (d == NULL || !pt_translate(from->root, src, &pa, &flags) || !(flags & PTE_U))
-        return 1;
-    uint32_t have = MICA_MAP_READ | ((flags & PTE_W) ? MICA_MAP_WRITE : 0) |
-                    ((flags & PTE_NX) && !(flags & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
-    if (rights & ~(uint64_t)have)
-        return MICA_EUPGRADE;
-    if (*d & PTE_P)
-        return MICA_EEXISTS;
-    *d = (pa & PTE_ADDR_MASK) | rights_to_pte((uint32_t)rights) | PTE_P;
-    return MICA_OK;
+    unsigned level;
+    uint64_t *s = leaf_entry(from, src, &level);
+    if (d == NULL || s == NULL || !mdb_can_derive(s))
+        return false;
+    if (rights & ~(uint64_t)pte_rights(*s))
+        *status = MICA_EUPGRADE;
+    else if (*d & PTE_P)
+        *status = MICA_EEXISTS;
+    else {
+        *d = leaf_pa(*s, level, src) | rights_to_pte((uint32_t)rights) | PTE_P;
+        mdb_derive(s, d);
+        *status = MICA_OK;
+    }
+    return true;
+}
+
+/* True when the 2 MiB leaf of `from` at src moves or maps on whole: both
+ * ends aligned, the range covers it, and no table sits where it goes. */
+static bool whole_2m(struct task *to, uint64_t src, uint64_t dst, uint64_t left)
+{
+    if (left < PAGES_2M || ((src | dst) & (PAGE_2M - 1)) != 0)
+        return false;
+    uint64_t *tab = (uint64_t *)(HHDM_BASE + to->root);
+    for (unsigned l = paging_levels; l > 2; l--) {
+        uint64_t e = tab[slot_index(dst, l)];
+        if (!(e & PTE_P))
+            return true;
+        tab = (uint64_t *)(HHDM_BASE + (e & PTE_ADDR_MASK));
+    }
+    return !(tab[slot_index(dst, 2)] & PTE_P);
+}
+
+/* Map (or, with `grant`, move) the one leaf of `from` at src to dst in
+ * `to`: a whole 2 MiB leaf when whole_2m allows, else one small page.  The
+ * pages mapped, or 0 when the pool is empty. */
+static uint64_t map_leaf(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t left,
+                         uint32_t rights, bool grant)
+{
+    unsigned level;
+    uint64_t *s = leaf_entry(from, src, &level);
+    if (level == 2 && grant && !whole_2m(to, src, dst, left)) {
+        mdb_split(s); /* a grant moves small pages out of it: pages counted by the check */
+        s = leaf_entry(from, src, &level);
+    }
+    bool large = level == 2 && whole_2m(to, src, dst, left);
+    uint64_t *d = slot_create(to, dst, large ? 2 : 1);
+    if (d == NULL)
+        return 0;
+    *d = (large ? *s & PTE_ADDR_MASK : leaf_pa(*s, level, src)) | rights_to_pte(rights) | PTE_P |
+         (large ? PTE_PS : 0);
+    if (grant) {
+        uint32_t had = pte_rights(*s);
+        mdb_move(s, d);
+        *s = 0;
+        tlb_invalidate(from, src);
+        if (rights != had)
+            mdb_lower(d, rights); /* what was derived keeps at most the new rights */
+    } else {
+        mdb_derive(s, d);
+    }
+    return large ? PAGES_2M : 1;
+}
+
+/* Pool pages a grant of [src, src + pages) may need at most: the splits of
+ * 2 MiB leaves it cannot move whole, and the tables of the destination. */
+static uint64_t grant_cost(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages)
+{
+    uint64_t cost = MDB_TABLE_PAGES * (pages / PAGES_2M + 2) + 2 * paging_levels;
+    for (uint64_t i = 0; i < pages;) {
+        unsigned level;
+        uint64_t *s = leaf_entry(from, src + i * PAGE_SIZE, &level);
+        if (level == 1) {
+            i++;
+            continue;
+        }
+        uint64_t first = (src + i * PAGE_SIZE) & ~(PAGE_2M - 1);
+        if (!whole_2m(to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i))
+            cost += mdb_split_cost(s);
+        i += (first + PAGE_2M - (src + i * PAGE_SIZE)) / PAGE_SIZE;
+    }
+    return cost;
 }
 
 int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
-    if (pages == 1) {
-        int fast = map_one(from, to, src, dst, rights);
-        if (fast != 1)
-            return fast;
-    }
-    int err = space_map_check(from, to, src, dst, pages, rights);
+    int status;
+    if (pages == 1 && map_one(from, to, src, dst, rights, &status))
+        return status;
+    bool grant = (rights & MICA_MAP_GRANT) != 0;
+    rights &= ~(uint64_t)MICA_MAP_GRANT;
+    int err = space_map_check(from, to, src, dst, pages, rights | (grant ? MICA_MAP_GRANT : 0));
+    if (err == MICA_OK && grant && pool_free_pages() < grant_cost(from, to, src, dst, pages))
+        err = MICA_ENOMEM; /* a grant cannot be undone halfway: all pages first */
     uint64_t done = 0;
     while (err == MICA_OK && done < pages) {
-        uint64_t pa;
-        uint32_t have;
-        uint64_t s = src + done * PAGE_SIZE, d = dst + done * PAGE_SIZE;
-        space_lookup(from, s, &pa, &have);
-        if (can_map_2m(from, s, d, pages - done)) {
-            if (pt_map(to->root, d, pa, PAGE_2M, PAGE_2M, rights_to_pte((uint32_t)rights), pool_pt_alloc) !=
-                0)
-                err = MICA_ENOMEM;
-            else
-                done += PAGES_2M;
-            continue;
-        }
-        err = space_map_page(to, d, pa & ~(uint64_t)(PAGE_SIZE - 1), (uint32_t)rights);
-        if (err == MICA_OK)
-            done++;
+        uint64_t n = map_leaf(from, to, src + done * PAGE_SIZE, dst + done * PAGE_SIZE, pages - done,
+                              (uint32_t)rights, grant);
+        if (n == 0)
+            err = MICA_ENOMEM;
+        done += n;
     }
-    if (err != MICA_OK && done > 0)
-        space_unmap_range(to, dst, done); /* out of page tables: undo */
+    if (err != MICA_OK && done > 0) {
+        uint64_t removed;
+        space_unmap_range(to, dst, done, 0, &removed); /* out of page tables: undo */
+    }
     return err;
 }
 
-/* The level-2 entry (page directory slot) that maps va in t, or NULL. */
-static uint64_t *pd_entry(struct task *t, uint64_t va)
-{
-    uint64_t *tab = phys_to_virt(t->root);
-    for (unsigned l = paging_levels; l > 2; l--) {
-        uint64_t e = tab[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511];
-        if (!(e & PTE_P) || (e & PTE_PS))
-            return NULL;
-        tab = phys_to_virt(e & PTE_ADDR_MASK);
-    }
-    return &tab[(va >> (PAGE_SHIFT + 9)) & 511];
-}
+/* ---- unmapping and protecting ---------------------------------------------- */
 
-/* True when va lies in a 2 MiB page of t that [lo, hi) covers only in part. */
-static bool needs_split(struct task *t, uint64_t va, uint64_t lo, uint64_t hi)
+/* The 2 MiB leaf of t holding va when [lo, hi) covers it only in part, else NULL. */
+static uint64_t *partial_2m(struct task *t, uint64_t va, uint64_t lo, uint64_t hi)
 {
-    uint64_t *e = pd_entry(t, va);
+    unsigned level;
+    uint64_t *e = leaf_entry(t, va, &level);
     uint64_t base = va & ~(PAGE_2M - 1);
-    return e && (*e & PTE_P) && (*e & PTE_PS) && (base < lo || base + PAGE_2M > hi);
-}
-
-/* Turn the 2 MiB page holding va into a table of 512 small pages. */
-static void split_2m(struct task *t, uint64_t va)
-{
-    uint64_t *e = pd_entry(t, va);
-    uint64_t pt = pool_pt_alloc();
-    uint64_t *ptv = phys_to_virt(pt);
-    uint64_t flags = (*e & ~PTE_ADDR_MASK & ~PTE_PS) | (*e & PTE_NX);
-    uint64_t pa = *e & PTE_ADDR_MASK & ~(PAGE_2M - 1);
-    for (unsigned i = 0; i < 512; i++)
-        ptv[i] = (pa + i * PAGE_SIZE) | flags;
-    *e = pt | PTE_P | PTE_W | PTE_U;
+    return e && level == 2 && (base < lo || base + PAGE_2M > hi) ? e : NULL;
 }
 
 /* Split the 2 MiB pages at both ends of [dst, end) that the range covers
- * only in part; MICA_ENOMEM (nothing changed) if the pool cannot give the
- * page tables. */
+ * only in part (with every 2 MiB mapping derived from them); MICA_ENOMEM
+ * (nothing changed) if the pool cannot give the page tables. */
 static int split_edges(struct task *t, uint64_t dst, uint64_t end)
 {
-    unsigned splits = needs_split(t, dst, dst, end) + needs_split(t, end - 1, dst, end);
-    struct mica_obj_counts c;
-    pool_counts(&c);
-    if (c.pool_pages_free < splits)
+    uint64_t *lo = partial_2m(t, dst, dst, end), *hi = partial_2m(t, end - 1, dst, end);
+    if (hi == lo)
+        hi = NULL;
+    uint64_t cost = (lo ? mdb_split_cost(lo) : 0) + (hi ? mdb_split_cost(hi) : 0);
+    if (cost > pool_free_pages())
         return MICA_ENOMEM;
-    if (needs_split(t, dst, dst, end))
-        split_2m(t, dst);
-    if (needs_split(t, end - 1, dst, end))
-        split_2m(t, end - 1);
+    if (lo)
+        mdb_split(lo);
+    if (hi)
+        mdb_split(hi);
     return MICA_OK;
 }
 
-/* The rights a present user leaf entry grants (as space_lookup reports). */
-static uint32_t pte_rights(uint64_t e)
+/* Check a range of t named by SYS_UNMAP or SYS_PROTECT. */
+static int range_check(uint64_t dst, uint64_t pages)
 {
-    return MICA_MAP_READ | ((e & PTE_W) ? MICA_MAP_WRITE : 0) |
-           ((e & PTE_NX) && !(e & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
+    return pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
 }
 
 int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights)
 {
-    int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
-    if (err == MICA_OK &&
-        (rights == 0 || (rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))))
+    int err = range_check(dst, pages);
+    if (err == MICA_OK && !rights_valid(rights))
         err = MICA_EINVAL;
-    uint64_t *slot = (err == MICA_OK && pages == 1) ? leaf_slot(t->root, dst) : NULL;
-    if (slot != NULL) {
-        /* One small page: one walk (the common case of a pager's remap). */
-        if (!(*slot & PTE_P) || !(*slot & PTE_U))
-            return MICA_EINVAL;
-        if (rights & ~(uint64_t)pte_rights(*slot))
+    unsigned level = 1;
+    uint64_t *e = err == MICA_OK && pages == 1 ? leaf_entry(t, dst, &level) : NULL;
+    if (e != NULL && level == 1) {
+        /* One small page: one walk, no split (a pager's remap). */
+        if (rights & ~(uint64_t)pte_rights(*e))
             return MICA_EUPGRADE;
-        *slot = (*slot & PTE_ADDR_MASK) | rights_to_pte((uint32_t)rights) | PTE_P;
-        if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
-            invlpg(dst);
-        else
-            t->arch.tlb_stale = 1;
+        mdb_lower(e, (uint32_t)rights);
         return MICA_OK;
     }
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
-        uint64_t pa;
-        uint32_t have;
-        if (!space_lookup(t, dst + i * PAGE_SIZE, &pa, &have))
+        e = leaf_entry(t, dst + i * PAGE_SIZE, &level);
+        if (e == NULL)
             err = MICA_EINVAL;
-        else if (rights & ~(uint64_t)have)
+        else if (rights & ~(uint64_t)pte_rights(*e))
             err = MICA_EUPGRADE;
     }
     uint64_t end = dst + pages * PAGE_SIZE;
     if (err == MICA_OK)
         err = split_edges(t, dst, end);
-    if (err)
-        return err;
-    uint64_t bits = rights_to_pte((uint32_t)rights) | PTE_P;
-    bool current_space = (percpu.cr3 & PTE_ADDR_MASK) == t->root;
-    for (uint64_t va = dst; va < end;) {
-        uint64_t *e = pd_entry(t, va);
-        uint64_t step = (e && (*e & PTE_PS)) ? PAGE_2M : PAGE_SIZE;
-        if (step == PAGE_SIZE)
-            e = leaf_slot(t->root, va);
-        *e = (*e & PTE_ADDR_MASK) | bits | (step == PAGE_2M ? PTE_PS : 0);
-        if (current_space)
-            invlpg(va);
-        va += step;
+    for (uint64_t va = dst; err == MICA_OK && va < end;) {
+        e = leaf_entry(t, va, &level);
+        mdb_lower(e, (uint32_t)rights); /* every derived mapping too */
+        va += level == 2 ? PAGE_2M : PAGE_SIZE;
     }
-    if (!current_space)
-        t->arch.tlb_stale = 1;
-    return MICA_OK;
+    return err;
 }
 
-int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
+int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t flags, uint64_t *removed)
 {
-    int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
-    if (err)
-        return err;
-    if (pages == 1) {
-        /* One small page: one walk, no split possible. */
-        uint64_t *slot = leaf_slot(t->root, dst);
-        if (slot != NULL) {
-            if (*slot & PTE_P) {
-                *slot = 0;
-                if ((percpu.cr3 & PTE_ADDR_MASK) == t->root)
-                    invlpg(dst);
-                else
-                    t->arch.tlb_stale = 1;
-            }
-            return MICA_OK;
-        }
+    int err = range_check(dst, pages);
+    if (err == MICA_OK && (flags & ~(uint64_t)MICA_UNMAP_DERIVED))
+        err = MICA_EINVAL;
+    *removed = 0;
+    unsigned level = 1;
+    uint64_t *e = err == MICA_OK && pages == 1 ? leaf_entry(t, dst, &level) : NULL;
+    if (e != NULL && level == 1) {
+        /* One small page: one walk, no split (the common case). */
+        *removed = mdb_revoke(e, (flags & MICA_UNMAP_DERIVED) != 0);
+        return MICA_OK;
     }
     uint64_t end = dst + pages * PAGE_SIZE;
-    err = split_edges(t, dst, end);
-    if (err)
-        return err;
-    bool current_space = (percpu.cr3 & PTE_ADDR_MASK) == t->root;
-    for (uint64_t va = dst; va < end;) {
-        uint64_t *e = pd_entry(t, va);
-        if (e && (*e & PTE_P) && (*e & PTE_PS)) {
-            *e = 0; /* a whole 2 MiB page inside the range */
-            if (current_space)
-                invlpg(va);
-            va += PAGE_2M;
-            continue;
-        }
-        if (pt_unmap_4k(t->root, va) && current_space)
-            invlpg(va);
-        va += PAGE_SIZE;
+    if (err == MICA_OK)
+        err = split_edges(t, dst, end);
+    for (uint64_t va = dst; err == MICA_OK && va < end;) {
+        level = 1;
+        e = leaf_entry(t, va, &level);
+        if (e != NULL)
+            *removed += mdb_revoke(e, (flags & MICA_UNMAP_DERIVED) != 0);
+        va += level == 2 ? PAGE_2M : PAGE_SIZE;
     }
-    if (!current_space)
-        t->arch.tlb_stale = 1;
-    return MICA_OK;
+    return err;
 }
 
 /* True when every byte of [u, u + len) is mapped user memory of the

@@ -18,6 +18,9 @@ uint64_t va_canonical(uint64_t va);
 /* First address above the user half (0x800000000000, or 2^56 with LA57). */
 extern uint64_t user_top;
 
+/* Set up the mapping database (once, after the pool, before any task). */
+void space_init(void);
+
 /* A new top-level table for t with the kernel half copied in; 0 or -1. */
 int arch_space_create(struct task *t);
 /* Free every user-half page table of t (not the frames they map). */
@@ -31,16 +34,15 @@ struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uin
  * half: 0, MICA_EINVAL (unaligned or empty), MICA_ENONCANON, MICA_EKERNEL. */
 int user_range_check(uint64_t va, uint64_t pages);
 
-/* Map the physical page pa at va in t with MICA_MAP_* rights: 0,
- * MICA_EEXISTS, or MICA_ENOMEM (no page-table page in the pool). */
+/* Map the physical page pa at va in t with MICA_MAP_* rights, a root of
+ * the mapping database (the kernel's own mapping): 0, MICA_EEXISTS, or
+ * MICA_ENOMEM (no page-table page in the pool). */
 int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights);
 /* Map the physical range [pa, pa + size) at va in t with MICA_MAP_* rights,
  * with the largest pages that fit (2 MiB where va and pa allow, else
- * 4 KiB); page aligned, nothing mapped there yet.  0, or MICA_ENOMEM (no
- * page-table page in the pool; what was mapped stays). */
+ * 4 KiB); page aligned, nothing mapped there yet; each a root.  0, or
+ * MICA_ENOMEM (no page-table page in the pool; what was mapped stays). */
 int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights);
-/* Unmap va in t (no-op if not mapped); flushes the TLB where needed. */
-void space_unmap_page(struct task *t, uint64_t va);
 /* Look up va in t: physical address and MICA_MAP_* rights of a user mapping. */
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights);
 /* The kernel's (direct-map) pointer to the byte at va in t, if va is in a
@@ -56,16 +58,23 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write);
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights);
 /* Check, then map (2 MiB pages where both sides allow); all or nothing:
- * on MICA_ENOMEM the pages mapped so far are removed again. */
+ * on MICA_ENOMEM the pages mapped so far are removed again.  Each new
+ * mapping is recorded as derived from its source (the mapping database).
+ * With MICA_MAP_GRANT in rights the source mappings move instead: each
+ * takes its place in the database at dst, and src is left unmapped. */
 int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights);
-/* Unmap [dst, dst + pages * 4 KiB) of t, splitting 2 MiB pages that are
- * only partly inside: 0, the range errors of user_range_check, or
+/* Unmap [dst, dst + pages * 4 KiB) of t and every mapping derived from
+ * those, in every task (with MICA_UNMAP_DERIVED in flags: only what was
+ * derived, t's own stay), splitting 2 MiB pages that are only partly
+ * inside; *removed counts the mappings removed.  0, the range errors of
+ * user_range_check, MICA_EINVAL (unknown flags, or over 65536 pages) or
  * MICA_ENOMEM (no page for a split; nothing changed). */
-int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages);
+int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t flags, uint64_t *removed);
 
 /* Lower the rights of every page of [dst, dst + pages * 4 KiB) in t to
- * `rights` (a subset of each page's current rights), splitting 2 MiB pages
+ * `rights` (a subset of each page's current rights), and of every mapping
+ * derived from those to at most `rights`, splitting 2 MiB pages
  * the range covers in part: 0, the range errors of user_range_check,
  * MICA_EINVAL (a page not mapped, or bad rights), MICA_EUPGRADE, or
  * MICA_ENOMEM (no page for a split); nothing changed on an error. */

@@ -1,0 +1,69 @@
+/* The mapping database (arch/x86_64/mdb.c): for every user mapping, the
+ * mapping it was derived from, so that taking a mapping back takes back
+ * everything made from it (docs/pager.md, "The mapping database").
+ *
+ * Used by space.c only.  A "leaf" below is a present user entry of a table
+ * made by mdb_table_alloc: a 4 KiB entry of a level-1 table or a 2 MiB
+ * entry (PTE_PS) of a level-2 table.  Locking: one CPU, interrupts off; an
+ * SMP kernel takes one lock around every call here (the lists of several
+ * tasks are touched at once). */
+#ifndef MICA_ARCH_MDB_H
+#define MICA_ARCH_MDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct task;
+
+/* Pool pages one new level-1 or level-2 table takes: entries and nodes. */
+#define MDB_TABLE_PAGES 2u
+/* The deepest a mapping may be (a root is 0): a mapping this deep cannot
+ * be mapped on (MICA_ENOMEM: the database has no room to record it). */
+#define MDB_DEPTH_MAX 0xffffu
+
+/* Record the pool's bounds; once, after pool_init and before any task. */
+void mdb_init(void);
+
+/* A zeroed user page table of `level` for t whose slot 0 maps va; at
+ * levels 1 and 2 with its page of nodes.  Physical address, or 0 when the
+ * pool has no page left. */
+uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va);
+/* Free a table made by mdb_table_alloc (and its nodes). */
+void mdb_table_free(uint64_t table_pa);
+
+/* Leaf e was made by the kernel itself: a root, derived from nothing. */
+void mdb_root(uint64_t *e);
+/* True when a mapping may still be derived from leaf e (depth limit). */
+bool mdb_can_derive(const uint64_t *e);
+/* Leaf child was just mapped from leaf parent (mdb_can_derive holds). */
+void mdb_derive(uint64_t *parent, uint64_t *child);
+/* Leaf `to` takes the place of leaf `from` (a grant): the same parent,
+ * the same derived mappings; `from`'s node is cleared (not its entry). */
+void mdb_move(uint64_t *from, uint64_t *to);
+/* Clear every mapping derived from leaf e, in every task, and e itself
+ * unless `keep`; stale TLB entries are dealt with.  How many were cleared. */
+uint64_t mdb_revoke(uint64_t *e, bool keep);
+/* Lower the rights of leaf e and of every mapping derived from it to at
+ * most `rights` (MICA_MAP_*). */
+void mdb_lower(uint64_t *e, uint32_t rights);
+/* Pool pages that splitting 2 MiB leaf e takes: it and every 2 MiB
+ * mapping derived from it become 512 small pages each. */
+uint64_t mdb_split_cost(const uint64_t *e);
+/* Split 2 MiB leaf e (and its 2 MiB descendants) into small pages, each
+ * derived mapping moving under the small page of its frame; the pool
+ * pages must be there (mdb_split_cost). */
+void mdb_split(uint64_t *e);
+
+/* The one place a stale TLB entry for va in t is dealt with: invalidated
+ * now when t's space is loaded, else t's next load flushes its PCID. */
+void tlb_invalidate(struct task *t, uint64_t va);
+
+/* Rights and page-table bits, each defined once (space.c). */
+/* The MICA_MAP_* rights a present user leaf entry grants. */
+uint32_t pte_rights(uint64_t e);
+/* Leaf bits (without address, P, PS) for MICA_MAP_* rights. */
+uint64_t rights_to_pte(uint32_t rights);
+/* True for a non-empty set of MICA_MAP_READ/WRITE/EXEC and nothing else. */
+bool rights_valid(uint64_t rights);
+
+#endif
