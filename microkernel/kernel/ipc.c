@@ -22,8 +22,6 @@ static struct mica_ipc_buffer *ipc_buffer(struct thread *t, int write)
     return space_user_ptr(t->task, t->ipc_buffer, write);
 }
 
-/* Check the message s is sending (info in its RSI): sizes, its buffer, the
- * handles it passes.  Returns 0 or the error the sender gets. */
 /* The rights of handle h of task ctx (ipc_msg_check's lookup). */
 static bool task_handle_rights(void *ctx, uint32_t h, uint32_t *rights)
 {
@@ -34,6 +32,8 @@ static bool task_handle_rights(void *ctx, uint32_t h, uint32_t *rights)
     return true;
 }
 
+/* Check the message s is sending (info in its RSI): sizes, its buffer, the
+ * handles it passes.  Returns 0 or the error the sender gets. */
 static int check_message(struct thread *s)
 {
     if (s->in_fault)
@@ -116,21 +116,26 @@ static void block_on(struct list *queue, uint8_t state, uint64_t timeout)
         sched_set_timeout(t, timeout);
 }
 
+/* Server r will never answer the caller it owes a reply: that caller
+ * gets `status`, or, waiting on a fault, its task stops for `why`. */
+static void abandon_caller(struct thread *r, int64_t status, const char *why)
+{
+    struct thread *c = r->reply_to;
+    c->replier = NULL;
+    r->reply_to = NULL;
+    if (c->state == TS_FAULT_BLOCKED)
+        fault_unserved(c, why);
+    else
+        wake_with(c, status);
+}
+
 /* A message from s was delivered: a caller now waits for r's reply,
  * anyone else goes on. */
 static void after_delivery(struct thread *s, struct thread *r)
 {
     if (s->is_call || s->in_fault) {
-        if (r->reply_to != NULL) {
-            /* r took a new call without answering the last one. */
-            struct thread *old = r->reply_to;
-            old->replier = NULL;
-            r->reply_to = NULL;
-            if (old->state == TS_FAULT_BLOCKED)
-                fault_unserved(old, "the pager took another message instead of answering");
-            else
-                wake_with(old, MICA_ENOREPLY);
-        }
+        if (r->reply_to != NULL) /* r took a new call without answering the last one */
+            abandon_caller(r, MICA_ENOREPLY, "the pager took another message instead of answering");
         r->reply_to = s;
         r->reply_dead = 0;
         s->replier = r;
@@ -397,16 +402,8 @@ void ipc_thread_dying(struct thread *t)
     sched_cancel_timeout(t);
     leave_wait(t);
     t->in_fault = 0;
-    if (t->reply_to) {
-        /* Its caller waits for a reply that will never come. */
-        struct thread *c = t->reply_to;
-        c->replier = NULL;
-        t->reply_to = NULL;
-        if (c->state == TS_FAULT_BLOCKED)
-            fault_unserved(c, "its pager died");
-        else
-            wake_with(c, MICA_EDEAD);
-    }
+    if (t->reply_to) /* its caller waits for a reply that will never come */
+        abandon_caller(t, MICA_EDEAD, "its pager died");
     if (t->replier) {
         t->replier->reply_to = NULL;
         t->replier->reply_dead = 1;
