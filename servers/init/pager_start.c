@@ -36,7 +36,11 @@ static int grant(uint64_t va, uint64_t bytes)
         mica_msg_init(&m, PAGER_ADD_MEMORY);
         m.mr[0] = va;
         m.mr[1] = n * MICA_PAGE_SIZE;
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+        /* The pager's own task: it takes frames back from every task
+         * that reached them (docs/pager.md); it keeps the first. */
+        st = mica_msg_add_handle(&m, pager_task, MICA_R_MAP);
+        if (st == MICA_OK)
+            st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
         if (st != MICA_OK || m.mr[0] != MICA_OK)
             return st != MICA_OK ? st : (int)(int64_t)m.mr[0];
         va += n * MICA_PAGE_SIZE;

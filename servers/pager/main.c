@@ -54,6 +54,9 @@ struct client {
 static struct client clients[MAX_CLIENTS];
 static const char *refusal; /* why the last frame_for gave nothing */
 static uint64_t free_head, nfree, ntotal, nmeta;
+/* The pager's own task (MICA_R_MAP), from init with the first memory: to
+ * take a frame back from every task it reached before the frame is reused. */
+static mica_handle_t self_task;
 
 #define LOG(...)                                                                                             \
     do {                                                                                                     \
@@ -83,13 +86,31 @@ static uint64_t frame_alloc(void)
     return f;
 }
 
-/* Clear frame f and put it on the free list. */
-static void frame_free(uint64_t f)
+/* Clear frame f and put it on the free list (no task but the pager maps it). */
+static void frame_put(uint64_t f)
 {
     page_zero(f);
     *(uint64_t *)f = free_head;
     free_head = f;
     nfree++;
+}
+
+/* Take frame f back from every task that reached it from the pager's
+ * mapping (whatever they did with it since: mapped it on, granted it);
+ * the number of mappings that were removed. */
+static uint64_t frame_take_back(uint64_t f)
+{
+    uint64_t removed = 0;
+    if (self_task != 0)
+        mica_unmap_ex(self_task, f, 1, MICA_UNMAP_DERIVED, &removed);
+    return removed;
+}
+
+/* A frame comes back: taken back from everyone, cleared, on the free list. */
+static void frame_free(uint64_t f)
+{
+    frame_take_back(f);
+    frame_put(f);
 }
 
 /* ---- region tables ---------------------------------------------------------- */
@@ -126,10 +147,10 @@ static void region_release(struct client *c, struct region *r)
                     c->frames--;
                 }
             }
-            frame_free((uint64_t)leaf);
+            frame_put((uint64_t)leaf); /* the pager's own table: never mapped out */
             nmeta--;
         }
-        frame_free((uint64_t)r->dir);
+        frame_put((uint64_t)r->dir);
         nmeta--;
     }
     *r = (struct region){0};
@@ -318,11 +339,16 @@ static void vm_share(struct client *c, uint32_t cid, struct mica_msg *m)
     answer(m, MICA_OK, b->base, 0, 0);
 }
 
-static void add_memory(struct mica_msg *m)
+static void add_memory(struct mica_msg *m, struct mica_ipc_buffer *buf)
 {
     uint64_t base = m->mr[0], bytes = m->mr[1] & ~(MICA_PAGE_SIZE - 1);
+    mica_handle_t task = mica_buf_recv_handle(buf, m, 0);
+    if (task != 0 && self_task == 0)
+        self_task = task; /* the first hand-over brings the pager's own task */
+    else if (task != 0)
+        mica_handle_close(task);
     for (uint64_t off = bytes; off > 0; off -= MICA_PAGE_SIZE)
-        frame_free(base + off - MICA_PAGE_SIZE);
+        frame_put(base + off - MICA_PAGE_SIZE); /* fresh from init: nobody else maps it */
     ntotal += bytes / MICA_PAGE_SIZE;
     answer(m, MICA_OK, nfree, ntotal, 0);
 }
@@ -373,13 +399,16 @@ static uint64_t pattern(uint64_t f, uint64_t i)
 
 /* Take every free frame, fill it all with a pattern, check it, give it back.
  * Word 0 of each taken frame links the chain; it is patterned and checked
- * last, one frame at a time, while the link is held in a register. */
+ * last, one frame at a time, while the link is held in a register.  A free
+ * frame that any other task still reached would be an error: each is taken
+ * back from everyone first, and whatever that removes is counted as one. */
 static void every_frame(struct mica_msg *m)
 {
     uint64_t chain = 0, n = 0, errors = 0;
     for (uint64_t f; (f = free_head) != 0; n++) {
         free_head = *(uint64_t *)f;
         nfree--;
+        errors += frame_take_back(f);
         uint64_t *w = (uint64_t *)f;
         w[0] = chain;
         chain = f;
@@ -392,7 +421,7 @@ static void every_frame(struct mica_msg *m)
             errors += w[i] != pattern(f, i);
         w[0] = pattern(f, 0);
         errors += w[0] != pattern(f, 0);
-        frame_free(f);
+        frame_put(f);
         f = next;
     }
     answer(m, MICA_OK, n, errors, nfree);
@@ -412,7 +441,7 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
     if (badge == PAGER_BADGE_INIT) {
         switch (label) {
         case PAGER_ADD_MEMORY:
-            add_memory(m);
+            add_memory(m, buf);
             return;
         case PAGER_ADD_CLIENT:
             add_client(m, buf);

@@ -16,7 +16,7 @@ enum pager_label {
     PAGER_VM_SHARE = 3, /* mr0 address (a region of the caller), mr1 client id -> mr1 address there */
     PAGER_STATS = 4, /* -> mr1 free frames, mr2 frames holding the pager's tables, mr3 frames of the caller */
     /* From init (badge PAGER_BADGE_INIT) only: */
-    PAGER_ADD_MEMORY = 16, /* mr0 address in the pager (mapped RW by init), mr1 bytes */
+    PAGER_ADD_MEMORY = 16, /* mr0 address in the pager (granted by init), mr1 bytes; handle: its own task */
     PAGER_ADD_CLIENT = 17, /* handle 0: the client's task (MAP); mr0 quota in pages, mr1 PAGER_CLIENT_* -> mr1
                               id, mr2 badge */
     PAGER_REMOVE_CLIENT = 18, /* mr0 id: give back every frame of the client */
