@@ -517,6 +517,28 @@ static void sys_debug_counts(struct trap_frame *tf)
         pool_print_counts();
 }
 
+/* A test's view of one page of a task: where it maps, with which rights,
+ * how deep in the mapping database.  First task only (physical addresses). */
+static void sys_debug_mapping(struct trap_frame *tf)
+{
+    struct handle *h;
+    int err = self()->id == 1 ? lookup(arch_syscall_arg(tf, 0), MICA_OBJ_TASK, 0, &h) : MICA_ERIGHTS;
+    struct task *t = err ? NULL : (struct task *)h->obj;
+    if (err == MICA_OK && t->dying)
+        err = MICA_EDEAD;
+    uint64_t pa = 0, size = 0;
+    uint32_t rights = 0, depth = 0;
+    if (err == MICA_OK && !space_mapping_info(t, arch_syscall_arg(tf, 1), &pa, &rights, &depth, &size))
+        err = MICA_EFAULT;
+    if (err == MICA_OK) {
+        arch_set_result(tf, 0, pa);
+        arch_set_result(tf, 1, rights);
+        arch_set_result(tf, 2, depth);
+        arch_set_result(tf, 3, size);
+    }
+    ST(tf, err);
+}
+
 static void sys_fastpath_set(struct trap_frame *tf)
 {
     if (self()->id != 1) { /* only the first task steers the kernel's tests */
@@ -578,6 +600,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_TASK_STATUS] = sys_task_status,
     [SYS_TASK_WATCH] = sys_task_watch,
     [SYS_PROTECT] = sys_protect,
+    [SYS_DEBUG_MAPPING] = sys_debug_mapping,
 };
 
 void syscall_dispatch(struct trap_frame *tf);

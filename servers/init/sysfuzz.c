@@ -218,6 +218,7 @@ static const char *const call_names[SYS_COUNT] = {
     [SYS_MAP] = "map",
     [SYS_UNMAP] = "unmap",
     [SYS_DEBUG_COUNTS] = "debug_counts",
+    [SYS_DEBUG_MAPPING] = "debug_mapping",
     [SYS_FASTPATH_SET] = "fastpath_set",
     [SYS_THREAD_SET_PRIORITY] = "thread_set_priority",
     [SYS_TIME] = "time",
@@ -1889,6 +1890,17 @@ static void gen_call(struct call *c)
     case SYS_PROTECT:
         gen_protect(c);
         break;
+    case SYS_DEBUG_MAPPING: {
+        /* Read-only: any task handle and address; init's own pages known. */
+        bool self = chance(30);
+        c->a[0] = self ? self_task : gen_handle(MICA_OBJ_TASK);
+        c->a[1] = chance(50) ? gen_self_dst() : rnd();
+        uint32_t e = lookup_err(c->a[0], MICA_OBJ_TASK, 0);
+        int r = self && c->a[1] < utop ? page_rights(c->a[1]) : -1;
+        uint32_t may = r > 0 ? BIT(MICA_OK) : r == 0 ? BIT(MICA_EFAULT) : BIT(MICA_OK) | BIT(MICA_EFAULT);
+        allow(c, e, may | (self ? 0 : BIT(MICA_EDEAD)), "debug_mapping: the handle, init's own pages");
+        break;
+    }
     default:
         for (int i = 0; i < 6; i++)
             c->a[i] = gen_safe_any();

@@ -351,6 +351,21 @@ static inline int mica_debug_counts(struct mica_obj_counts *out)
     return mica_syscall1(SYS_DEBUG_COUNTS, (uint64_t)(uintptr_t)out, NULL);
 }
 
+/* One page of task as the kernel maps it (tests; first task only):
+ * physical address, MICA_MAP_* rights, depth in the mapping database (0:
+ * a mapping the kernel made) and page size; MICA_EFAULT when unmapped. */
+struct mica_mapping {
+    uint64_t phys, rights, depth, size;
+};
+static inline int mica_debug_mapping(mica_handle_t task, uint64_t va, struct mica_mapping *out)
+{
+    uint64_t r[4];
+    int st = mica_syscall2_r4(SYS_DEBUG_MAPPING, task, va, r);
+    if (st == MICA_OK && out != NULL)
+        *out = (struct mica_mapping){r[0], r[1], r[2], r[3]};
+    return st;
+}
+
 /* Switch the IPC fastpath on or off (tests; abi.h: needs the boot handle). */
 static inline int mica_fastpath_set(int on)
 {

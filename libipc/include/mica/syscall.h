@@ -159,6 +159,22 @@ static inline int mica_syscall1_r5(uint64_t n, uint64_t a0, uint64_t r[5])
     return (int)rax;
 }
 
+/* Two arguments in, four results out (RDI, RSI, RDX, R10): SYS_DEBUG_MAPPING. */
+static inline int mica_syscall2_r4(uint64_t n, uint64_t a0, uint64_t a1, uint64_t r[4])
+{
+    uint64_t rax = n, rdi = a0, rsi = a1, rdx;
+    register uint64_t r10 __asm__("r10");
+    __asm__ volatile("syscall"
+                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "=d"(rdx), "=r"(r10)
+                     :
+                     : "r8", "r9", "rcx", "r11", "memory");
+    r[0] = rdi;
+    r[1] = rsi;
+    r[2] = rdx;
+    r[3] = r10;
+    return (int)rax;
+}
+
 /* One argument in RDI and a timeout in R12, one result in RDI:
  * SYS_NOTIFY_WAIT (whose timeout, like every IPC timeout, is in R12). */
 static inline int mica_syscall1_t(uint64_t n, uint64_t a0, uint64_t timeout, uint64_t *r0)

@@ -50,9 +50,10 @@ enum mica_syscall {
     SYS_DEBUG_SHUTDOWN = 28, /* (failed): first task only: end the run (the emulator under test=) */
     SYS_TASK_SET_PAGER =
         29, /* (task, endpoint or 0): where the task's page faults go, with that handle's badge */
-    SYS_TASK_STATUS = 30, /* (task) -> state, vector, address, rip, error in RDI RSI RDX R10 R8 */
-    SYS_TASK_WATCH = 31,  /* (task, notification, bits): signal bits when the task ends */
-    SYS_PROTECT = 32,     /* (task, dst, pages, rights): lower the rights of mapped pages */
+    SYS_TASK_STATUS = 30,   /* (task) -> state, vector, address, rip, error in RDI RSI RDX R10 R8 */
+    SYS_TASK_WATCH = 31,    /* (task, notification, bits): signal bits when the task ends */
+    SYS_PROTECT = 32,       /* (task, dst, pages, rights): lower the rights of mapped pages */
+    SYS_DEBUG_MAPPING = 33, /* (task, va) -> physical address, rights, depth, page size; first task only */
     SYS_COUNT
 };
 

@@ -163,6 +163,11 @@ bool mdb_can_derive(const uint64_t *e)
     return depth_of(*node_of(ref_of(e))) < MDB_DEPTH_MAX;
 }
 
+uint32_t mdb_depth(const uint64_t *e)
+{
+    return depth_of(*node_of(ref_of(e)));
+}
+
 void mdb_derive(uint64_t *parent, uint64_t *child)
 {
     uint32_t p = ref_of(parent), c = ref_of(child);

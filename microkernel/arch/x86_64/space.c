@@ -247,6 +247,20 @@ bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights)
     return true;
 }
 
+bool space_mapping_info(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights, uint32_t *depth,
+                        uint64_t *size)
+{
+    unsigned level;
+    uint64_t *e = va < user_top ? leaf_entry(t, va, &level) : NULL;
+    if (e == NULL)
+        return false;
+    *pa = leaf_pa(*e, level, va);
+    *rights = pte_rights(*e);
+    *depth = mdb_depth(e);
+    *size = level == 2 ? PAGE_2M : PAGE_SIZE;
+    return true;
+}
+
 void *space_user_ptr(struct task *t, uint64_t va, bool write)
 {
     uint64_t pa, flags;

@@ -45,6 +45,11 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights);
 int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights);
 /* Look up va in t: physical address and MICA_MAP_* rights of a user mapping. */
 bool space_lookup(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights);
+/* The mapping of page va in t for tests (SYS_DEBUG_MAPPING): physical
+ * address, MICA_MAP_* rights, depth in the mapping database (0: a mapping
+ * the kernel made) and page size; false when va is in no user mapping. */
+bool space_mapping_info(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rights, uint32_t *depth,
+                        uint64_t *size);
 /* The kernel's (direct-map) pointer to the byte at va in t, if va is in a
  * user mapping of t (writable too when `write`), else NULL.  The same
  * answer as space_lookup, cheaper: for the IPC buffer on every long message. */

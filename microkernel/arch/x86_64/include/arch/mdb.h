@@ -46,6 +46,8 @@ uint64_t mdb_revoke(uint64_t *e, bool keep);
 /* Lower the rights of leaf e and of every mapping derived from it to at
  * most `rights` (MICA_MAP_*). */
 void mdb_lower(uint64_t *e, uint32_t rights);
+/* How many derivations leaf e is away from its root (0: a root). */
+uint32_t mdb_depth(const uint64_t *e);
 /* Pool pages that splitting 2 MiB leaf e takes: it and every 2 MiB
  * mapping derived from it become 512 small pages each. */
 uint64_t mdb_split_cost(const uint64_t *e);
