@@ -251,8 +251,10 @@ bench: deps $(KERNEL) $(INIT) $(PAGER)
 FUZZ_SECONDS ?= 600
 SYSFUZZ_CALLS ?= 10000000
 SYSFUZZ_SEED ?= 2026
+MDB_OPS ?= 1000000
 # Long runs: each libFuzzer target for FUZZ_SECONDS, then the ring-3
-# system-call fuzzer for SYSFUZZ_CALLS calls (10 million: about 20 minutes).
+# system-call fuzzer for SYSFUZZ_CALLS calls (10 million: about 20 minutes),
+# then the mapping database's model-based test for MDB_OPS operations.
 fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	@for t in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$t | sed 's/^fuzz_//'); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
@@ -264,6 +266,11 @@ fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	@timeout 7200 $(QEMU) -machine q35 -cpu max -m 512M -cdrom $(BUILD)/sysfuzz.iso -display none -no-reboot \
 	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
 	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
+	@echo "== mapping database model: seed $(SYSFUZZ_SEED), $(MDB_OPS) operations"
+	@MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $(BUILD)/mdbmodel.iso "test=mdb fuzzseed=$(SYSFUZZ_SEED) mdbops=$(MDB_OPS)"
+	@timeout 7200 $(QEMU) -machine q35 -cpu max -m 512M -cdrom $(BUILD)/mdbmodel.iso -display none -no-reboot \
+	    -serial file:$(BUILD)/mdbmodel.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
+	    grep -a '^# model:\|^# mdb:' $(BUILD)/mdbmodel.log | tail -3; [ $$st -eq 33 ] || { echo "mdb model failed (exit $$st): $(BUILD)/mdbmodel.log"; exit 1; }
 
 # Deliberate bugs (test/mutants.txt), each in a scratch copy under $TMPDIR,
 # built and booted against the cases that must catch it by name

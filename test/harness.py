@@ -334,6 +334,12 @@ CASES = [
                 r"SYSCALL from 32-bit code\); task stopped",
                 r"system call at the very top of the user half \(rip 0x[0-9a-f]+\); thread stopped"],
      "reject": [r"STRADDLE-MARKER"]},
+    # The mapping database (issue 13): frames taken back from every task
+    # that reached them (chains, fan-out, 2 MiB splits, task death), and
+    # 20,000 random operations checked against a reference model.
+    {"name": "mdb", "cmdline": "test=mdb", "exit": EXIT_PASS, "tap": True, "min_tests": 10,
+     "expect": [r"# mdb: passed=\d+ failed=0", r"ok \d+ - mdb/model",
+                r"# model: 20000 operations, seed 1: .*; 0 disagreements"]},
     # The ring-3 system-call fuzzer: a short run (20,000 calls, a fixed seed).
     {"name": "sysfuzz", "cmdline": "test=sysfuzz fuzzseed=1 fuzzcalls=20000", "exit": EXIT_PASS, "tap": True,
      "expect": [r"# sysfuzz: seed=1 calls=\d+ passed=\d+ failed=0"], "min_tests": 25},

@@ -22,6 +22,11 @@ void to_compat(uint64_t addr, struct mica_ipc_buffer *buf);
 void syscall_with_tf(uint64_t arg, struct mica_ipc_buffer *buf);
 /* The ring-3 system-call fuzzer (sysfuzz.c): failures counted. */
 int sysfuzz_run(uint64_t seed, uint64_t calls);
+/* The mapping-database suite (mdb_suite.c): before the pager starts,
+ * keep a 2 MiB page of the window for it; then run its cases and `ops`
+ * operations of its model-based test.  Failures counted. */
+void mdb_suite_reserve(void);
+int mdb_suite_run(uint64_t ops, uint64_t seed);
 /* The benchmarks: one BENCH line per figure. */
 void bench_run(void);
 
@@ -103,6 +108,9 @@ int pager_suite_run(void);
 /* `pages` zeroed pages from the free-memory window (or, once the pager
  * runs, from init's heap region it serves), or NULL. */
 void *page_alloc(uint64_t pages);
+/* 2 MiB of the window, 2 MiB aligned, so a 2 MiB page of the kernel's
+ * (test=mdb splits it); only before the pager starts, else NULL. */
+void *page_alloc_2m(void);
 /* From now on page_alloc takes pages from a region of the pager's. */
 void mem_use_pager(mica_handle_t pager);
 /* Range i of the window minus what page_alloc already took. */

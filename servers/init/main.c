@@ -1,7 +1,7 @@
 /* init: the first task.  It checks its boot information, starts the pager
  * (the "pager" module) and hands it every free frame, starts every other
  * module as a server (servers.c), runs the user-space test suites the
- * kernel command line selects (test=ipc,pager,servers,hostile,sysfuzz) or the
+ * kernel command line selects (test=ipc,pager,servers,hostile,mdb,sysfuzz) or the
  * benchmarks (bench=ipc), and then serves the name service for good. */
 #include <mica/ipc.h>
 
@@ -75,6 +75,8 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
                 (unsigned long long)bi->nranges);
     int failed = 0;
     bool ran = false;
+    if (cmdline_selects("test", "mdb"))
+        mdb_suite_reserve();
     if (!check_self() || !pager_start())
         init_stop();
     int refused = servers_start_all();
@@ -94,6 +96,10 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     }
     if (cmdline_selects("test", "hostile")) {
         failed += hostile_suite_run();
+        ran = true;
+    }
+    if (cmdline_selects("test", "mdb")) {
+        failed += mdb_suite_run(cmdline_number("mdbops", 20000), cmdline_number("fuzzseed", 1));
         ran = true;
     }
     if (cmdline_selects("test", "sysfuzz")) {

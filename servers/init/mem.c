@@ -57,6 +57,24 @@ void *page_alloc(uint64_t pages)
     return p;
 }
 
+void *page_alloc_2m(void)
+{
+    const uint64_t size = 2ull << 20;
+    while (!from_pager) {
+        uint64_t a = (next_addr + size - 1) & ~(size - 1);
+        if (next_range > 0 && a + size <= range_end) {
+            next_addr = a; /* the pages skipped stay unused */
+            return page_alloc(size / MICA_PAGE_SIZE);
+        }
+        if (next_range >= bootinfo->nranges)
+            break;
+        next_addr = bootinfo->ranges[next_range].vaddr;
+        range_end = next_addr + bootinfo->ranges[next_range].size;
+        next_range++;
+    }
+    return NULL;
+}
+
 int spawn_local(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *out)
 {
     char *stack = page_alloc(STACK_PAGES);
