@@ -32,6 +32,7 @@ static const char *const tag_names[MICA_TAG_COUNT] = {
     [MICA_TAG_PAGE_TABLE] = "page table",
     [MICA_TAG_KSTACK] = "kernel stack",
     [MICA_TAG_FPU_STATE] = "FPU state",
+    [MICA_TAG_MDB] = "map nodes",
 };
 
 /* Zero one page (8-byte stores: no SSE in ring 0). */

@@ -187,6 +187,7 @@ enum mica_obj_tag {
     MICA_TAG_PAGE_TABLE,
     MICA_TAG_KSTACK,
     MICA_TAG_FPU_STATE,
+    MICA_TAG_MDB, /* the mapping database's nodes, a page per leaf table */
     MICA_TAG_COUNT
 };
 struct mica_obj_counts {

@@ -1,8 +1,9 @@
 /* The mapping database; see arch/mdb.h and docs/pager.md.
  *
  * Nodes live beside the page tables.  Every user table at level 1 (4 KiB
- * leaves) or level 2 (2 MiB leaves) is two pool pages: the 512 entries the
- * MMU reads and 512 eight-byte nodes, node i for entry i.  So a mapping's
+ * leaves) is two pool pages: the 512 entries the MMU reads and 512
+ * eight-byte nodes (tag "map nodes"), node i for entry i; a level-2 table
+ * gets its page of nodes when it first holds a 2 MiB leaf.  So a mapping's
  * node is found from its entry with no search, and a mapping costs no
  * allocation of its own.
  *
@@ -121,6 +122,16 @@ static uint64_t va_of(uint32_t ref)
     return (t->va & ~(uint64_t)3) + ((uint64_t)((ref - 1) & 511) << shift);
 }
 
+/* Give the leaf table m its page of nodes; false when the pool is empty. */
+static bool table_nodes(struct mdb_table *m)
+{
+    void *nodes = pool_page_alloc(MICA_TAG_MDB);
+    if (nodes == NULL)
+        return false;
+    m->nodes = (uint32_t)((virt_to_phys_direct(nodes) - pool_pa) >> PAGE_SHIFT) + 1;
+    return true;
+}
+
 uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va)
 {
     void *page = pool_page_alloc(MICA_TAG_PAGE_TABLE);
@@ -129,16 +140,21 @@ uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va)
     uint64_t pa = virt_to_phys_direct(page);
     if (level > 2)
         return pa;
-    void *nodes = pool_page_alloc(MICA_TAG_PAGE_TABLE);
-    if (nodes == NULL) {
+    struct mdb_table *m = &tables[(pa - pool_pa) >> PAGE_SHIFT];
+    m->task = (uint32_t)(virt_to_phys_direct(t) - pool_pa);
+    m->va = va | level;
+    if (level == 1 && !table_nodes(m)) {
+        *m = (struct mdb_table){0};
         pool_page_free(page, MICA_TAG_PAGE_TABLE);
         return 0;
     }
-    struct mdb_table *m = &tables[(pa - pool_pa) >> PAGE_SHIFT];
-    m->nodes = (uint32_t)((virt_to_phys_direct(nodes) - pool_pa) >> PAGE_SHIFT) + 1;
-    m->task = (uint32_t)(virt_to_phys_direct(t) - pool_pa);
-    m->va = va | level;
     return pa;
+}
+
+bool mdb_large_ready(const uint64_t *e)
+{
+    struct mdb_table *m = &tables[(virt_to_phys_direct(e) - pool_pa) >> PAGE_SHIFT];
+    return m->nodes != 0 || table_nodes(m);
 }
 
 void mdb_table_free(uint64_t table_pa)
@@ -146,7 +162,7 @@ void mdb_table_free(uint64_t table_pa)
     struct mdb_table *m = &tables[(table_pa - pool_pa) >> PAGE_SHIFT];
     if (m->nodes != 0)
         pool_page_free((void *)(HHDM_BASE + pool_pa + ((uint64_t)(m->nodes - 1) << PAGE_SHIFT)),
-                       MICA_TAG_PAGE_TABLE);
+                       MICA_TAG_MDB);
     *m = (struct mdb_table){0};
     pool_page_free(phys_to_virt(table_pa), MICA_TAG_PAGE_TABLE);
 }
@@ -198,11 +214,11 @@ static void clear_mapping(uint32_t ref)
     tlb_invalidate(task_of(ref), va_of(ref));
 }
 
-uint64_t mdb_revoke(uint64_t *e, bool keep)
+uint64_t mdb_revoke_derived(uint64_t *e)
 {
     uint32_t self = ref_of(e);
     uint64_t *sn = node_of(self);
-    uint32_t depth = depth_of(*sn), r = next_of(*sn);
+    uint32_t depth = depth_of(*sn), first = next_of(*sn), r = first;
     uint64_t cleared = 0;
     while (r != 0) {
         uint64_t *n = node_of(r);
@@ -214,30 +230,34 @@ uint64_t mdb_revoke(uint64_t *e, bool keep)
         cleared++;
         r = next;
     }
+    if (r == first)
+        return 0; /* nothing was derived from e: the common case */
     /* r: the first node after what was derived from e, or none. */
-    if (keep) {
-        set_next(self, r);
-        if (r != 0)
-            set_prev(r, self);
-        return cleared;
-    }
-    uint32_t prev = prev_of(*sn);
-    if (prev != 0)
-        set_next(prev, r);
+    *sn = (*sn & ~REF_MASK) | r;
     if (r != 0)
-        set_prev(r, prev);
-    *sn = 0;
-    clear_mapping(self);
-    return cleared + 1;
+        set_prev(r, self);
+    return cleared;
 }
 
-void mdb_lower(uint64_t *e, uint32_t rights)
+void mdb_unlink(uint64_t *e)
+{
+    uint64_t *sn = node_of(ref_of(e));
+    uint32_t prev = prev_of(*sn), next = next_of(*sn);
+    if (prev != 0)
+        set_next(prev, next);
+    if (next != 0)
+        set_prev(next, prev);
+    *sn = 0;
+}
+
+void mdb_lower_derived(uint64_t *e, uint32_t rights)
 {
     uint32_t self = ref_of(e);
-    uint32_t depth = depth_of(*node_of(self));
-    for (uint32_t r = self; r != 0;) {
+    uint64_t sn = *node_of(self);
+    uint32_t depth = depth_of(sn);
+    for (uint32_t r = next_of(sn); r != 0;) {
         uint64_t n = *node_of(r);
-        if (r != self && depth_of(n) <= depth)
+        if (depth_of(n) <= depth)
             break;
         uint64_t *x = entry_of(r);
         uint32_t have = pte_rights(*x), want = have & rights;

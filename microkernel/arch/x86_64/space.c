@@ -53,20 +53,34 @@ void tlb_invalidate(struct task *t, uint64_t va)
         t->arch.tlb_stale = 1; /* its PCID may hold the old entry: flush on next load */
 }
 
-/* Free slots [first, last) of the table at table_pa of `level` in t, and
- * the table: each leaf leaves the mapping database with what was derived
- * from it (in any task, t too), each lower table is freed the same way. */
-static void release_tables(uint64_t table_pa, unsigned level, unsigned first, unsigned last)
+/* Leaf e of t at va leaves the database with every mapping derived from
+ * it (with `keep`, only those go); its TLB entry too.  How many went. */
+static uint64_t revoke(struct task *t, uint64_t *e, uint64_t va, bool keep)
+{
+    uint64_t n = mdb_revoke_derived(e);
+    if (keep)
+        return n;
+    mdb_unlink(e);
+    *e = 0;
+    tlb_invalidate(t, va);
+    return n + 1;
+}
+
+/* Free slots [first, last) of t's table at table_pa of `level`, whose slot
+ * 0 maps va, and the table: each leaf leaves the mapping database with
+ * what was derived from it (in any task, t too); lower tables likewise. */
+static void release_tables(struct task *t, uint64_t table_pa, unsigned level, uint64_t va, unsigned first,
+                           unsigned last)
 {
     uint64_t *tab = phys_to_virt(table_pa);
     for (unsigned i = first; i < last; i++) {
-        uint64_t e = tab[i];
+        uint64_t e = tab[i], at = va + ((uint64_t)i << (PAGE_SHIFT + 9 * (level - 1)));
         if (!(e & PTE_P))
             continue;
         if (level == 1 || (e & PTE_PS))
-            mdb_revoke(&tab[i], false);
+            revoke(t, &tab[i], at, false);
         else
-            release_tables(e & PTE_ADDR_MASK, level - 1, 0, 512);
+            release_tables(t, e & PTE_ADDR_MASK, level - 1, at, 0, 512);
     }
     mdb_table_free(table_pa);
 }
@@ -79,7 +93,7 @@ void arch_space_destroy(struct task *t)
         percpu.cr3 = kernel_root();
         write_cr3(kernel_root());
     }
-    release_tables(t->root, paging_levels, 0, 256);
+    release_tables(t, t->root, paging_levels, 0, 0, 256);
     t->root = 0;
 }
 
@@ -112,32 +126,7 @@ int user_range_check(uint64_t va, uint64_t pages)
     return MICA_OK;
 }
 
-/* ---- rights and entries ------------------------------------------------- */
-
-/* Never writable and executable: asking for both gives a writable,
- * non-executable page that keeps the right to grant execution (PTE_XGRANT). */
-uint64_t rights_to_pte(uint32_t rights)
-{
-    uint64_t flags = PTE_U;
-    if (rights & MICA_MAP_WRITE)
-        flags |= PTE_W;
-    if (!(rights & MICA_MAP_EXEC))
-        flags |= PTE_NX;
-    else if (rights & MICA_MAP_WRITE)
-        flags |= PTE_NX | PTE_XGRANT;
-    return flags;
-}
-
-uint32_t pte_rights(uint64_t e)
-{
-    return MICA_MAP_READ | ((e & PTE_W) ? MICA_MAP_WRITE : 0) |
-           ((e & PTE_NX) && !(e & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
-}
-
-bool rights_valid(uint64_t rights)
-{
-    return rights != 0 && !(rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC));
-}
+/* ---- entries ------------------------------------------------------------------ */
 
 /* Index of va in a table of `level` (1 = page table ... 5 = PML5). */
 static unsigned slot_index(uint64_t va, unsigned level)
@@ -186,8 +175,8 @@ static uint64_t *leaf_slot(uint64_t root, uint64_t va)
 }
 
 /* The entry of `level` (1 or 2) for va in t, making the tables on the way
- * (mdb_table_alloc); NULL when the pool is empty or a 2 MiB page is in the
- * way of a level-1 entry. */
+ * (mdb_table_alloc; a level-2 entry with its nodes); NULL when the pool is
+ * empty or a 2 MiB page is in the way of a level-1 entry. */
 static uint64_t *slot_create(struct task *t, uint64_t va, unsigned level)
 {
     uint64_t *tab = (uint64_t *)(HHDM_BASE + t->root);
@@ -204,7 +193,8 @@ static uint64_t *slot_create(struct task *t, uint64_t va, unsigned level)
         }
         tab = (uint64_t *)(HHDM_BASE + (*e & PTE_ADDR_MASK));
     }
-    return &tab[slot_index(va, level)];
+    uint64_t *e = &tab[slot_index(va, level)];
+    return level == 1 || mdb_large_ready(e) ? e : NULL;
 }
 
 /* ---- the kernel's own mappings (roots) ------------------------------------ */
@@ -371,7 +361,7 @@ static uint64_t map_leaf(struct task *from, struct task *to, uint64_t src, uint6
         *s = 0;
         tlb_invalidate(from, src);
         if (rights != had)
-            mdb_lower(d, rights); /* what was derived keeps at most the new rights */
+            mdb_lower_derived(d, rights); /* what was derived keeps at most the new rights */
     } else {
         mdb_derive(s, d);
     }
@@ -459,6 +449,15 @@ static int range_check(uint64_t dst, uint64_t pages)
     return pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
 }
 
+/* Leaf e of t at va gets `rights` (a subset of its own), every mapping
+ * derived from it at most those. */
+static void lower(struct task *t, uint64_t *e, uint64_t va, uint32_t rights)
+{
+    *e = (*e & (PTE_ADDR_MASK | PTE_PS)) | rights_to_pte(rights) | PTE_P;
+    tlb_invalidate(t, va);
+    mdb_lower_derived(e, rights);
+}
+
 int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t rights)
 {
     int err = range_check(dst, pages);
@@ -470,7 +469,7 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
         /* One small page: one walk, no split (a pager's remap). */
         if (rights & ~(uint64_t)pte_rights(*e))
             return MICA_EUPGRADE;
-        mdb_lower(e, (uint32_t)rights);
+        lower(t, e, dst, (uint32_t)rights);
         return MICA_OK;
     }
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
@@ -485,7 +484,7 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
         err = split_edges(t, dst, end);
     for (uint64_t va = dst; err == MICA_OK && va < end;) {
         e = leaf_entry(t, va, &level);
-        mdb_lower(e, (uint32_t)rights); /* every derived mapping too */
+        lower(t, e, va, (uint32_t)rights);
         va += level == 2 ? PAGE_2M : PAGE_SIZE;
     }
     return err;
@@ -501,7 +500,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t fla
     uint64_t *e = err == MICA_OK && pages == 1 ? leaf_entry(t, dst, &level) : NULL;
     if (e != NULL && level == 1) {
         /* One small page: one walk, no split (the common case). */
-        *removed = mdb_revoke(e, (flags & MICA_UNMAP_DERIVED) != 0);
+        *removed = revoke(t, e, dst, (flags & MICA_UNMAP_DERIVED) != 0);
         return MICA_OK;
     }
     uint64_t end = dst + pages * PAGE_SIZE;
@@ -511,7 +510,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t fla
         level = 1;
         e = leaf_entry(t, va, &level);
         if (e != NULL)
-            *removed += mdb_revoke(e, (flags & MICA_UNMAP_DERIVED) != 0);
+            *removed += revoke(t, e, va, (flags & MICA_UNMAP_DERIVED) != 0);
         va += level == 2 ? PAGE_2M : PAGE_SIZE;
     }
     return err;

@@ -13,9 +13,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/paging.h"
+#include "mica/abi.h"
+
 struct task;
 
-/* Pool pages one new level-1 or level-2 table takes: entries and nodes. */
+/* Pool pages a new level-1 table (or a level-2 one with 2 MiB leaves)
+ * takes at most: entries and nodes. */
 #define MDB_TABLE_PAGES 2u
 /* The deepest a mapping may be (a root is 0): a mapping this deep cannot
  * be mapped on (MICA_ENOMEM: the database has no room to record it). */
@@ -25,9 +29,12 @@ struct task;
 void mdb_init(void);
 
 /* A zeroed user page table of `level` for t whose slot 0 maps va; at
- * levels 1 and 2 with its page of nodes.  Physical address, or 0 when the
- * pool has no page left. */
+ * level 1 with its page of nodes.  Physical address, or 0 when the pool
+ * has no page left. */
 uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va);
+/* Make level-2 entry e ready to be a 2 MiB leaf: its table's page of
+ * nodes, made on first use; false when the pool has no page left. */
+bool mdb_large_ready(const uint64_t *e);
 /* Free a table made by mdb_table_alloc (and its nodes). */
 void mdb_table_free(uint64_t table_pa);
 
@@ -40,12 +47,14 @@ void mdb_derive(uint64_t *parent, uint64_t *child);
 /* Leaf `to` takes the place of leaf `from` (a grant): the same parent,
  * the same derived mappings; `from`'s node is cleared (not its entry). */
 void mdb_move(uint64_t *from, uint64_t *to);
-/* Clear every mapping derived from leaf e, in every task, and e itself
- * unless `keep`; stale TLB entries are dealt with.  How many were cleared. */
-uint64_t mdb_revoke(uint64_t *e, bool keep);
-/* Lower the rights of leaf e and of every mapping derived from it to at
- * most `rights` (MICA_MAP_*). */
-void mdb_lower(uint64_t *e, uint32_t rights);
+/* Clear every mapping derived from leaf e, in every task (not e itself);
+ * stale TLB entries are dealt with.  How many were cleared. */
+uint64_t mdb_revoke_derived(uint64_t *e);
+/* Take leaf e out of the database (nothing is derived from it any more);
+ * its entry is the caller's to clear. */
+void mdb_unlink(uint64_t *e);
+/* Lower every mapping derived from leaf e (not e) to at most `rights`. */
+void mdb_lower_derived(uint64_t *e, uint32_t rights);
 /* How many derivations leaf e is away from its root (0: a root). */
 uint32_t mdb_depth(const uint64_t *e);
 /* Pool pages that splitting 2 MiB leaf e takes: it and every 2 MiB
@@ -60,12 +69,35 @@ void mdb_split(uint64_t *e);
  * now when t's space is loaded, else t's next load flushes its PCID. */
 void tlb_invalidate(struct task *t, uint64_t va);
 
-/* Rights and page-table bits, each defined once (space.c). */
+/* Rights and page-table bits, each defined once (inline: the map, unmap
+ * and fault paths use them). */
+
 /* The MICA_MAP_* rights a present user leaf entry grants. */
-uint32_t pte_rights(uint64_t e);
-/* Leaf bits (without address, P, PS) for MICA_MAP_* rights. */
-uint64_t rights_to_pte(uint32_t rights);
+static inline uint32_t pte_rights(uint64_t e)
+{
+    return MICA_MAP_READ | ((e & PTE_W) ? MICA_MAP_WRITE : 0) |
+           ((e & PTE_NX) && !(e & PTE_XGRANT) ? 0 : MICA_MAP_EXEC);
+}
+
+/* Leaf bits (without address, P, PS) for MICA_MAP_* rights.  Never
+ * writable and executable: asking for both gives a writable,
+ * non-executable page that keeps the right to grant execution. */
+static inline uint64_t rights_to_pte(uint32_t rights)
+{
+    uint64_t flags = PTE_U;
+    if (rights & MICA_MAP_WRITE)
+        flags |= PTE_W;
+    if (!(rights & MICA_MAP_EXEC))
+        flags |= PTE_NX;
+    else if (rights & MICA_MAP_WRITE)
+        flags |= PTE_NX | PTE_XGRANT;
+    return flags;
+}
+
 /* True for a non-empty set of MICA_MAP_READ/WRITE/EXEC and nothing else. */
-bool rights_valid(uint64_t rights);
+static inline bool rights_valid(uint64_t rights)
+{
+    return rights != 0 && !(rights & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC));
+}
 
 #endif
