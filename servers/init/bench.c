@@ -306,6 +306,67 @@ static void bench_map(void)
     mica_handle_close(task);
 }
 
+#define REVOKE_MAX 64
+
+/* unmap_revoke_<n>: take back one page of init's that n other tasks map,
+ * each its own copy of init's mapping (SYS_UNMAP with MICA_UNMAP_DERIVED:
+ * init keeps its own, as the pager does when it takes a frame back). */
+static void bench_revoke(void)
+{
+    static const int counts[] = {1, 8, REVOKE_MAX};
+    static const char *const names[] = {"unmap_revoke_1", "unmap_revoke_8", "unmap_revoke_64"};
+    mica_handle_t tasks[REVOKE_MAX] = {0};
+    char *page = page_alloc(1);
+    for (int k = 0; k < REVOKE_MAX; k++)
+        mica_task_create(&tasks[k]);
+    for (unsigned c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        uint64_t wrong = 0;
+        for (int i = 0; i < WARMUP + SAMPLES; i++) {
+            uint64_t removed = 0;
+            for (int k = 0; k < counts[c]; k++)
+                mica_map(tasks[k], (uint64_t)(uintptr_t)page, 0x10000000ull, 1, MICA_MAP_READ);
+            uint64_t t0 = rdtsc();
+            mica_unmap_ex(bootinfo->self_task, (uint64_t)(uintptr_t)page, 1, MICA_UNMAP_DERIVED, &removed);
+            uint64_t t1 = rdtsc();
+            wrong += removed != (uint64_t)counts[c];
+            if (i >= WARMUP)
+                samples[i - WARMUP] = net(t1 - t0);
+        }
+        if (wrong)
+            mica_printf("# bench: %s: %llu rounds removed another number of mappings\n", names[c],
+                        (unsigned long long)wrong);
+        report(names[c], samples, "(one page of init's mapped in that many tasks; all taken back)");
+    }
+    for (int k = 0; k < REVOKE_MAX; k++) {
+        mica_task_kill(tasks[k]);
+        mica_handle_close(tasks[k]);
+    }
+}
+
+/* mdb_bytes_per_mapping: the mapping database's pages for 512 small pages
+ * mapped side by side into a new task, per mapping (its nodes sit in a
+ * page beside each level-1 table); the page tables themselves are said
+ * apart.  The database keeps nothing per frame of RAM. */
+static void bench_mdb_bytes(void)
+{
+    struct mica_obj_counts a, b;
+    mica_handle_t task = 0;
+    char *page = page_alloc(1);
+    mica_task_create(&task);
+    mica_debug_counts(&a);
+    for (uint64_t i = 0; i < 512; i++)
+        mica_map(task, (uint64_t)(uintptr_t)page, (1ull << 30) + i * MICA_PAGE_SIZE, 1, MICA_MAP_READ);
+    mica_debug_counts(&b);
+    uint64_t bytes = (b.live[MICA_TAG_MDB] - a.live[MICA_TAG_MDB]) * MICA_PAGE_SIZE / 512;
+    uint64_t tables = b.live[MICA_TAG_PAGE_TABLE] - a.live[MICA_TAG_PAGE_TABLE];
+    mica_printf("BENCH name=mdb_bytes_per_mapping unit=bytes min=%llu median=%llu max=%llu samples=512 "
+                "(node pages for 512 small mappings; page tables: %llu pages; per frame of RAM: none)\n",
+                (unsigned long long)bytes, (unsigned long long)bytes, (unsigned long long)bytes,
+                (unsigned long long)tables);
+    mica_task_kill(task);
+    mica_handle_close(task);
+}
+
 /* task_create: SYS_TASK_CREATE alone (a new space and handle table). */
 static void bench_task_create(void)
 {
@@ -419,6 +480,8 @@ void bench_run(void)
     bench_notify();
     bench_yield();
     bench_map();
+    bench_revoke();
+    bench_mdb_bytes();
     bench_task_create();
     bench_page_clear();
     bench_pager_fault();
