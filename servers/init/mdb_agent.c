@@ -98,10 +98,11 @@ int agent_start_on(struct agent *a, mica_handle_t task, char *stack, struct mica
         st = mica_map(task, (uint64_t)(uintptr_t)stack, (uint64_t)(uintptr_t)stack, STACK_PAGES,
                       MICA_MAP_READ | MICA_MAP_WRITE);
     if (st == MICA_OK)
-        st = mica_map(task, (uint64_t)(uintptr_t)buf, (uint64_t)(uintptr_t)buf, 1, MICA_MAP_READ | MICA_MAP_WRITE);
+        st = mica_map(task, (uint64_t)(uintptr_t)buf, (uint64_t)(uintptr_t)buf, 1,
+                      MICA_MAP_READ | MICA_MAP_WRITE);
     if (st == MICA_OK)
-        st = mica_thread_spawn(task, agent_main, remote, stack + STACK_PAGES * MICA_PAGE_SIZE, AGENT_PRIO, buf,
-                               &a->thread);
+        st = mica_thread_spawn(task, agent_main, remote, stack + STACK_PAGES * MICA_PAGE_SIZE, AGENT_PRIO,
+                               buf, &a->thread);
     return st;
 }
 
@@ -114,8 +115,8 @@ void agent_release(struct agent *a)
     a->thread = a->ep = 0;
 }
 
-int agent_call(const struct agent *a, uint32_t op, uint64_t h, uint64_t x, uint64_t y, uint64_t z, uint64_t *out,
-               uint32_t extra)
+int agent_call(const struct agent *a, uint32_t op, uint64_t h, uint64_t x, uint64_t y, uint64_t z,
+               uint64_t *out, uint32_t extra)
 {
     struct mica_msg m;
     mica_msg_init(&m, op);

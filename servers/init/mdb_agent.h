@@ -40,8 +40,8 @@ int agent_start_on(struct agent *a, mica_handle_t task, char *stack, struct mica
 void agent_release(struct agent *a);
 /* Ask agent a for op; its status (MICA_EDEAD when its task stopped), and
  * its result in *out (if not NULL). */
-int agent_call(const struct agent *a, uint32_t op, uint64_t h, uint64_t x, uint64_t y, uint64_t z, uint64_t *out,
-               uint32_t extra);
+int agent_call(const struct agent *a, uint32_t op, uint64_t h, uint64_t x, uint64_t y, uint64_t z,
+               uint64_t *out, uint32_t extra);
 
 /* The model-based test (mdb_model.c): `ops` random operations; failures. */
 int mdb_model_run(uint64_t ops, uint64_t seed);

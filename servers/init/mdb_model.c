@@ -27,7 +27,7 @@ struct mslot {
 };
 
 static struct mslot model[TASKS][SLOTS];
-static mica_handle_t task_h[TASKS];     /* init's handles */
+static mica_handle_t task_h[TASKS];      /* init's handles */
 static mica_handle_t hmap[TASKS][TASKS]; /* hmap[x][y]: task y's handle number in task x */
 static struct agent agents[TASKS];
 static char *stacks[TASKS];
@@ -127,12 +127,13 @@ static void op_map(int x, int s, bool root, int y, int d, uint8_t rights, bool g
     n_grants += grant;
     struct mslot *dst = &model[y][d];
     if (root) {
-        *dst = (struct mslot){1, (uint8_t)(rights | MICA_MAP_READ), -1, (int8_t)s, (uint8_t)s, root_depth[s] + 1};
+        *dst = (struct mslot){
+            1, (uint8_t)(rights | MICA_MAP_READ), -1, (int8_t)s, (uint8_t)s, root_depth[s] + 1};
         return;
     }
     if (!grant) {
-        *dst = (struct mslot){1, (uint8_t)(rights | MICA_MAP_READ), (int8_t)x, (int8_t)s, src->frame,
-                              src->depth + 1};
+        *dst = (struct mslot){
+            1, (uint8_t)(rights | MICA_MAP_READ), (int8_t)x, (int8_t)s, src->frame, src->depth + 1};
         if (dst->depth > max_depth)
             max_depth = dst->depth;
         return;
