@@ -1,7 +1,7 @@
 /* Agents for the mapping-database suite; see mdb_agent.h. */
 #include <mica/pager.h>
 
-#include "init.h"
+#include "guest.h"
 #include "mdb_agent.h"
 
 #define AGENT_PRIO 45 /* below init's 50 in the suites: init waits for each answer */

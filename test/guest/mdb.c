@@ -27,12 +27,10 @@
  *                              middle one leaves the others everywhere
  *   model                      random map / grant / unmap / protect / task
  *                              death against a reference model (mdb_model.c)
- *   objects_back_to_baseline   kernel objects as before the suite */
+ *   objects_back_to_baseline   kernel objects as before the suite (runner.c) */
 #include <mica/pager.h>
 
-#include "init.h"
-#define CHECK_FAILURES case_failures
-#include "check.h"
+#include "guest.h"
 #include "mdb_agent.h"
 
 #define INF MICA_TIMEOUT_INFINITE
@@ -43,12 +41,21 @@
 #define FANOUT 64
 #define CHAIN 5
 
-static int case_failures;
 static uint64_t held_2m; /* a 2 MiB page of the window init kept (2 MiB aligned) */
 
-void mdb_suite_reserve(void)
+/* Before the pager gets the free memory: keep a 2 MiB page of it, 2 MiB
+ * aligned, so init holds one of the kernel's own 2 MiB mappings (a root)
+ * for split_2m_in_middle.  page_alloc takes the window in order: skip to
+ * the next 2 MiB boundary, then take 2 MiB (0 if the range ran out). */
+static void mdb_reserve(void)
 {
-    held_2m = (uint64_t)(uintptr_t)page_alloc_2m();
+    const uint64_t big = 2ull << 20;
+    uint64_t next = (uint64_t)(uintptr_t)page_alloc(1) + PAGE;
+    uint64_t pad = ((next + big - 1) & ~(big - 1)) - next;
+    if (pad != 0)
+        page_alloc(pad / PAGE);
+    uint64_t p = (uint64_t)(uintptr_t)page_alloc(big / PAGE);
+    held_2m = (p & (big - 1)) == 0 ? p : 0;
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -241,14 +248,14 @@ static bool chain_build(struct chain *ch)
         CHECK_EQ(agent_call(&ch->t[i - 1], AGENT_MAP, h, ch->va[i - 1], ch->va[i], 1, NULL, RW), MICA_OK);
     }
     uint64_t frame = mapping(ch->t[0].task, ch->va[0]).phys;
-    int bad = case_failures;
+    int bad = guest_case_failures();
     for (int i = 0; i < CHAIN; i++) {
         struct mica_mapping m = mapping(ch->t[i].task, ch->va[i]);
         CHECK_EQ(m.depth, i + 1);
         CHECK_EQ(m.phys, frame);
         CHECK_EQ(m.rights, RW);
     }
-    return bad == case_failures;
+    return bad == guest_case_failures();
 }
 
 static void chain_end(struct chain *ch)
@@ -455,55 +462,20 @@ static void t_pager_window_split(void)
     remove_client(id);
 }
 
-/* ---- the table -------------------------------------------------------------------------- */
+/* ---- the model, and the table ------------------------------------------------------------ */
 
-struct mdb_case {
-    const char *name;
-    void (*fn)(void);
-};
-
-static const struct mdb_case cases[] = {
-    {"take_back_region_freed", t_take_back_region_freed},
-    {"take_back_client_removed", t_take_back_client_removed},
-    {"chain_five_deep", t_chain_five_deep},
-    {"protect_reaches_chain_end", t_protect_reaches_chain_end},
-    {"task_dies_mid_chain", t_task_dies_mid_chain},
-    {"fan_out_64", t_fan_out_64},
-    {"split_2m_in_middle", t_split_2m_in_middle},
-    {"pager_window_split", t_pager_window_split},
-};
-#define NCASES (int)(sizeof cases / sizeof cases[0])
-
-int mdb_suite_run(uint64_t ops, uint64_t seed)
+static void t_model(void)
 {
-    struct mica_obj_counts base, end;
-    mica_thread_set_priority(bootinfo->self_thread, 50);
-    mica_debug_counts(&base);
-    int failed = 0, n = 0;
-    mica_printf("TAP version 13\n1..%d\n", NCASES + 2);
-    for (int i = 0; i < NCASES; i++) {
-        case_failures = 0;
-        mica_printf("# running mdb/%s\n", cases[i].name); /* names the case a crash ends */
-        cases[i].fn();
-        n++;
-        failed += case_failures != 0;
-        mica_printf("%s %d - mdb/%s\n", case_failures ? "not ok" : "ok", n, cases[i].name);
-    }
-    mica_printf("# running mdb/model\n");
-    int bad = mdb_model_run(ops, seed);
-    n++;
-    failed += bad != 0;
-    mica_printf("%s %d - mdb/model\n", bad ? "not ok" : "ok", n);
-    mica_sleep_us(5000);
-    mica_debug_counts(&end);
-    int leaks = 0;
-    for (int i = 0; i < MICA_TAG_COUNT; i++)
-        leaks += i != MICA_TAG_PAGE_TABLE && i != MICA_TAG_MDB && end.live[i] != base.live[i];
-    n++;
-    failed += leaks != 0;
-    mica_printf("%s %d - mdb/objects_back_to_baseline\n", leaks ? "not ok" : "ok", n);
-    if (leaks)
-        mica_debug_counts(NULL);
-    mica_printf("# mdb: passed=%d failed=%d\n", n - failed, failed);
-    return failed;
+    CHECK_EQ(mdb_model_run(guest_cmdline_number("mdbops", 20000), guest_cmdline_number("fuzzseed", 1)), 0);
 }
+
+GUEST_SUITE(mdb, .prio = 50, .baseline = true, .before_pager = mdb_reserve);
+GUEST_CASE(mdb, "take_back_region_freed", t_take_back_region_freed);
+GUEST_CASE(mdb, "take_back_client_removed", t_take_back_client_removed);
+GUEST_CASE(mdb, "chain_five_deep", t_chain_five_deep);
+GUEST_CASE(mdb, "protect_reaches_chain_end", t_protect_reaches_chain_end);
+GUEST_CASE(mdb, "task_dies_mid_chain", t_task_dies_mid_chain);
+GUEST_CASE(mdb, "fan_out_64", t_fan_out_64);
+GUEST_CASE(mdb, "split_2m_in_middle", t_split_2m_in_middle);
+GUEST_CASE(mdb, "pager_window_split", t_pager_window_split);
+GUEST_CASE(mdb, "model", t_model);

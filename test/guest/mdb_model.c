@@ -8,7 +8,7 @@
  * the end every kernel object count is back where it started.
  * `mdbops=N` on the command line sets the number of operations
  * (make test: 20,000; make fuzz: 1,000,000); `fuzzseed=S` the seed. */
-#include "init.h"
+#include "guest.h"
 #include "mdb_agent.h"
 
 #define TASKS 5 /* 0: init; 1..4: tasks with agents */
