@@ -239,6 +239,23 @@ uint64_t mdb_revoke_derived(uint64_t *e)
     return cleared;
 }
 
+bool mdb_unlink_alone(uint64_t *e)
+{
+    uint32_t self = ref_of(e);
+    uint64_t *sn = node_of(self);
+    uint32_t next = next_of(*sn), prev = prev_of(*sn);
+    if (next != 0) {
+        uint64_t *nn = node_of(next);
+        if (depth_of(*nn) > depth_of(*sn))
+            return false; /* something was derived from e */
+        *nn = (*nn & ~(REF_MASK << PREV_SHIFT)) | (uint64_t)prev << PREV_SHIFT;
+    }
+    if (prev != 0)
+        set_next(prev, next);
+    *sn = 0;
+    return true;
+}
+
 void mdb_unlink(uint64_t *e)
 {
     uint64_t *sn = node_of(ref_of(e));

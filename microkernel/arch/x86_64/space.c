@@ -57,6 +57,11 @@ void tlb_invalidate(struct task *t, uint64_t va)
  * it (with `keep`, only those go); its TLB entry too.  How many went. */
 static uint64_t revoke(struct task *t, uint64_t *e, uint64_t va, bool keep)
 {
+    if (!keep && mdb_unlink_alone(e)) {
+        *e = 0;
+        tlb_invalidate(t, va);
+        return 1;
+    }
     uint64_t n = mdb_revoke_derived(e);
     if (keep)
         return n;

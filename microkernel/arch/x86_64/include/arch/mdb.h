@@ -53,6 +53,9 @@ uint64_t mdb_revoke_derived(uint64_t *e);
 /* Take leaf e out of the database (nothing is derived from it any more);
  * its entry is the caller's to clear. */
 void mdb_unlink(uint64_t *e);
+/* mdb_unlink when nothing was derived from leaf e (the common case, in one
+ * look at its neighbours); false, changing nothing, otherwise. */
+bool mdb_unlink_alone(uint64_t *e);
 /* Lower every mapping derived from leaf e (not e) to at most `rights`. */
 void mdb_lower_derived(uint64_t *e, uint32_t rights);
 /* How many derivations leaf e is away from its root (0: a root). */
