@@ -1,10 +1,13 @@
 /* User address spaces on x86_64; see include/mica/space.h.
  *
  * Every user page table comes from the kernel object pool (tag "page
- * table"), so running out is MICA_ENOMEM, never a panic, and all of them
- * are freed when the space dies.  The kernel half (top-level slots 256..511)
- * is copied from the kernel's own root when a space is created; nothing
- * adds top-level kernel entries later, so the copies stay true. */
+ * table"; a level-1 table has a page of mapping-database nodes beside it,
+ * tag "map nodes", arch/mdb.h), so running out is MICA_ENOMEM, never a
+ * panic, and all of them are freed when the space dies.  Every user leaf
+ * is in the mapping database; every TLB invalidation goes through
+ * tlb_invalidate.  The kernel half (top-level slots 256..511) is copied
+ * from the kernel's own root when a space is created; nothing adds
+ * top-level kernel entries later, so the copies stay true. */
 #include "mica/space.h"
 #include "arch/cpu.h"
 #include "arch/desc.h"
@@ -448,7 +451,8 @@ static int split_edges(struct task *t, uint64_t dst, uint64_t end)
     return MICA_OK;
 }
 
-/* Check a range of t named by SYS_UNMAP or SYS_PROTECT. */
+/* Check a range SYS_UNMAP or SYS_PROTECT names: at most 65536 pages of
+ * the user half (the errors of user_range_check, or MICA_EINVAL). */
 static int range_check(uint64_t dst, uint64_t pages)
 {
     return pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);

@@ -1,6 +1,8 @@
 /* User address spaces (arch/x86_64/space.c): creation with the shared
- * kernel half, user mappings with rights that only shrink, the first
- * frame of a thread, and checked access to user memory. */
+ * kernel half, user mappings with rights that only shrink, each recorded in
+ * the mapping database with the mapping it was derived from (so taking one
+ * back takes back what was made from it: docs/pager.md), the first frame of
+ * a thread, and checked access to user memory. */
 #ifndef MICA_SPACE_H
 #define MICA_SPACE_H
 
@@ -23,7 +25,9 @@ void space_init(void);
 
 /* A new top-level table for t with the kernel half copied in; 0 or -1. */
 int arch_space_create(struct task *t);
-/* Free every user-half page table of t (not the frames they map). */
+/* t's mappings leave the mapping database, with every mapping derived
+ * from them in any task; then every user-half page table of t is freed
+ * (not the frames they map). */
 void arch_space_destroy(struct task *t);
 
 /* Build th's first user frame on its kernel stack; returns it. */
@@ -56,10 +60,11 @@ bool space_mapping_info(struct task *t, uint64_t va, uint64_t *pa, uint32_t *rig
 void *space_user_ptr(struct task *t, uint64_t va, bool write);
 
 /* Check a request to map `pages` pages of `from` at src into `to` at dst
- * with MICA_MAP_* rights, changing nothing: 0, MICA_EINVAL (count, rights,
- * alignment), MICA_ENONCANON, MICA_EKERNEL, MICA_ENOTOWNER (a source page
- * not mapped in `from`), MICA_EUPGRADE (rights beyond the source's),
- * MICA_EEXISTS (a destination page already mapped). */
+ * with MICA_MAP_* rights (and MICA_MAP_GRANT), changing nothing: 0,
+ * MICA_EINVAL (count, rights, alignment), MICA_ENONCANON, MICA_EKERNEL,
+ * MICA_ENOTOWNER (a source page not mapped in `from`), MICA_EUPGRADE
+ * (rights beyond the source's), MICA_EEXISTS (a destination page already
+ * mapped), MICA_ENOMEM (a source at the database's depth limit). */
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights);
 /* Check, then map (2 MiB pages where both sides allow); all or nothing:
