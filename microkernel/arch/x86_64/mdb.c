@@ -109,9 +109,14 @@ static unsigned level_of(uint32_t ref)
     return (unsigned)(table_of(ref)->va & 3);
 }
 
+static struct task *task_of_table(const struct mdb_table *t)
+{
+    return (struct task *)(HHDM_BASE + pool_pa + t->task);
+}
+
 static struct task *task_of(uint32_t ref)
 {
-    return (struct task *)(HHDM_BASE + pool_pa + table_of(ref)->task);
+    return task_of_table(table_of(ref));
 }
 
 /* The user address the entry of ref maps. */
@@ -122,10 +127,25 @@ static uint64_t va_of(uint32_t ref)
     return (t->va & ~(uint64_t)3) + ((uint64_t)((ref - 1) & 511) << shift);
 }
 
+/* The one place the database takes memory: a page of nodes for a table
+ * of `owner` (kernel-memory quotas, issue 14, charge it here), or NULL. */
+static void *mdb_node_alloc(struct task *owner)
+{
+    (void)owner;
+    return pool_page_alloc(MICA_TAG_MDB);
+}
+
+/* The one place the database gives memory back: a page of nodes of owner. */
+static void mdb_node_free(void *page, struct task *owner)
+{
+    (void)owner;
+    pool_page_free(page, MICA_TAG_MDB);
+}
+
 /* Give the leaf table m its page of nodes; false when the pool is empty. */
 static bool table_nodes(struct mdb_table *m)
 {
-    void *nodes = pool_page_alloc(MICA_TAG_MDB);
+    void *nodes = mdb_node_alloc(task_of_table(m));
     if (nodes == NULL)
         return false;
     m->nodes = (uint32_t)((virt_to_phys_direct(nodes) - pool_pa) >> PAGE_SHIFT) + 1;
@@ -161,8 +181,8 @@ void mdb_table_free(uint64_t table_pa)
 {
     struct mdb_table *m = &tables[(table_pa - pool_pa) >> PAGE_SHIFT];
     if (m->nodes != 0)
-        pool_page_free((void *)(HHDM_BASE + pool_pa + ((uint64_t)(m->nodes - 1) << PAGE_SHIFT)),
-                       MICA_TAG_MDB);
+        mdb_node_free((void *)(HHDM_BASE + pool_pa + ((uint64_t)(m->nodes - 1) << PAGE_SHIFT)),
+                      task_of_table(m));
     *m = (struct mdb_table){0};
     pool_page_free(phys_to_virt(table_pa), MICA_TAG_PAGE_TABLE);
 }
