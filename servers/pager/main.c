@@ -97,20 +97,29 @@ static void frame_put(uint64_t f)
 
 /* Take frame f back from every task that reached it from the pager's
  * mapping (whatever they did with it since: mapped it on, granted it);
- * the number of mappings that were removed. */
-static uint64_t frame_take_back(uint64_t f)
+ * *removed is how many mappings went.  MICA_OK, or the kernel's error (no
+ * pool page to split the pager's 2 MiB page): then a task may still reach f. */
+static int frame_take_back(uint64_t f, uint64_t *removed)
 {
-    uint64_t removed = 0;
-    if (self_task != 0)
-        mica_unmap_ex(self_task, f, 1, MICA_UNMAP_DERIVED, &removed);
-    return removed;
+    *removed = 0;
+    return self_task != 0 ? mica_unmap_ex(self_task, f, 1, MICA_UNMAP_DERIVED, removed) : MICA_OK;
 }
 
-/* A frame comes back: taken back from everyone, cleared, on the free list. */
+/* A frame comes back: taken back from everyone, cleared, on the free list;
+ * a frame that could not be taken back is never handed out again. */
 static void frame_free(uint64_t f)
 {
-    frame_take_back(f);
-    frame_put(f);
+    static uint64_t kept_out;
+    uint64_t removed;
+    int st = frame_take_back(f, &removed);
+    if (st == MICA_OK) {
+        frame_put(f);
+        return;
+    }
+    if (kept_out++ == 0)
+        mica_printf("[WARN] pager: frame 0x%llx could not be taken back (%s); it and any such frame are kept "
+                    "out of use\n",
+                    (unsigned long long)f, status_name(st));
 }
 
 /* ---- region tables ---------------------------------------------------------- */
@@ -408,7 +417,8 @@ static void every_frame(struct mica_msg *m)
     for (uint64_t f; (f = free_head) != 0; n++) {
         free_head = *(uint64_t *)f;
         nfree--;
-        errors += frame_take_back(f);
+        uint64_t removed;
+        errors += (frame_take_back(f, &removed) != MICA_OK) + removed;
         uint64_t *w = (uint64_t *)f;
         w[0] = chain;
         chain = f;
