@@ -28,6 +28,26 @@ void sched_wake(struct thread *t);
 /* Take t off the run queue if it is there. */
 void sched_dequeue(struct thread *t);
 
+/* The FPU leg of sched_switch, out of line: load t's FPU registers, then
+ * switch as sched_switch does. */
+__attribute__((noreturn)) void sched_switch_fpu(struct thread *t);
+
+/* Make t the running thread and return to user space on its saved frame:
+ * the one switch, used by the scheduler (sched.c) and, inline, by the IPC
+ * fastpath.  The caller chose t by the scheduler's rule and has dealt with
+ * the time slice.  The rare FPU leg is a call, so the common leg keeps no
+ * register live across one. */
+static inline __attribute__((noreturn, always_inline)) void sched_switch(struct thread *t)
+{
+    t->rr_yield = 0;
+    current = t;
+    if (__builtin_expect(fpu_switch_needed(&t->arch), 0))
+        sched_switch_fpu(t);
+    arch_switch_space_inline(&t->task->arch);
+    arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
+    arch_return_to_user(t->frame);
+}
+
 /* Leave the kernel: run the best runnable thread (current, if it is still
  * runnable and no better one waits), or idle.  Never returns. */
 __attribute__((noreturn)) void sched_exit(void);
