@@ -592,7 +592,7 @@ __attribute__((noreturn)) void syscall_at_top(struct trap_frame *tf)
              t->id, t->name, current->id, (unsigned long long)arch_user_pc(tf));
     if (last_thread(current)) {
         /* Its last thread: the task ends as if it had faulted there. */
-        t->end_vector = VEC_GP;
+        t->end_vector = ARCH_FAULT_PROTECTION;
         t->end_addr = t->end_rip = arch_user_pc(tf);
         t->end_error = 0;
     }
