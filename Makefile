@@ -40,9 +40,10 @@ KERNEL_ASM := $(wildcard $(ARCH_DIR)/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KERNEL_ASM))
 KERNEL   := $(BUILD)/mica.elf
 ISO      := $(BUILD)/mica.iso
+USER_LD  := $(BUILD)/user.ld
 
 # User programs: freestanding like the kernel, but ordinary code model,
-# linked at 0x400000 by libipc/user.ld, and reaching the kernel only
+# linked at 0x400000 by libipc/user.ld.S (build/user.ld), and reaching the kernel only
 # through libipc.
 USER_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -nostdinc \
             -isystem $(shell $(CC) -print-file-name=include) -fno-pic -fno-pie -fno-stack-protector \
@@ -131,6 +132,11 @@ $(BUILD)/k/%.o: %.asm $(BUILD)/gen/asm_offsets.inc
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) $< -o $@
 
+# The user programs' linker script, with the user map of mica/layout.h.
+$(USER_LD): libipc/user.ld.S microkernel/abi/mica/layout.h
+	@mkdir -p $(dir $@)
+	@$(CC) -E -P -x c -Imicrokernel/abi $< -o $@
+
 $(BUILD)/linker.ld: $(ARCH_DIR)/linker.ld.S $(ARCH_DIR)/include/arch/layout.h
 	@mkdir -p $(dir $@)
 	@$(CC) -E -P -x c $(INCLUDES) $< -o $@
@@ -154,22 +160,22 @@ $(BUILD)/u/%.o: %.asm
 	@echo "  UNASM   $<"
 	@$(NASM) -f elf64 -Werror $< -o $@
 
-$(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+$(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
 
-$(INIT_TEST): $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+$(INIT_TEST): $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $@ $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ)
 
-$(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+$(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
 
 define server_rule
-$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard $(2)/$(1)/*.c)) $(USER_LIB_OBJ) libipc/user.ld
+$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard $(2)/$(1)/*.c)) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $$@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $$@ $$(filter %.o,$$^)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $$@ $$(filter %.o,$$^)
 endef
 $(foreach s,$(SERVERS),$(eval $(call server_rule,$(s),servers)))
 $(foreach s,$(FIXTURES),$(eval $(call server_rule,$(s),test/guest)))

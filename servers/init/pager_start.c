@@ -12,8 +12,8 @@
 mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
 uint64_t pager_self_id;
 
-#define PAGER_PRIO 62      /* below init (63), above every test and server */
-#define MAP_CHUNK 65536ull /* pages per SYS_MAP (the kernel's limit) */
+#define PAGER_PRIO 62                /* below init (63), above every test and server */
+#define MAP_CHUNK MICA_MAP_MAX_PAGES /* pages per SYS_MAP (the kernel's limit) */
 #define PAGES_2M 512ull
 
 /* Move [va, va + bytes) from init to the pager, in chunks SYS_MAP takes,

@@ -20,7 +20,6 @@
 
 #define MAX_SERVERS 48
 #define MAX_NAMES 64
-#define SERVER_STACK_BYTES (256ull << 10)
 #define BADGE_SUPERVISOR 0x5000ull
 #define BADGE_INIT 0x4000ull
 
@@ -87,18 +86,18 @@ static bool server_start(int i)
     }
     if (st == MICA_OK)
         st = mica_task_watch(task, deaths, 1ull << (i % 64));
-    /* Its stack grows on demand through the pager, up to SERVER_STACK_BYTES. */
+    /* Its stack grows on demand through the pager, up to MICA_SERVER_STACK_BYTES. */
     uint64_t stack_top = 0;
     if (st == MICA_OK && pager_admin) {
         struct mica_msg m;
         mica_msg_init(&m, PAGER_VM_ALLOC_FOR);
         m.mr[0] = s->pager_id;
-        m.mr[1] = SERVER_STACK_BYTES;
+        m.mr[1] = MICA_SERVER_STACK_BYTES;
         st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
         if (st == MICA_OK)
             st = (int)(int64_t)m.mr[0];
         if (st == MICA_OK)
-            stack_top = m.mr[1] + SERVER_STACK_BYTES;
+            stack_top = m.mr[1] + MICA_SERVER_STACK_BYTES;
     }
     if (st == MICA_OK)
         st = run_program(task, entry, s->prio, arg, stack_top, &s->thread);

@@ -8,6 +8,7 @@
 #define MICA_PAGER_H
 
 #include <mica/ipc.h>
+#include <mica/layout.h>
 
 enum pager_label {
     PAGER_REPLY = 0,
@@ -33,12 +34,7 @@ enum pager_label {
 #define PAGER_BADGE_INIT 0x1ull
 #define PAGER_BADGE_CLIENT(id) (0x100ull + (id))
 
-/* Where regions of VM_ALLOC are placed: client id's start at PAGER_VM_BASE
- * + id * PAGER_VM_SLICE (below init's fixed areas), so addresses of
- * different clients never coincide (init shares pages with the tasks it
- * starts at the same addresses). */
-#define PAGER_VM_BASE 0x600000000000ull
-#define PAGER_VM_SLICE (64ull << 30)
+/* Where regions are placed (PAGER_VM_BASE, PAGER_VM_SLICE): mica/layout.h. */
 
 /* Client calls: status as the return value, results through pointers. */
 int mica_vm_alloc(mica_handle_t pager, uint64_t size, uint64_t *addr);

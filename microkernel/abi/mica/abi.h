@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "mica/layout.h"
+
 /* ---- system call numbers ------------------------------------------------ */
 enum mica_syscall {
     SYS_NULL = 0,                 /* () -> 0: the cheapest round trip into the kernel */
@@ -187,14 +189,9 @@ struct mica_obj_counts {
     uint64_t fastpath_calls, fastpath_reply_recvs; /* IPCs the fastpath completed */
 };
 
-/* ---- programs ----------------------------------------------------------- */
-/* Where a program's first thread finds its IPC buffer: the kernel maps
- * init's there, and init's loader maps every server's there. */
-#define MICA_IPCBUF_ADDR 0x7fe000000000ull
-
 /* ---- the first task ------------------------------------------------------ */
-/* The kernel maps this page read-only into init at MICA_BOOTINFO_ADDR. */
-#define MICA_BOOTINFO_ADDR 0x7ff000000000ull
+/* Its boot information is at MICA_BOOTINFO_ADDR (mica/layout.h: the user
+ * half's map, with MICA_IPCBUF_ADDR and the stacks). */
 #define MICA_BOOTINFO_MAGIC 0x4d49434142495446ull /* "MICABITF" */
 #define MICA_BOOTINFO_MAX_MODULES 32
 #define MICA_BOOTINFO_MAX_RANGES 64
