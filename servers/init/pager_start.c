@@ -32,36 +32,18 @@ static int grant(uint64_t va, uint64_t bytes)
             st = mica_unmap(bootinfo->self_task, va, n);
         if (st != MICA_OK)
             return st;
-        struct mica_msg m;
-        mica_msg_init(&m, PAGER_ADD_MEMORY);
-        m.mr[0] = va;
-        m.mr[1] = n * MICA_PAGE_SIZE;
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
-        if (st != MICA_OK || m.mr[0] != MICA_OK)
-            return st != MICA_OK ? st : (int)(int64_t)m.mr[0];
+        st = mica_pager_call(pager_admin, PAGER_ADD_MEMORY, va, n * MICA_PAGE_SIZE, NULL, NULL, NULL);
+        if (st != MICA_OK)
+            return st;
         va += n * MICA_PAGE_SIZE;
         pages -= n;
     }
     return MICA_OK;
 }
 
-/* Register a task as a client with a quota; its id and badge come back. */
 int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge)
 {
-    struct mica_msg m;
-    mica_msg_init(&m, PAGER_ADD_CLIENT);
-    m.mr[0] = quota_pages;
-    m.mr[1] = flags;
-    int st = mica_msg_add_handle(&m, task, MICA_R_MAP);
-    if (st == MICA_OK)
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
-    if (st == MICA_OK && (int64_t)m.mr[0] != MICA_OK)
-        st = (int)(int64_t)m.mr[0];
-    if (st == MICA_OK) {
-        *id = m.mr[1];
-        *badge = m.mr[2];
-    }
-    return st;
+    return mica_pager_add_client(pager_admin, task, quota_pages, flags, id, badge);
 }
 
 bool pager_start(void)

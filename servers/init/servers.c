@@ -89,15 +89,11 @@ static bool server_start(int i)
     /* Its stack grows on demand through the pager, up to MICA_SERVER_STACK_BYTES. */
     uint64_t stack_top = 0;
     if (st == MICA_OK && pager_admin) {
-        struct mica_msg m;
-        mica_msg_init(&m, PAGER_VM_ALLOC_FOR);
-        m.mr[0] = s->pager_id;
-        m.mr[1] = MICA_SERVER_STACK_BYTES;
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+        uint64_t base = 0;
+        st = mica_pager_call(pager_admin, PAGER_VM_ALLOC_FOR, s->pager_id, MICA_SERVER_STACK_BYTES, &base,
+                             NULL, NULL);
         if (st == MICA_OK)
-            st = (int)(int64_t)m.mr[0];
-        if (st == MICA_OK)
-            stack_top = m.mr[1] + MICA_SERVER_STACK_BYTES;
+            stack_top = base + MICA_SERVER_STACK_BYTES;
     }
     if (st == MICA_OK)
         st = run_program(task, entry, s->prio, arg, stack_top, &s->thread);
@@ -257,10 +253,7 @@ static void server_ended(int i)
     report_end(s, &st);
     drop_names(i);
     if (pager_admin) {
-        struct mica_msg m;
-        mica_msg_init(&m, PAGER_REMOVE_CLIENT);
-        m.mr[0] = s->pager_id;
-        mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+        mica_pager_call(pager_admin, PAGER_REMOVE_CLIENT, s->pager_id, 0, NULL, NULL, NULL);
     }
     mica_handle_close(s->thread);
     mica_handle_close(s->task);
