@@ -78,7 +78,7 @@ enum mica_syscall {
 #define MICA_ENOTOWNER (-16) /* the source page is not mapped in the caller */
 #define MICA_EUPGRADE (-17)  /* rights asked exceed the rights held */
 #define MICA_EEXISTS (-18)   /* a mapping is already there */
-#define MICA_EBUSY (-19)     /* the object is in use in a way the call forbids */
+#define MICA_EBUSY (-19)     /* reserved: no call returns it (docs/abi.md) */
 
 #define MICA_PAGE_SIZE 4096ull
 
