@@ -34,7 +34,8 @@ _Static_assert(MICA_MODULES_BASE < MICA_STACK_TOP - MICA_STACK_PAGES * PAGE_SIZE
 
 static struct task *init;
 
-/* A zeroed frame from the free set, for init's image, stack and info. */
+/* A zeroed frame from the free set, for init's image, stack and info; 0
+ * when none is left. */
 static uint64_t take_frame(void)
 {
     uint64_t pa;
@@ -58,7 +59,8 @@ static bool map_fresh(uint64_t va, uint64_t pages, uint32_t rights)
     return true;
 }
 
-/* Copy len bytes into init's memory at va (already mapped by map_fresh). */
+/* Copy len bytes into init's memory at va, already mapped (by map_fresh,
+ * or read-only by map_bootinfo: the copy goes through the direct map). */
 static void poke(uint64_t va, const uint8_t *src, uint64_t len)
 {
     while (len > 0) {
@@ -118,8 +120,10 @@ static bool map_modules(struct mica_bootinfo *bi)
     return true;
 }
 
-/* Hand every frame still free to init: mapped read-write at
- * MICA_WINDOW_BASE + phys, with 2 MiB pages where they fit. */
+/* Hand the free set to init: each range, up to MICA_BOOTINFO_MAX_RANGES of
+ * them and below what the window can show, mapped read-write at
+ * MICA_WINDOW_BASE + phys (2 MiB pages where they fit) and listed in bi;
+ * then the kernel takes no frame from the free set again. */
 static bool map_window(struct mica_bootinfo *bi)
 {
     const struct pm_set *f = bootmem_free();

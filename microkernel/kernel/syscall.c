@@ -154,7 +154,8 @@ static void sys_sleep(struct trap_frame *tf)
     ipc_sleep(arch_syscall_arg(tf, 0));
 }
 
-/* Install a new object in the current task, or undo its creation. */
+/* Install a new object in the current task with rights, and return its
+ * handle number (the caller checked there is room: this cannot fail). */
 static void give_new(struct trap_frame *tf, struct kobj *o, uint32_t rights)
 {
     mica_handle_t h = handle_install(self(), o, rights, 0);

@@ -7,6 +7,7 @@
 
 extern const struct mica_bootinfo *bootinfo;
 
+/* The stack of a thread of init (spawn_local): 16 KiB of init's pages. */
 #define STACK_PAGES 4
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };

@@ -172,7 +172,8 @@ static const char *const vector_names[32] = {
     "control protection",
 };
 
-/* "name+0xoff" of the function of the server's ELF image holding rip. */
+/* " <name+0xoff>": the function of the server's ELF image holding rip, or
+ * "" when its symbol table does not say. */
 static void symbolize(const struct server *s, uint64_t rip, char *out, size_t n)
 {
     const char *name;
@@ -220,7 +221,8 @@ static void drop_names(int i)
     }
 }
 
-/* True when the restart policy allows another start now. */
+/* True when the restart policy allows another start now, which is then
+ * counted; at the limit, one [FAIL] line and the server is given up. */
 static bool may_restart(struct server *s, const struct mica_task_status *st)
 {
     if (s->restart == RESTART_NEVER || (s->restart == RESTART_ON_FAILURE && st->state != MICA_TASK_FAULTED))
