@@ -974,12 +974,7 @@ static struct mica_task_status run_tlb_child(mica_thread_fn *fn)
     CHECK_EQ(mica_map(task, (uint64_t)(uintptr_t)page, TLB_VA, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
     CHECK_EQ(mica_task_give(task, task, MICA_R_MAP, 0, &self), MICA_OK);
     CHECK_EQ(spawn_in_task(task, fn, self, SERVER_PRIO, &th), MICA_OK);
-    for (int i = 0; i < 100; i++) {
-        settle();
-        CHECK_EQ(mica_task_status(task, &s), MICA_OK);
-        if (s.state != MICA_TASK_ALIVE)
-            break;
-    }
+    s = child_wait_end(task, 300000);
     mica_task_kill(task);
     mica_handle_close(th);
     mica_handle_close(task);

@@ -100,17 +100,10 @@ static void alloc_and_dirty(uint64_t arg, struct mica_ipc_buffer *buf)
         w[i] = 0xdead000000000000ull | i;
 }
 
-/* Wait (a few ms at a time) until the task has ended; its status. */
+/* Wait (up to 400 ms) until the task has ended; its status. */
 static struct mica_task_status wait_end(mica_handle_t task)
 {
-    struct mica_task_status s = {0};
-    for (int i = 0; i < 200; i++) {
-        mica_task_status(task, &s);
-        if (s.state != MICA_TASK_ALIVE)
-            break;
-        mica_sleep_us(2000);
-    }
-    return s;
+    return child_wait_end(task, 400000);
 }
 
 /* Remove a client and drop init's handles to it. */
