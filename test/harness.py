@@ -334,6 +334,15 @@ CASES = [
                 r"SYSCALL from 32-bit code\); task stopped",
                 r"system call at the very top of the user half \(rip 0x[0-9a-f]+\); thread stopped"],
      "reject": [r"STRADDLE-MARKER"]},
+    # Kernel-memory quotas (issue 14): a greedy task spends its whole quota
+    # every way while echo answers, a worker takes faults, a third task is
+    # made and init restarts echo; then the pool is back page for page.
+    {"name": "kmem", "cmdline": "test=kmem", "exit": EXIT_PASS, "tap": True, "min_tests": 6,
+     "modules": "BUILD/init.elf:init BUILD/pager.elf:pager BUILD/echo.elf:echo+restart=on-failure",
+     "expect": [r"# kmem: passed=\d+ failed=0", r"\[INFO\] init: kernel memory: \d+ pages given",
+                r"kernel memory \(pages\): used / limit",
+                r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused: its kernel-memory quota",
+                r"\[ OK \] init: started \"echo\" \(restart\)"]},
     # The ring-3 system-call fuzzer: a short run (20,000 calls, a fixed seed).
     {"name": "sysfuzz", "cmdline": "test=sysfuzz fuzzseed=1 fuzzcalls=20000", "exit": EXIT_PASS, "tap": True,
      "expect": [r"# sysfuzz: seed=1 calls=\d+ passed=\d+ failed=0"], "min_tests": 25},

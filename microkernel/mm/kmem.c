@@ -180,20 +180,16 @@ void kmem_obj_free(void *obj, enum mica_obj_tag tag)
         kmem_uncharge(a, 1);
 }
 
-bool kmem_account_open(struct kmem_account *child, struct kmem_account *parent, uint64_t limit,
-                       void *record, enum mica_obj_tag record_tag, const char *name, uint32_t id)
+bool kmem_account_open(struct kmem_account *child, struct kmem_account *parent, uint64_t limit, void *record,
+                       enum mica_obj_tag record_tag, const char *name, uint32_t id)
 {
     if (limit == UINT64_MAX)
         limit = kmem_room(parent);
     if (!kmem_charge(parent, limit))
         return false;
     parent->given += limit;
-    *child = (struct kmem_account){.limit = limit,
-                                   .parent = parent,
-                                   .record = record,
-                                   .record_tag = record_tag,
-                                   .name = name,
-                                   .id = id};
+    *child = (struct kmem_account){
+        .limit = limit, .parent = parent, .record = record, .record_tag = record_tag, .name = name, .id = id};
     for (int i = 0; i < MICA_TAG_COUNT; i++)
         list_init(&child->slabs[i]);
     list_push_back(&accounts, &child->link);

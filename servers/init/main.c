@@ -78,9 +78,16 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     if (!check_self() || !pager_start())
         init_stop();
     int refused = servers_start_all();
+    module_kmem_report();
     if (cmdline_selects("test", "servers")) {
         /* A thread of ours checks, while this one serves the names. */
         if (servers_suite_run() != 0)
+            mica_debug_shutdown(1);
+        servers_serve();
+    }
+    if (cmdline_selects("test", "kmem")) {
+        /* As for servers: a thread checks, this one serves the names. */
+        if (kmem_suite_run() != 0)
             mica_debug_shutdown(1);
         servers_serve();
     }

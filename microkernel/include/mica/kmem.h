@@ -32,10 +32,10 @@
 #include "mica/abi.h"
 
 struct kmem_account {
-    uint64_t limit;              /* pages it may hold, the limits it gave away included */
-    uint64_t used;               /* pages it holds: its own, plus its children's limits */
-    uint64_t given;              /* the part of `used` that is children's limits */
-    struct kmem_account *parent; /* whose limit this one was carved from (NULL: the root) */
+    uint64_t limit;                    /* pages it may hold, the limits it gave away included */
+    uint64_t used;                     /* pages it holds: its own, plus its children's limits */
+    uint64_t given;                    /* the part of `used` that is children's limits */
+    struct kmem_account *parent;       /* whose limit this one was carved from (NULL: the root) */
     struct list slabs[MICA_TAG_COUNT]; /* its slab pages with a free object, per tag */
     struct list link;                  /* on the list of all accounts (reports) */
     void *record;                      /* the object it is part of (a task), freed when a dead */
@@ -80,8 +80,8 @@ void kmem_obj_free(void *obj, enum mica_obj_tag tag);
 
 /* Make child an account with `limit` pages carved out of parent (UINT64_MAX:
  * all that parent has left); false when parent has not that much room. */
-bool kmem_account_open(struct kmem_account *child, struct kmem_account *parent, uint64_t limit,
-                       void *record, enum mica_obj_tag record_tag, const char *name, uint32_t id);
+bool kmem_account_open(struct kmem_account *child, struct kmem_account *parent, uint64_t limit, void *record,
+                       enum mica_obj_tag record_tag, const char *name, uint32_t id);
 /* Set child's limit to `limit`, moving the difference from or to its
  * parent: MICA_OK, MICA_EBUSY (below its use) or MICA_ENOMEM (the parent
  * has not the room). */
