@@ -21,7 +21,7 @@ struct free_obj {
 
 /* The header of a slab page. */
 struct slab {
-    struct list link; /* on its account's list for the tag, while it has room */
+    struct slab *next, *prev; /* on its account's list for the tag, while it has room */
     struct kmem_account *acct;
     struct free_obj *free; /* freed objects */
     uint16_t inuse;        /* live objects */
@@ -34,9 +34,31 @@ _Static_assert(sizeof(struct slab) <= SLAB_HEAD, "the slab header fits its 64 by
 void kmem_init(uint64_t pool_pages)
 {
     kmem_kernel.limit = pool_pages;
-    for (int i = 0; i < MICA_TAG_COUNT; i++)
-        list_init(&kmem_kernel.slabs[i]);
     list_push_back(&accounts, &kmem_kernel.link);
+}
+
+/* Put s at the head of its account's list for tag.  The lists end in NULL
+ * (not a sentinel), so a zeroed account has empty lists: opening one
+ * costs task_create no loop. */
+static void slab_link(struct slab *s, enum mica_obj_tag tag)
+{
+    struct slab **head = &s->acct->slabs[tag];
+    s->prev = NULL;
+    s->next = *head;
+    if (*head != NULL)
+        (*head)->prev = s;
+    *head = s;
+}
+
+/* Take s off its account's list for tag. */
+static void slab_unlink(struct slab *s, enum mica_obj_tag tag)
+{
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        s->acct->slabs[tag] = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
 }
 
 bool kmem_charge(struct kmem_account *a, uint64_t pages)
@@ -69,12 +91,12 @@ static unsigned slab_release(void *obj, enum mica_obj_tag tag, struct kmem_accou
     *acct = s->acct;
     if (s->inuse == 0) {
         if (!was_full)
-            list_remove(&s->link);
+            slab_unlink(s, tag);
         pool_page_give(s);
         return 1;
     }
     if (was_full)
-        list_push_front(&s->acct->slabs[tag], &s->link);
+        slab_link(s, tag);
     return 0;
 }
 
@@ -144,7 +166,7 @@ static struct slab *slab_new(struct kmem_account *a, enum mica_obj_tag tag)
     struct slab *s = pool_page_take();
     ASSERT(s != NULL);
     *s = (struct slab){.acct = a, .fresh = SLAB_HEAD, .tag = (uint16_t)tag};
-    list_push_front(&a->slabs[tag], &s->link);
+    slab_link(s, tag);
     return s;
 }
 
@@ -152,8 +174,7 @@ void *kmem_obj_alloc(struct kmem_account *a, enum mica_obj_tag tag)
 {
     size_t size = pool_obj_size(tag);
     ASSERT(size != 0);
-    struct list *first = list_first(&a->slabs[tag]);
-    struct slab *s = first ? list_entry(first, struct slab, link) : slab_new(a, tag);
+    struct slab *s = a->slabs[tag] ? a->slabs[tag] : slab_new(a, tag);
     if (s == NULL)
         return NULL;
     uint64_t *o;
@@ -166,7 +187,7 @@ void *kmem_obj_alloc(struct kmem_account *a, enum mica_obj_tag tag)
     }
     s->inuse++;
     if (s->free == NULL && s->fresh + size > PAGE_SIZE)
-        list_remove(&s->link); /* full: off the list until an object is freed */
+        slab_unlink(s, tag); /* full: off the list until an object is freed */
     for (size_t i = 0; i < size / 8; i++)
         o[i] = 0;
     pool_live_add(tag, 1);
@@ -188,10 +209,13 @@ bool kmem_account_open(struct kmem_account *child, struct kmem_account *parent, 
     if (!kmem_charge(parent, limit))
         return false;
     parent->given += limit;
-    *child = (struct kmem_account){
-        .limit = limit, .parent = parent, .record = record, .record_tag = record_tag, .name = name, .id = id};
-    for (int i = 0; i < MICA_TAG_COUNT; i++)
-        list_init(&child->slabs[i]);
+    /* child lies in a zeroed record: only the fields that are not zero. */
+    child->limit = limit;
+    child->parent = parent;
+    child->record = record;
+    child->record_tag = record_tag;
+    child->name = name;
+    child->id = id;
     list_push_back(&accounts, &child->link);
     return true;
 }

@@ -31,7 +31,7 @@
 #define GREEDY_KIDS 8
 #define GREEDY_KID_KMEM 8u
 #define GREEDY_THREADS 4
-#define GREEDY_OBJECTS 100           /* endpoints and notifications, before the maps */
+#define GREEDY_OBJECTS 100          /* endpoints and notifications, before the maps */
 #define GREEDY_VA 0x200000000000ull /* 32 TiB: nothing of init's code is shared there */
 #define WORKER_KMEM 96u
 #define WORKER_REGION (64ull << 20)
@@ -132,8 +132,8 @@ static void greedy(uint64_t arg, struct mica_ipc_buffer *buf)
     if (mica_notification_create(&ntf) == MICA_OK)
         for (; nt < GREEDY_THREADS; nt++) {
             mica_handle_t th = 0;
-            if (mica_thread_spawn(self, sleeper, ntf, stacks[nt] + sizeof stacks[nt], CHILD_PRIO, NULL, &th) !=
-                MICA_OK)
+            if (mica_thread_spawn(self, sleeper, ntf, stacks[nt] + sizeof stacks[nt], CHILD_PRIO, NULL,
+                                  &th) != MICA_OK)
                 break;
         }
     ok |= nt == GREEDY_THREADS ? G_THREADS : 0;
@@ -311,7 +311,8 @@ static void case_greedy_spends_all(void)
     CHECK_EQ(mica_task_create_kmem(GREEDY_KMEM, &greedy_task), MICA_OK);
     CHECK_EQ(mica_task_give(greedy_task, greedy_rep, MICA_R_SEND, 0, &r1), MICA_OK);
     CHECK_EQ(mica_task_give(greedy_task, greedy_task, MICA_R_ALL, 0, &r2), MICA_OK);
-    CHECK_EQ(spawn_in_task(greedy_task, greedy, r1 | (uint64_t)r2 << 32, CHILD_PRIO, &greedy_thread), MICA_OK);
+    CHECK_EQ(spawn_in_task(greedy_task, greedy, r1 | (uint64_t)r2 << 32, CHILD_PRIO, &greedy_thread),
+             MICA_OK);
     struct mica_msg m = {0};
     uint64_t badge;
     CHECK_EQ(mica_recv(greedy_rep, &m, &badge, REPORT_WAIT_US), MICA_OK);
@@ -348,7 +349,8 @@ static void case_others_go_on(void)
     CHECK(page != NULL);
     CHECK_EQ(mica_task_create_kmem(32, &t3), MICA_OK);
     for (uint64_t i = 1; page && i <= 4; i++)
-        CHECK_EQ(mica_map(t3, (uint64_t)(uintptr_t)page, i << 30, 1, MICA_MAP_READ | MICA_MAP_WRITE), MICA_OK);
+        CHECK_EQ(mica_map(t3, (uint64_t)(uintptr_t)page, i << 30, 1, MICA_MAP_READ | MICA_MAP_WRITE),
+                 MICA_OK);
     struct mica_kmem k3 = {0};
     CHECK_EQ(mica_kmem_info(t3, &k3), MICA_OK);
     CHECK(k3.used >= 2 + 4 && k3.limit == 32);
@@ -466,9 +468,10 @@ static void case_back_to_baseline(const struct mica_obj_counts *base)
     CHECK(new_tables < 8);
     CHECK_EQ(end.pool_pages_free + new_tables, base->pool_pages_free);
     CHECK_EQ(end.kmem_used, base->kmem_used + new_tables);
-    mica_printf("# kmem: pool %llu of %llu pages free at the start, %llu at the end (init's page tables: +%llu)\n",
-                (unsigned long long)base->pool_pages_free, (unsigned long long)base->pool_pages_total,
-                (unsigned long long)end.pool_pages_free, (unsigned long long)new_tables);
+    mica_printf(
+        "# kmem: pool %llu of %llu pages free at the start, %llu at the end (init's page tables: +%llu)\n",
+        (unsigned long long)base->pool_pages_free, (unsigned long long)base->pool_pages_total,
+        (unsigned long long)end.pool_pages_free, (unsigned long long)new_tables);
     if (failures)
         mica_debug_counts(NULL);
 }

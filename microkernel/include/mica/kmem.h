@@ -31,16 +31,18 @@
 #include "base/list.h"
 #include "mica/abi.h"
 
+struct slab;
+
 struct kmem_account {
-    uint64_t limit;                    /* pages it may hold, the limits it gave away included */
-    uint64_t used;                     /* pages it holds: its own, plus its children's limits */
-    uint64_t given;                    /* the part of `used` that is children's limits */
-    struct kmem_account *parent;       /* whose limit this one was carved from (NULL: the root) */
-    struct list slabs[MICA_TAG_COUNT]; /* its slab pages with a free object, per tag */
-    struct list link;                  /* on the list of all accounts (reports) */
-    void *record;                      /* the object it is part of (a task), freed when a dead */
-    enum mica_obj_tag record_tag;      /* account empties, with this tag */
-    const char *name;                  /* for reports */
+    uint64_t limit;                     /* pages it may hold, the limits it gave away included */
+    uint64_t used;                      /* pages it holds: its own, plus its children's limits */
+    uint64_t given;                     /* the part of `used` that is children's limits */
+    struct kmem_account *parent;        /* whose limit this one was carved from (NULL: the root) */
+    struct slab *slabs[MICA_TAG_COUNT]; /* its slab pages with a free object, per tag (NULL: none) */
+    struct list link;                   /* on the list of all accounts (reports) */
+    void *record;                       /* the object it is part of (a task), freed when a dead */
+    enum mica_obj_tag record_tag;       /* account empties, with this tag */
+    const char *name;                   /* for reports */
     uint32_t id;
     uint8_t dead;   /* its task ended: the limit follows the use down */
     uint8_t orphan; /* nothing names the record any more: free it at use 0 */
