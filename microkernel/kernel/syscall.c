@@ -263,6 +263,11 @@ static void sys_task_create(struct trap_frame *tf)
         ST(tf, MICA_ENOHANDLES);
         return;
     }
+    /* Checked here too: task_create reads UINT64_MAX as "all that is left". */
+    if (pages > kmem_room(&self()->kmem)) {
+        ST(tf, MICA_ENOMEM);
+        return;
+    }
     struct task *t = task_create("task", &self()->kmem, pages);
     if (t == NULL) {
         ST(tf, MICA_ENOMEM);

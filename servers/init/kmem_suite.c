@@ -443,6 +443,7 @@ static void case_fault_over_quota(void)
     CHECK_EQ(mica_kmem_set(task, 1, NULL), MICA_EINVAL);
     CHECK_EQ(mica_task_create_kmem(1, NULL), MICA_EINVAL);
     CHECK_EQ(mica_task_create_kmem(UINT64_MAX / 2, NULL), MICA_ENOMEM);
+    CHECK_EQ(mica_task_create_kmem(UINT64_MAX, NULL), MICA_ENOMEM); /* not "all that is left" */
     mica_task_kill(task);
     mica_handle_close(th);
     mica_handle_close(task);
