@@ -22,17 +22,7 @@
 #define KMEM_MAX (1ull << 20)
 
 /* The kinds from OPT_LIMIT on are numbers in [min, max]. */
-enum opt_kind {
-    OPT_RESTART,
-    OPT_SHA1,
-    OPT_CRASH,
-    OPT_LIMIT,
-    OPT_WINDOW,
-    OPT_PRIO,
-    OPT_QUOTA,
-    OPT_ARG,
-    OPT_KMEM
-};
+enum opt_kind { OPT_RESTART, OPT_SHA1, OPT_LIMIT, OPT_WINDOW, OPT_PRIO, OPT_QUOTA, OPT_ARG, OPT_KMEM };
 
 /* Which lines take an option: bit (1 << enum module_role). */
 #define ON_SERVER (1u << MODULE_SERVER)
@@ -54,7 +44,6 @@ static const struct option {
     {"prio", OPT_PRIO, 0, 61, ON_SERVER},
     {"quota", OPT_QUOTA, 1, 1ull << 32, ON_SERVER},
     {"arg", OPT_ARG, 0, UINT64_MAX, ON_SERVER},
-    {"crash", OPT_CRASH, 0, 0, ON_SERVER},
     /* Init's own quota is the whole pool: it is the root others come from. */
     {"kmem", OPT_KMEM, MICA_KMEM_TASK_MIN, KMEM_MAX, ON_SERVER | (1u << MODULE_PAGER)},
 };
@@ -79,7 +68,6 @@ static const struct option *option_find(const char *k, size_t n)
 static bool option_set(struct server *s, const struct option *o, const char *v, size_t n)
 {
     uint64_t x = 0;
-    int kind;
     switch (o->kind) {
     case OPT_RESTART:
         if (n == 5 && __builtin_memcmp(v, "never", 5) == 0)
@@ -95,11 +83,6 @@ static bool option_set(struct server *s, const struct option *o, const char *v, 
         if (!sha1_parse_hex(v, n, s->sha1))
             break;
         s->sha1_given = 1;
-        return true;
-    case OPT_CRASH:
-        if ((kind = crash_kind_from_name(v, n)) < 0)
-            break;
-        s->arg = (uint64_t)kind;
         return true;
     default:
         if (!str_parse_u64(v, n, &x) || x < o->min || x > o->max)
@@ -118,9 +101,8 @@ static bool option_set(struct server *s, const struct option *o, const char *v, 
             s->arg = x;
         return true;
     }
-    static const char *const wants[] = {[OPT_RESTART] = "never, on-failure or always",
-                                        [OPT_SHA1] = "40 hex digits",
-                                        [OPT_CRASH] = "a crash kind of the crasher"};
+    static const char *const wants[] = {
+        [OPT_RESTART] = "never, on-failure or always", [OPT_SHA1] = "40 hex digits"};
     if (o->kind >= OPT_LIMIT)
         mica_printf("[FAIL] init: module \"%s\": %s=%.*s: not a number from %llu to %llu; not started\n",
                     s->name, o->key, (int)n, v, (unsigned long long)o->min, (unsigned long long)o->max);
@@ -174,6 +156,13 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
         if (w == pos)
             break;
         const struct option *o = k < pos ? option_find(line + w, k - w) : NULL;
+        int extra = -1; /* the test image's own options (init.h) */
+        if (o == NULL && k < pos && role == MODULE_SERVER && &init_test_hooks != NULL)
+            extra = init_test_hooks.module_option(s, line + w, k - w, line + k + 1, pos - k - 1);
+        if (extra == 0)
+            return false;
+        if (extra == 1)
+            continue;
         const char *before = o == NULL ? "unknown option" : "option", *after = "";
         if (o != NULL && ((seen >> (o - options)) & 1))
             after = " given twice";

@@ -13,14 +13,13 @@
  * that raises the quota first.  When the greedy task is killed, the pool is
  * back at its baseline, page for page.
  *
- * The ISO carries init, the pager and echo (restart=on-failure).  The
- * checks run in a thread of init while the main thread serves the names. */
+ * The ISO carries init, the pager and echo (restart=on-failure).  A thread
+ * suite: the cases run in a thread of init while init's main thread serves
+ * the names, in the order they are written. */
 #include <mica/names.h>
 #include <mica/pager.h>
 
-#include "base/status.h"
-#include "check.h"
-#include "init.h"
+#include "guest.h"
 
 #define ECHO_CRASH 0x666
 #define SUITE_PRIO 30
@@ -39,19 +38,9 @@
 #define RAISE_VA 0x280000000000ull
 #define REPORT_WAIT_US 5000000ull
 
-static int failures;
-static int tap_n, failed_total;
+/* The name service, through the suite thread's own IPC buffer. */
 static mica_handle_t ns;
-static struct mica_ipc_buffer *suite_buf;
-
-/* Print one TAP line for the checks since the last one. */
-static void end_case(const char *name)
-{
-    tap_n++;
-    failed_total += failures != 0;
-    mica_printf("%s %d - kmem/%s\n", failures ? "not ok" : "ok", tap_n, name);
-    failures = 0;
-}
+#define suite_buf guest_buffer
 
 /* ---- the greedy task (runs init's code with init's data read-only: no
  * globals, no printing; it reports by one call that is never answered) ---- */
@@ -228,6 +217,7 @@ static bool worker_start(struct worker *w, uint64_t kmem)
 {
     mica_handle_t remote = 0, pe = 0;
     uint64_t badge = 0;
+    int before = guest_case_failures();
     *w = (struct worker){0};
     CHECK_EQ(mica_endpoint_create(&w->ep), MICA_OK);
     CHECK_EQ(mica_task_create_kmem(kmem, &w->task), MICA_OK);
@@ -244,7 +234,7 @@ static bool worker_start(struct worker *w, uint64_t kmem)
     w->region = m.mr[1];
     CHECK_EQ(mica_task_give(w->task, w->ep, MICA_R_RECV, 0, &remote), MICA_OK);
     CHECK_EQ(spawn_in_task(w->task, worker, remote, CHILD_PRIO, &w->thread), MICA_OK);
-    return failures == 0;
+    return guest_case_failures() == before;
 }
 
 /* Ask w to write v at page i (2 MiB apart) of its region: its status. */
@@ -302,9 +292,31 @@ static int echo_answers(void)
 /* ---- cases ---- */
 
 static mica_handle_t greedy_task, greedy_thread, greedy_rep;
+static struct mica_obj_counts base;
+
+/* The name service's handle, before the first case. */
+static void kmem_setup(unsigned pass)
+{
+    (void)pass;
+    ns = servers_ns_handle();
+}
+
+GUEST_SUITE(kmem, .before_pass = kmem_setup, .thread = true);
+
+/* Echo answers; init's own quota is read; the baseline is taken. */
+GUEST_TEST(kmem, setup)
+{
+    CHECK_EQ(echo_answers(), MICA_OK);
+    struct mica_kmem mine = {0};
+    CHECK_EQ(mica_kmem_info(0, &mine), MICA_OK);
+    CHECK(mine.used <= mine.limit && mine.given >= 2); /* the pager's and echo's quotas */
+    mica_sleep_us(20000);
+    CHECK_EQ(mica_debug_counts(&base), MICA_OK);
+    CHECK_EQ(base.kmem_limit, mine.limit);
+}
 
 /* The greedy task spends its quota every way and reports. */
-static void case_greedy_spends_all(void)
+GUEST_TEST(kmem, greedy_spends_its_whole_quota)
 {
     mica_handle_t r1 = 0, r2 = 0;
     CHECK_EQ(mica_endpoint_create(&greedy_rep), MICA_OK);
@@ -332,7 +344,7 @@ static void case_greedy_spends_all(void)
 
 /* While the greedy task holds its quota: echo answers, a worker takes
  * faults that need new tables, init makes and maps a third task. */
-static void case_others_go_on(void)
+GUEST_TEST(kmem, others_go_on)
 {
     struct worker w;
     CHECK_EQ(call_echo(5), MICA_OK);
@@ -360,7 +372,7 @@ static void case_others_go_on(void)
 }
 
 /* Echo crashes mid-call and init restarts it from its own quota. */
-static void case_restart_goes_on(void)
+GUEST_TEST(kmem, restart_goes_on)
 {
     const struct server *s = servers_find("echo");
     CHECK(s != NULL);
@@ -386,7 +398,7 @@ static void child_touch(uint64_t ep, struct mica_ipc_buffer *buf)
     mica_send((mica_handle_t)ep, &m, MICA_TIMEOUT_INFINITE);
 }
 
-static void case_fault_over_quota(void)
+GUEST_TEST(kmem, fault_over_quota)
 {
     /* Refused: a worker with no room left faults on a fresh 2 MiB. */
     struct worker w;
@@ -452,7 +464,7 @@ static void case_fault_over_quota(void)
 }
 
 /* Kill the greedy task: every page comes back. */
-static void case_back_to_baseline(const struct mica_obj_counts *base)
+GUEST_TEST(kmem, back_to_baseline_page_for_page)
 {
     struct mica_obj_counts end;
     CHECK_EQ(mica_task_kill(greedy_task), MICA_OK);
@@ -463,53 +475,16 @@ static void case_back_to_baseline(const struct mica_obj_counts *base)
     mica_debug_counts(&end);
     for (int i = 0; i < MICA_TAG_COUNT; i++)
         if (i != MICA_TAG_PAGE_TABLE)
-            CHECK_EQ(end.live[i], base->live[i]);
+            CHECK_EQ(end.live[i], base.live[i]);
     /* Page for page: only init's own new page tables (its heap grew) differ. */
-    uint64_t new_tables = end.live[MICA_TAG_PAGE_TABLE] - base->live[MICA_TAG_PAGE_TABLE];
+    uint64_t new_tables = end.live[MICA_TAG_PAGE_TABLE] - base.live[MICA_TAG_PAGE_TABLE];
     CHECK(new_tables < 8);
-    CHECK_EQ(end.pool_pages_free + new_tables, base->pool_pages_free);
-    CHECK_EQ(end.kmem_used, base->kmem_used + new_tables);
+    CHECK_EQ(end.pool_pages_free + new_tables, base.pool_pages_free);
+    CHECK_EQ(end.kmem_used, base.kmem_used + new_tables);
     mica_printf(
         "# kmem: pool %llu of %llu pages free at the start, %llu at the end (init's page tables: +%llu)\n",
-        (unsigned long long)base->pool_pages_free, (unsigned long long)base->pool_pages_total,
+        (unsigned long long)base.pool_pages_free, (unsigned long long)base.pool_pages_total,
         (unsigned long long)end.pool_pages_free, (unsigned long long)new_tables);
-    if (failures)
+    if (guest_case_failures())
         mica_debug_counts(NULL);
-}
-
-static void suite(uint64_t arg, struct mica_ipc_buffer *buf)
-{
-    (void)arg;
-    suite_buf = buf;
-    ns = servers_ns_handle();
-    mica_printf("TAP version 13\n1..6\n");
-    CHECK_EQ(echo_answers(), MICA_OK);
-    struct mica_kmem mine = {0};
-    CHECK_EQ(mica_kmem_info(0, &mine), MICA_OK);
-    CHECK(mine.used <= mine.limit && mine.given >= 2); /* the pager's and echo's quotas */
-    mica_sleep_us(20000);
-    struct mica_obj_counts base;
-    CHECK_EQ(mica_debug_counts(&base), MICA_OK);
-    CHECK_EQ(base.kmem_limit, mine.limit);
-    end_case("setup");
-
-    case_greedy_spends_all();
-    end_case("greedy_spends_its_whole_quota");
-    case_others_go_on();
-    end_case("others_go_on");
-    case_restart_goes_on();
-    end_case("restart_goes_on");
-    case_fault_over_quota();
-    end_case("fault_over_quota");
-    case_back_to_baseline(&base);
-    end_case("back_to_baseline_page_for_page");
-
-    mica_printf("# kmem: passed=%d failed=%d\n", tap_n - failed_total, failed_total);
-    mica_debug_shutdown(failed_total != 0);
-}
-
-int kmem_suite_run(void)
-{
-    mica_handle_t th = 0;
-    return spawn_local(suite, 0, SUITE_PRIO, &th) == MICA_OK ? 0 : 1;
 }
