@@ -334,6 +334,15 @@ CASES = [
                 r"SYSCALL from 32-bit code\); task stopped",
                 r"system call at the very top of the user half \(rip 0x[0-9a-f]+\); thread stopped"],
      "reject": [r"STRADDLE-MARKER"]},
+    # Kernel-memory quotas (issue 14): a greedy task spends its whole quota
+    # every way while echo answers, a worker takes faults, a third task is
+    # made and init restarts echo; then the pool is back page for page.
+    {"name": "kmem", "cmdline": "test=kmem", "exit": EXIT_PASS, "tap": True, "min_tests": 6,
+     "modules": "BUILD/init.elf:init BUILD/pager.elf:pager BUILD/echo.elf:echo+restart=on-failure",
+     "expect": [r"# kmem: passed=\d+ failed=0", r"\[INFO\] init: kernel memory: \d+ pages given",
+                r"kernel memory \(pages\): used / limit",
+                r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused: its kernel-memory quota",
+                r"\[ OK \] init: started \"echo\" \(restart\)"]},
     # The ring-3 system-call fuzzer: a short run (20,000 calls, a fixed seed).
     {"name": "sysfuzz", "cmdline": "test=sysfuzz fuzzseed=1 fuzzcalls=20000", "exit": EXIT_PASS, "tap": True,
      "expect": [r"# sysfuzz: seed=1 calls=\d+ passed=\d+ failed=0"], "min_tests": 25},
@@ -837,7 +846,8 @@ def bad_input_cases(build):
         {"name": "module-options", "cmdline": "", "end": r"init: up, but",
          "modules": std + " BUILD/echo.elf:e1+restrat=on-failure BUILD/echo.elf:e2+prio=99 BUILD/echo.elf:e3+quota=lots"
                           " BUILD/echo.elf:e4+limit=-1 BUILD/echo.elf:e5+prio=3+prio=4 BUILD/echo.elf:e6"
-                          " BUILD/echo.elf:e6 BUILD/echo.elf:e7+quota=256+prio=30+restart=always+limit=2+window=5",
+                          " BUILD/echo.elf:e6 BUILD/echo.elf:e7+quota=256+prio=30+restart=always+limit=2+window=5+kmem=64"
+                          " BUILD/echo.elf:e8+kmem=1 BUILD/echo.elf:e9+kmem=1048576",
          "once": [r'\[FAIL\] init: module "e1": unknown option "restrat=on-failure"; not started',
                   r'\[FAIL\] init: module "e2": prio=99: not a number from 0 to 61; not started',
                   r'\[FAIL\] init: module "e3": quota=lots: not a number from 1 to \d+; not started',
@@ -845,7 +855,10 @@ def bad_input_cases(build):
                   r'\[FAIL\] init: module "e5": option "prio=4" given twice; not started',
                   r'\[FAIL\] init: module "e6": an earlier module has that name; not started',
                   r'\[ OK \] init: started "e6"', r'\[ OK \] init: started "e7"',
-                  r"\[WARN\] init: up, but 6 modules were refused or did not start"],
+                  r'\[FAIL\] init: module "e8": kmem=1: not a number from 2 to 1048576; not started',
+                  r'\[FAIL\] init: module "e9": kmem=1048576: init has \d+ pages of kernel memory left and keeps '
+                  r'\d+ for restarts; not started',
+                  r"\[WARN\] init: up, but 8 modules were refused or did not start"],
          "absent": [r"init: ready", r"status -\d"]},
         {"name": "no-pager", "cmdline": "", "modules": "BUILD/init.elf:init BUILD/pager.elf:pgr", "end": EXIT_FAIL,
          "once": [r'\[FAIL\] init: no module named "pager"', r"\[FAIL\] init: the system cannot go on; shutting down"],

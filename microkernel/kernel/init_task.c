@@ -183,7 +183,7 @@ struct thread *init_task_create(void)
                  elf_strerror(err));
         return NULL;
     }
-    init = task_create("init");
+    init = task_create("init", &kmem_kernel, UINT64_MAX); /* all the pool: the root of the quotas */
     if (init == NULL)
         PANIC("no pool memory for the first task");
     struct mica_bootinfo *bi = &bootinfo;

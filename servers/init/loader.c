@@ -37,7 +37,8 @@ static int load_segment(mica_handle_t task, const uint8_t *file, const struct el
     return mica_map(task, (uint64_t)(uintptr_t)mem, start, pages, rights);
 }
 
-int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task_out, uint64_t *entry)
+int load_program(const struct mica_bootinfo_module *mod, uint64_t kmem, mica_handle_t *task_out,
+                 uint64_t *entry)
 {
     const uint8_t *file = (const uint8_t *)(uintptr_t)mod->vaddr;
     struct elf_image img;
@@ -47,7 +48,7 @@ int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task_out
         return MICA_EINVAL;
     }
     mica_handle_t task = 0;
-    int st = mica_task_create(&task);
+    int st = mica_task_create_kmem(kmem, &task);
     for (unsigned i = 0; st == MICA_OK && i < img.nsegments; i++)
         st = load_segment(task, file, &img.seg[i]);
     if (st != MICA_OK) {
@@ -83,12 +84,12 @@ int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint
     return st;
 }
 
-int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
-                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
+int start_program(const struct mica_bootinfo_module *mod, uint64_t kmem, int prio, mica_handle_t give,
+                  uint32_t rights, uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
 {
     mica_handle_t task = 0, remote = 0;
     uint64_t entry = 0;
-    int st = load_program(mod, &task, &entry);
+    int st = load_program(mod, kmem, &task, &entry);
     if (st != MICA_OK)
         return st;
     if (give != MICA_HANDLE_NONE)

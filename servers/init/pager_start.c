@@ -58,7 +58,7 @@ bool pager_start(void)
         return false;
     mica_handle_t ep = 0, th = 0;
     if (mica_endpoint_create(&ep) != MICA_OK ||
-        start_program(mod, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
+        start_program(mod, line.kmem, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
         mica_handle_mint(ep, MICA_R_SEND, PAGER_BADGE_INIT, &pager_admin) != MICA_OK) {
         mica_puts("[FAIL] init: the pager did not start");
         return false;

@@ -73,7 +73,7 @@ static bool server_start(int i)
     struct server *s = &servers[i];
     mica_handle_t task = 0, remote = 0;
     uint64_t entry = 0;
-    int st = load_program(s->mod, &task, &entry);
+    int st = module_kmem_fits(s) ? load_program(s->mod, s->kmem, &task, &entry) : MICA_ENOMEM;
     if (st != MICA_OK)
         return false; /* load_program said why */
     st = attach_pager(s, task);

@@ -480,9 +480,24 @@ int main(const struct mica_bootinfo *bi, uint64_t ep)
                 (unsigned long long)ep, status_name(st));
             return 2;
         }
+        uint64_t fault_addr = MICA_INFO_LABEL(m.info) == MICA_LABEL_FAULT ? m.mr[0] : 0, client = badge;
         request(badge, &m, buf);
+        int mapping = MICA_INFO_LABEL(m.info) == MICA_FAULT_MAP;
         st = mica_reply_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-        if (st != MICA_OK) {
+        if (st == MICA_ENOMEM && mapping) {
+            /* The client's kernel-memory quota cannot pay for the page
+             * tables of this mapping (docs/kernel.md).  Only its creator
+             * could raise it; the pager refuses the fault instead, so the
+             * task stops with a reason rather than wait forever. */
+            struct client *c = client_of(client);
+            mica_printf(
+                "[WARN] pager: client %llu: fault at 0x%llx refused: its kernel-memory quota cannot pay "
+                "for the page tables (MICA_ENOMEM)\n",
+                (unsigned long long)(c ? c - clients : 0), (unsigned long long)fault_addr);
+            mica_msg_init(&m, MICA_FAULT_KILL);
+            mica_reply(&m);
+            st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+        } else if (st != MICA_OK) {
             /* Most likely a reply the kernel refused (a bad mapping: a
              * pager bug): say so and receive again.  The log counts
              * repeats of an identical line. */

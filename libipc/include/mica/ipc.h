@@ -289,13 +289,46 @@ static inline int mica_handle_info(mica_handle_t h, uint32_t *type, uint32_t *ri
     return st;
 }
 
-/* A new, empty task (address space and handle table). */
-static inline int mica_task_create(mica_handle_t *out)
+/* A new, empty task (address space and handle table) whose kernel-memory
+ * quota is kmem_pages carved out of ours (0: MICA_KMEM_DEFAULT). */
+static inline int mica_task_create_kmem(uint64_t kmem_pages, mica_handle_t *out)
 {
     uint64_t h;
-    int st = mica_syscall0(SYS_TASK_CREATE, &h);
+    int st = mica_syscall1(SYS_TASK_CREATE, kmem_pages, &h);
     if (st == MICA_OK && out != NULL)
         *out = (mica_handle_t)h;
+    return st;
+}
+
+/* A new, empty task with the default kernel-memory quota. */
+static inline int mica_task_create(mica_handle_t *out)
+{
+    return mica_task_create_kmem(0, out);
+}
+
+/* Kernel memory of a task (0: the caller), in pages. */
+struct mica_kmem {
+    uint64_t used, limit, given; /* given: the limits of the tasks it created, part of used */
+};
+
+/* Read the kernel-memory use and limit of task (0: the caller). */
+static inline int mica_kmem_info(mica_handle_t task, struct mica_kmem *out)
+{
+    uint64_t r[3];
+    int st = mica_syscall1_r3(SYS_KMEM_INFO, task, &r[0], &r[1], &r[2]);
+    if (st == MICA_OK && out != NULL)
+        *out = (struct mica_kmem){r[0], r[1], r[2]};
+    return st;
+}
+
+/* Set the kernel-memory limit of a task we created (pages move between
+ * its quota and ours); its use and new limit come back in out. */
+static inline int mica_kmem_set(mica_handle_t task, uint64_t pages, struct mica_kmem *out)
+{
+    uint64_t r[3];
+    int st = mica_syscall2_r3(SYS_KMEM_SET, task, pages, r);
+    if (st == MICA_OK && out != NULL)
+        *out = (struct mica_kmem){r[0], r[1], r[2]};
     return st;
 }
 

@@ -14,6 +14,7 @@
 #include "base/list.h"
 #include "mica/abi.h"
 #include "mica/arch.h"
+#include "mica/kmem.h"
 
 struct trap_frame;
 struct thread;
@@ -55,6 +56,7 @@ struct task {
     uint64_t end_addr, end_rip, end_error;
     uint32_t id;
     char name[24];
+    struct kmem_account kmem; /* what it and its threads, tables and objects may take of the pool */
 };
 
 enum thread_state {
@@ -94,17 +96,18 @@ struct thread {
     uint8_t in_fault;   /* queued at its pager with a fault message */
     uint64_t fault_addr, fault_access, fault_rip;
     uint32_t id;
-    uint64_t kstack;          /* direct-map address of its kernel stack page */
-    struct trap_frame *frame; /* its saved user registers (top of kstack) */
-    uint64_t ipc_buffer;      /* user address of its IPC buffer page, or 0 */
-    struct list queue_link;   /* run queue, endpoint queue or notification waiters */
-    struct thread *reply_to;  /* the caller this thread must reply to */
-    struct thread *replier;   /* the server holding this caller's reply */
-    uint64_t send_badge;      /* badge of the handle it sends through */
-    uint32_t send_rights;     /* rights of that handle (for passing handles) */
-    uint64_t deadline;        /* timeout, in timer ticks; 0 = none */
-    struct list timer_link;   /* sorted sleep/timeout list */
-    struct arch_thread arch;  /* its FPU/vector state (arch) */
+    uint64_t kstack;           /* direct-map address of its kernel stack page */
+    struct trap_frame *frame;  /* its saved user registers (top of kstack) */
+    uint64_t ipc_buffer;       /* user address of its IPC buffer page, or 0 */
+    struct list queue_link;    /* run queue, endpoint queue or notification waiters */
+    struct thread *reply_to;   /* the caller this thread must reply to */
+    struct thread *replier;    /* the server holding this caller's reply */
+    uint64_t send_badge;       /* badge of the handle it sends through */
+    uint32_t send_rights;      /* rights of that handle (for passing handles) */
+    uint64_t deadline;         /* timeout, in timer ticks; 0 = none */
+    struct list timer_link;    /* sorted sleep/timeout list */
+    struct arch_thread arch;   /* its FPU/vector state (arch) */
+    struct kmem_account *kmem; /* its task's account: its record, stack and FPU area are charged there */
 };
 
 /* Turn a handle number of `t` into its slot, or NULL if free, out of range
@@ -132,13 +135,13 @@ void handle_close(struct task *t, mica_handle_t h);
 void obj_ref(struct kobj *o);
 void obj_unref(struct kobj *o);
 
-/* Create objects, or NULL when the pool is out.  An endpoint,
- * notification or task starts with reference count 0 (the first handle
- * takes one); a thread holds a reference to itself until it dies and one
- * to its task, and is runnable at once. */
-struct endpoint *endpoint_create(void);
-struct notification *notification_create(void);
-struct task *task_create(const char *name);
+/* Create objects (reference count 0: the first handle takes one). */
+struct endpoint *endpoint_create(struct kmem_account *a);
+struct notification *notification_create(struct kmem_account *a);
+/* A task whose own account gets kmem_pages carved out of `parent` (UINT64_MAX:
+ * all parent has left); its record is charged to parent.  NULL when
+ * parent has not the room. */
+struct task *task_create(const char *name, struct kmem_account *parent, uint64_t kmem_pages);
 struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0, uint64_t arg1,
                              unsigned prio, uint64_t ipc_buffer);
 
