@@ -154,6 +154,7 @@ $(BUILD)/u/%.o: %.c
 # The suites see init's interfaces; their cases run in the order written
 # (guest.h), which -fno-toplevel-reorder makes the order in the section.
 $(GUEST_OBJ): GUEST_CFLAGS := -Iservers/init -fno-toplevel-reorder
+# (compile_commands.json below repeats these two flags for test/guest/*.c.)
 
 $(BUILD)/u/%.o: %.asm
 	@mkdir -p $(dir $@)
@@ -304,7 +305,8 @@ mutants: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/ba
 compile_commands.json: Makefile scripts/compile-commands.py
 	@$(PYTHON) scripts/compile-commands.py --out $@ \
 	    --group '$(CC) $(KCFLAGS)' $(BUILD)/k $(KERNEL_C) $(ARCH_DIR)/asm_offsets.c \
-	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c test/guest/*.c test/guest/*/*.c)) \
+	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c test/guest/*/*.c)) \
+	    --group '$(CC) $(USER_CFLAGS) -Iservers/init -fno-toplevel-reorder' $(BUILD)/u $(sort $(wildcard test/guest/*.c)) \
 	    --group '$(CC) $(HOST_CFLAGS)' $(BUILD)/host $(wildcard test/host/*.c) \
 	    --group 'clang $(FUZZ_CFLAGS)' $(BUILD)/fuzz $(wildcard test/fuzz/fuzz_*.c) \
 	    --group '$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ilibbase/include' $(BUILD)/tools \
