@@ -416,6 +416,11 @@ typedef void mica_thread_fn(uint64_t arg, struct mica_ipc_buffer *ipcbuf);
  * status of SYS_THREAD_CREATE. */
 int mica_thread_spawn(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void *stack_top, int prio,
                       struct mica_ipc_buffer *ipcbuf, mica_handle_t *out);
+/* The same, and when fn returns the thread signals bit 1 on notification
+ * `done` (0: none) as its very last use of its stack, then exits: whoever
+ * waits on `done` may then give the stack back (mica_thread_join). */
+int mica_thread_spawn_signal(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void *stack_top, int prio,
+                             struct mica_ipc_buffer *ipcbuf, mica_handle_t done, mica_handle_t *out);
 
 /* ---- printing (print.c) ---------------------------------------------------
  * Formatted with libbase's fmt_vsnprintf (%d %i %u %x %X %o %c %s %p, no
