@@ -40,6 +40,7 @@ struct server {
     unsigned nrecent;
     int prio;
     uint64_t quota, arg, pager_id;
+    const char *args; /* the words after `--` on its line, or NULL */
     int sha1_given;
     uint8_t sha1[20];
     mica_handle_t task, thread;

@@ -3,7 +3,8 @@
  * a value out of range or a key given twice refuses the module with one
  * [FAIL] line that names the module and the option, rather than starting
  * it with a default the line did not ask for.  Init's and the pager's own
- * lines accept only sha1=, the one option that applies to them. */
+ * lines accept only sha1=, the one option that applies to them.  Words
+ * after `--` are the server's own arguments, not init's options. */
 #include "base/sha1.h"
 #include "base/str.h"
 #include "init.h"
@@ -145,6 +146,13 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
             k++;
         if (w == pos)
             break;
+        if (pos - w == 2 && line[w] == '-' && line[w + 1] == '-' && role == MODULE_SERVER) {
+            /* The rest of the line is the server's own (its start-up record's argv). */
+            while (line[pos] == ' ')
+                pos++;
+            s->args = line + pos;
+            break;
+        }
         const struct option *o = k < pos ? option_find(line + w, k - w) : NULL;
         const char *before = o == NULL ? "unknown option" : "option", *after = "";
         if (o != NULL && ((seen >> (o - options)) & 1))

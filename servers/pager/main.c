@@ -18,11 +18,12 @@
  * page -> leaf pages -> frame addresses), built lazily from frames too. */
 #include <mica/ipc.h>
 #include <mica/pager.h>
+#include <mica/runtime.h>
 
 #include "base/status.h"
 
 #define MAX_CLIENTS 32
-#define MAX_REGIONS 16
+#define MAX_REGIONS 64 /* a server's heap segments, large blocks and thread stacks are regions */
 #define MAX_SHARERS 4
 #define LEAF_SPAN 512ull              /* pages per leaf table */
 #define REGION_MAX_PAGES (1ull << 18) /* 1 GiB */
@@ -458,6 +459,13 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
     }
 }
 
+/* mica_serve's handler: one request or fault. */
+static void serve(void *ctx, uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *buf)
+{
+    (void)ctx;
+    request(badge, m, buf);
+}
+
 int main(const struct mica_bootinfo *bi, uint64_t ep)
 {
     if (bi != NULL) {
@@ -466,28 +474,11 @@ int main(const struct mica_bootinfo *bi, uint64_t ep)
         mica_puts("[FAIL] pager: started as the first module; the first module must be init");
         return 1;
     }
-    struct mica_ipc_buffer *buf = mica_ipcbuf;
-    struct mica_msg m;
-    uint64_t badge;
-    int st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-    for (;;) {
-        if (st != MICA_OK) {
-            /* Receiving itself fails: the argument is no endpoint we may
-             * receive on, so no request can ever come. */
-            mica_printf(
-                "[FAIL] pager: cannot receive on handle %llu: %s; the pager must be started by init as the "
+    /* Returns only when receiving itself fails: the argument is no
+     * endpoint we may receive on, so no request can ever come. */
+    int st = mica_serve((mica_handle_t)ep, mica_ipcbuf, serve, NULL);
+    mica_printf("[FAIL] pager: cannot receive on handle %llu: %s; the pager must be started by init as the "
                 "module named \"pager\"\n",
                 (unsigned long long)ep, status_name(st));
-            return 2;
-        }
-        request(badge, &m, buf);
-        st = mica_reply_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-        if (st != MICA_OK) {
-            /* Most likely a reply the kernel refused (a bad mapping: a
-             * pager bug): say so and receive again.  The log counts
-             * repeats of an identical line. */
-            mica_printf("[WARN] pager: reply or receive failed: %s; receiving again\n", status_name(st));
-            st = mica_recv((mica_handle_t)ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-        }
-    }
+    return 2;
 }
