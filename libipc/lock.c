@@ -31,7 +31,7 @@ void mica_lock(struct mica_lock *l)
     for (;;) {
         mica_handle_t h = lock_ntf(l);
         if (h != 0 && mica_notify_wait(h, NULL, MICA_TIMEOUT_INFINITE) == MICA_OK)
-            return; /* handed over by mica_unlock */
+            return;          /* handed over by mica_unlock */
         mica_sleep_us(1000); /* no handle to wait on (table full): try again soon */
     }
 }

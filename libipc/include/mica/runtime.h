@@ -21,7 +21,10 @@ struct mica_lock {
     int64_t count;     /* holders + waiters */
     mica_handle_t ntf; /* the wait-queue notification, 0 until needed */
 };
-#define MICA_LOCK_INIT {0, 0}
+#define MICA_LOCK_INIT                                                                                       \
+    {                                                                                                        \
+        0, 0                                                                                                 \
+    }
 void mica_lock(struct mica_lock *l);
 void mica_unlock(struct mica_lock *l);
 
@@ -55,7 +58,7 @@ void mica_heap_trim(void);
 /* The size class of an n-byte request (what malloc really gives), or n
  * rounded up to pages for a large one; 0 for n == 0. */
 size_t mica_heap_class_size(size_t n);
-#define MICA_HEAP_CLASSES 12           /* 16 B .. 32 KiB */
+#define MICA_HEAP_CLASSES 12            /* 16 B .. 32 KiB */
 #define MICA_HEAP_SMALL_MAX (32u << 10) /* larger: a region of its own */
 
 /* ---- threads (thread.c) ---------------------------------------------------

@@ -23,11 +23,11 @@ struct mica_start {
     uint32_t version; /* MICA_START_VERSION */
     uint32_t size;    /* sizeof(struct mica_start) */
     /* Handles in the server's own table (0: not given). */
-    mica_handle_t self_task;   /* its task: MICA_R_CONTROL | MICA_R_MAP (threads, map within itself) */
-    mica_handle_t pager;       /* MICA_R_SEND, badged as its pager client: mica_vm_* */
-    mica_handle_t names;       /* MICA_R_SEND, to init's name service: mica_name_* */
-    uint64_t pager_client;     /* its pager client id (what others pass to mica_vm_share) */
-    uint64_t quota_pages;      /* its quota= in pages: the pager refuses more */
+    mica_handle_t self_task;        /* its task: MICA_R_CONTROL | MICA_R_MAP (threads, map within itself) */
+    mica_handle_t pager;            /* MICA_R_SEND, badged as its pager client: mica_vm_* */
+    mica_handle_t names;            /* MICA_R_SEND, to init's name service: mica_name_* */
+    uint64_t pager_client;          /* its pager client id (what others pass to mica_vm_share) */
+    uint64_t quota_pages;           /* its quota= in pages: the pager refuses more */
     uint64_t stack_base, stack_top; /* its first thread's stack (a pager region; counts against quota) */
     uint64_t ipc_buffer;            /* its first thread's IPC buffer (MICA_IPCBUF_ADDR) */
     uint64_t arg;                   /* main's second argument: arg= if given, else `names` */

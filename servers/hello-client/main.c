@@ -1,0 +1,85 @@
+/* hello-client: the example client of servers/hello/.  It finds the
+ * server by name (waiting if it is not up yet), signs its guest book with
+ * the words of its module line (servers.list: `-- Ada Grace Barbara`),
+ * reads them back, and has the server greet the first one through a page
+ * they share through the pager.  It prints what it got and exits: 0 when
+ * every answer was right. */
+#include <mica/names.h>
+#include <mica/pager.h>
+#include <mica/runtime.h>
+
+#include "../hello/hello.h"
+
+static mica_handle_t hello;
+
+/* One call: label and mr1 in, the reply in *m; its status. */
+static int call(uint16_t label, uint64_t mr1, struct mica_msg *m)
+{
+    mica_msg_init(m, label);
+    m->mr[1] = mr1;
+    int st = mica_call(hello, m, MICA_TIMEOUT_INFINITE);
+    return st != MICA_OK ? st : (int)(int64_t)m->mr[0];
+}
+
+/* Sign the book with name and read it back; true when both worked. */
+static bool sign_and_read(const char *name)
+{
+    struct mica_msg m;
+    uint64_t packed[3];
+    if (!mica_name_pack(name, packed))
+        return false;
+    mica_msg_init(&m, HELLO_SIGN);
+    m.mr[1] = packed[0], m.mr[2] = packed[1], m.mr[3] = packed[2];
+    if (mica_call(hello, &m, MICA_TIMEOUT_INFINITE) != MICA_OK || m.mr[0] != MICA_OK)
+        return false;
+    uint64_t number = m.mr[1], thread = m.mr[3];
+    if (call(HELLO_READ, number, &m) != MICA_OK)
+        return false;
+    mica_printf("hello-client: signed \"%s\" as number %llu (thread %llu answered)\n", name,
+                (unsigned long long)number, (unsigned long long)thread);
+    return m.mr[1] == packed[0] && m.mr[2] == packed[1] && m.mr[3] == packed[2];
+}
+
+/* Share a page with the server, put name in it, and have it greeted. */
+static bool greet_through_shared_page(const char *name)
+{
+    const struct mica_start *me = mica_start_info();
+    struct mica_msg m;
+    uint64_t page = 0, there = 0;
+    if (call(HELLO_WHO, 0, &m) != MICA_OK || mica_region_alloc(MICA_PAGE_SIZE, &page) != MICA_OK)
+        return false;
+    char *text = (char *)(uintptr_t)page;
+    size_t n = 0;
+    for (; name[n] != '\0' && n < 32; n++)
+        text[n] = name[n];
+    text[n] = '\0';
+    /* The pager gives the server the same frame at an address of its own. */
+    bool ok = mica_vm_share(me->pager, page, m.mr[1], &there) == MICA_OK &&
+              call(HELLO_GREET, there, &m) == MICA_OK;
+    if (ok)
+        mica_printf("hello-client: the server wrote into our shared page: \"%s\"\n", text + n + 1);
+    ok = ok && text[n + 1] == 'H' && text[n + 1 + m.mr[1] - 1] == '!';
+    mica_region_free(page, MICA_PAGE_SIZE); /* unshares it too */
+    return ok;
+}
+
+int main(const struct mica_bootinfo *bi, uint64_t arg)
+{
+    (void)bi, (void)arg;
+    const struct mica_start *me = mica_start_info();
+    if (me == NULL || me->argc == 0)
+        return 2;
+    /* The server may start after us: wait up to 5 s for its name. */
+    int st = mica_name_lookup_wait(me->names, mica_ipcbuf, "hello", 5000000, &hello);
+    if (st != MICA_OK) {
+        mica_printf("[FAIL] hello-client: no server named \"hello\" (%d)\n", st);
+        return 1;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; i < me->argc; i++)
+        ok = sign_and_read(me->argv[i]) && ok;
+    ok = greet_through_shared_page(me->argv[0]) && ok;
+    mica_printf("%s hello-client: %s\n", ok ? "[ OK ]" : "[FAIL]",
+                ok ? "every answer was right" : "a wrong answer (above)");
+    return ok ? 0 : 1;
+}
