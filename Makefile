@@ -54,11 +54,23 @@ INIT_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/init/*.c))
 INIT     := $(BUILD)/init.elf
 PAGER_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/pager/*.c))
 PAGER    := $(BUILD)/pager.elf
-# Further servers, each from servers/<name>/*.c into build/<name>.elf.
-SERVERS  := echo crasher
+# The image: servers/servers.list names each module (PROGRAM NAME
+# [OPTIONS] [-- WORDS]), in boot order.  Every PROGRAM but init and the
+# pager is built from servers/PROGRAM/*.c into build/PROGRAM.elf, and
+# MODULES, the ISO's module list ("file:command line", '+' for a space),
+# is made from the lines.  SERVER_LIST=FILE boots another list.
+SERVER_LIST ?= servers/servers.list
+LIST_LINES := $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' $(SERVER_LIST) | \
+                awk '{p=$$1; $$1=""; sub(/^ +/, ""); gsub(/ +/, "+"); print p ":" $$0}')
+LIST_PROGRAMS := $(foreach l,$(LIST_LINES),$(firstword $(subst :, ,$(l))))
+# Test fixtures are built too, but are in no default image.
+TEST_SERVERS := crasher rtcheck
+SERVERS  := $(sort $(filter-out init pager,$(LIST_PROGRAMS)) $(TEST_SERVERS))
 SERVER_ELFS := $(patsubst %,$(BUILD)/%.elf,$(SERVERS))
-# Modules of the ISO, in grub.cfg order: "file:command line".
-MODULES  := $(INIT):init $(PAGER):pager
+MODULES  := $(foreach l,$(LIST_LINES),$(BUILD)/$(firstword $(subst :, ,$(l))).elf:$(patsubst $(firstword $(subst :, ,$(l))):%,%,$(l)))
+# The boots of make test, bench and fuzz: init and the pager only, so that
+# no server runs beside a suite; test cases add the modules they need.
+BASE_MODULES := $(INIT):init $(PAGER):pager
 
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
@@ -174,7 +186,7 @@ $(shell mkdir -p $(dir $(ISO_CONFIG)) && printf '%s\n' '$(subst ','\'',$(ISO_CON
 endif
 $(ISO_CONFIG): ;
 
-$(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) grub/grub.cfg.in scripts/mkiso.sh
+$(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) $(SERVER_LIST) grub/grub.cfg.in scripts/mkiso.sh
 	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ '$(subst ','\'',$(CMDLINE))'
 
 iso: deps $(ISO)
@@ -213,7 +225,7 @@ bochs: all
 
 # The Bochs checks alone: test=all, test=ipc and the debugger path (about 10 s).
 test-bochs: deps $(KERNEL) $(INIT) $(PAGER)
-	MODULES="$(MODULES)" $(PYTHON) test/bochs.py --build $(BUILD) --kernel $(KERNEL)
+	MODULES="$(BASE_MODULES)" $(PYTHON) test/bochs.py --build $(BUILD) --kernel $(KERNEL)
 
 $(BUILD)/host/%: test/host/%.c $(HOST_SRCS) test/host/check.h
 	@mkdir -p $(dir $@)
@@ -236,17 +248,18 @@ test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
-	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
-	    --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
+	MODULES="$(BASE_MODULES)" IMAGE_MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) \
+	    --kernel $(KERNEL) --jobs $(JOBS) --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
-	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
+	MODULES="$(BASE_MODULES)" IMAGE_MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) \
+	    --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures
 # (bench/peers/sel4.tsv) and a stock Debian Linux (bench/linux/peer.py).
 bench: deps $(KERNEL) $(INIT) $(PAGER)
-	MODULES="$(MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
+	MODULES="$(BASE_MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
 
 FUZZ_SECONDS ?= 600
 SYSFUZZ_CALLS ?= 10000000
@@ -260,7 +273,7 @@ fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
 	done
 	@echo "== system-call fuzzer: seed $(SYSFUZZ_SEED), $(SYSFUZZ_CALLS) calls"
-	@MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $(BUILD)/sysfuzz.iso "test=sysfuzz fuzzseed=$(SYSFUZZ_SEED) fuzzcalls=$(SYSFUZZ_CALLS)"
+	@MODULES="$(BASE_MODULES)" scripts/mkiso.sh $(KERNEL) $(BUILD)/sysfuzz.iso "test=sysfuzz fuzzseed=$(SYSFUZZ_SEED) fuzzcalls=$(SYSFUZZ_CALLS)"
 	@timeout 7200 $(QEMU) -machine q35 -cpu max -m 512M -cdrom $(BUILD)/sysfuzz.iso -display none -no-reboot \
 	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
 	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
