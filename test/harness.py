@@ -326,6 +326,16 @@ CASES = [
                 r"\[FAIL\] init: module \"echo-badsum\" refused: sha1 mismatch",
                 r"\[FAIL\] init: server \"crash-again\" failed 3 times in 10 s: not restarted again",
                 r"\[ OK \] init: started \"echo\" \(restart\)", r"\[INFO\] init: server \"crash-ok\" exited with code 0"]},
+    # What a server gets (issue 17): the default image's servers (the hello
+    # example pair) and rtcheck checking heap, quota, threads, limits and
+    # restarts from inside a server.
+    {"name": "runtime", "cmdline": "test=runtime", "exit": EXIT_PASS, "tap": True, "modules": "RUNTIME",
+     "paging": "row", "min_tests": 8,
+     "expect": [r"# runtime: passed=\d+ failed=0", r"\[ OK \] hello-client: every answer was right",
+                r"hello-client: the server wrote into our shared page: \"Hello, Ada!\"",
+                r"# rtcheck rt-quota: quota=256 pages: \d+ blocks of 32 KiB, then malloc returned NULL",
+                r"\[ OK \] init: started \"rt-restart\" \(restart\)"],
+     "reject": [r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused"]},
     # The ring-0 boundary (issue 16): RFLAGS, 32-bit code, SYSCALL at the top
     # of the user half for every call, FPU state, straddling buffers,
     # saturated timeouts, the last thread of a task.
@@ -443,6 +453,17 @@ def servers_modules(build):
     return " ".join(mods)
 
 
+def runtime_modules(build):
+    """The module list of the runtime test: the default image (IMAGE_MODULES,
+    from servers/servers.list) and rtcheck under five names."""
+    b = build
+    image = os.environ.get("IMAGE_MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
+    checks = [("rt-heap", "quota=20480+", "heap"), ("rt-quota", "quota=256+", "quota"),
+              ("rt-threads", "", "threads"), ("rt-limits", "prio=30+", "limits"),
+              ("rt-restart", "restart=on-failure+", "restart")]
+    return image + "".join(f" {b}/rtcheck.elf:{name}+{opts}--+{what}" for name, opts, what in checks)
+
+
 def ballast(build):
     """build/ballast.gz: 1 GiB of zeros, gzip-compressed (1 MiB on the ISO;
     GRUB's module2 inflates it).  Made once, before any thread needs it
@@ -473,6 +494,8 @@ def case_modules(kernel, modules):
         return os.environ.get("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     if modules == "SERVERS":
         return servers_modules(b)
+    if modules == "RUNTIME":
+        return runtime_modules(b)
     words = []
     for word in modules.split():
         word = word.replace("KERNEL", kernel).replace("BUILD", b)

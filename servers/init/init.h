@@ -69,6 +69,8 @@ mica_handle_t servers_ns_handle(void);
 const struct server *servers_find(const char *name);
 /* The servers suite (test=servers): failures counted. */
 int servers_suite_run(void);
+/* The runtime suite (test=runtime): failures counted. */
+int runtime_suite_run(void);
 /* A crash kind named on a module line (crash=...), for the crasher. */
 int crash_kind_from_name(const char *name, size_t len);
 

@@ -84,6 +84,11 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
             mica_debug_shutdown(1);
         servers_serve();
     }
+    if (cmdline_selects("test", "runtime")) {
+        if (runtime_suite_run() != 0)
+            mica_debug_shutdown(1);
+        servers_serve();
+    }
     if (cmdline_selects("test", "pager")) {
         failed += pager_suite_run();
         ran = true;
