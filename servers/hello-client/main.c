@@ -54,8 +54,8 @@ static bool greet_through_shared_page(const char *name)
         text[n] = name[n];
     text[n] = '\0';
     /* The pager gives the server the same frame at an address of its own. */
-    bool ok = mica_vm_share(me->pager, page, m.mr[1], &there) == MICA_OK &&
-              call(HELLO_GREET, there, &m) == MICA_OK;
+    bool ok =
+        mica_vm_share(me->pager, page, m.mr[1], &there) == MICA_OK && call(HELLO_GREET, there, &m) == MICA_OK;
     if (ok)
         mica_printf("hello-client: the server wrote into our shared page: \"%s\"\n", text + n + 1);
     ok = ok && text[n + 1] == 'H' && text[n + 1 + m.mr[1] - 1] == '!';
