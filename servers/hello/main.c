@@ -8,11 +8,15 @@
  *     keeps the table consistent;
  *   - shared memory: a client shares a page with it through the pager and
  *     it reads and writes that page (HELLO_GREET).
- * The protocol is in hello.h. */
+ * The protocol is in hello.h.  It trusts its clients: a real server
+ * checks what it is told (HELLO_GREET's address could be anything). */
 #include <mica/names.h>
 #include <mica/runtime.h>
 
 #include "hello.h"
+
+/* The name clients find it under. */
+#define SERVICE "hello"
 
 /* The guest book: names, one after another, in a table on the heap. */
 struct entry {
@@ -125,10 +129,10 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     struct mica_thread t;
     if (me == NULL || mica_endpoint_create(&ep) != MICA_OK ||
         mica_thread_new(second, 0, me->prio, &t) != MICA_OK ||
-        mica_name_register(me->names, mica_ipcbuf, "hello", ep) != MICA_OK) {
-        mica_puts("[FAIL] hello: cannot start");
+        mica_name_register(me->names, mica_ipcbuf, SERVICE, ep) != MICA_OK) {
+        mica_puts("[FAIL] " SERVICE ": cannot start");
         return 1;
     }
-    mica_printf("[ OK ] hello: serving on two threads as \"hello\"\n");
+    mica_printf("[ OK ] %s: serving on two threads as \"%s\"\n", me->name, SERVICE);
     return mica_serve(ep, mica_ipcbuf, hello, (void *)0); /* only if ep dies */
 }
