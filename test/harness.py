@@ -335,6 +335,7 @@ CASES = [
      "paging": "row", "min_tests": 8,
      "expect": [r"# runtime: passed=\d+ failed=0", r"\[ OK \] hello-client: every answer was right",
                 r"hello-client: the server wrote into our shared page: \"Hello, Ada!\"",
+                r"hello-client: server thread [01] waited for 3 names while thread [01] took them",
                 r"# rtcheck rt-quota: quota=256 pages: \d+ blocks of 32 KiB, then malloc returned NULL",
                 r"\[ OK \] init: started \"rt-restart\" \(restart\)"],
      "reject": [r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused"]},

@@ -1,9 +1,10 @@
 /* hello-client: the example client of servers/hello/.  It finds the
- * server by name (waiting if it is not up yet), signs its guest book with
- * the words of its module line (servers.list: `-- Ada Grace Barbara`),
- * reads them back, and has the server greet the first one through a page
- * they share through the pager.  It prints what it got and exits: 0 when
- * every answer was right. */
+ * server by name (waiting if it is not up yet); one thread asks the server
+ * to wait for three signatures while a second thread signs its guest book
+ * with the words of its module line (servers.list: `-- Ada Grace Barbara`)
+ * and reads them back, so both server threads answer; then it has the
+ * server greet the first name through a page they share through the pager.  It prints what it got and exits:
+ * 0 when every answer was right. */
 #include <mica/names.h>
 #include <mica/pager.h>
 #include <mica/runtime.h>
@@ -21,8 +22,9 @@ static int call(uint16_t label, uint64_t mr1, struct mica_msg *m)
     return st != MICA_OK ? st : (int)(int64_t)m->mr[0];
 }
 
-/* Sign the book with name and read it back; true when both worked. */
-static bool sign_and_read(const char *name)
+/* Sign the book with name and read it back; true when both worked.  The
+ * answering thread goes to *thread. */
+static bool sign_and_read(const char *name, uint64_t *thread)
 {
     struct mica_msg m;
     uint64_t packed[3];
@@ -32,11 +34,12 @@ static bool sign_and_read(const char *name)
     m.mr[1] = packed[0], m.mr[2] = packed[1], m.mr[3] = packed[2];
     if (mica_call(hello, &m, MICA_TIMEOUT_INFINITE) != MICA_OK || m.mr[0] != MICA_OK)
         return false;
-    uint64_t number = m.mr[1], thread = m.mr[3];
+    uint64_t number = m.mr[1];
+    *thread = m.mr[3];
     if (call(HELLO_READ, number, &m) != MICA_OK)
         return false;
     mica_printf("hello-client: signed \"%s\" as number %llu (thread %llu answered)\n", name,
-                (unsigned long long)number, (unsigned long long)thread);
+                (unsigned long long)number, (unsigned long long)*thread);
     return m.mr[1] == packed[0] && m.mr[2] == packed[1] && m.mr[3] == packed[2];
 }
 
@@ -63,6 +66,35 @@ static bool greet_through_shared_page(const char *name)
     return ok;
 }
 
+static bool signed_ok = true;
+static uint64_t signer_thread; /* the server thread that answered the signatures */
+
+/* The signing thread: one signature per word of the module line. */
+static void signer(uint64_t arg, struct mica_ipc_buffer *buf)
+{
+    (void)arg, (void)buf; /* short messages only: no IPC buffer needed */
+    const struct mica_start *me = mica_start_info();
+    for (uint32_t i = 0; i < me->argc; i++)
+        signed_ok = sign_and_read(me->argv[i], &signer_thread) && signed_ok;
+}
+
+/* Ask the server to wait for our signatures while a thread of ours, one
+ * priority lower, makes them: it runs only once this call is waiting in
+ * one server thread, so the other server thread must answer it. */
+static bool wait_while_signing(void)
+{
+    const struct mica_start *me = mica_start_info();
+    struct mica_thread t;
+    struct mica_msg m;
+    if (mica_thread_new(signer, 0, me->prio - 1, &t) != MICA_OK)
+        return false;
+    int st = call(HELLO_WAIT, me->argc, &m);
+    mica_thread_join(&t, MICA_TIMEOUT_INFINITE);
+    mica_printf("hello-client: server thread %llu waited for %llu names while thread %llu took them\n",
+                (unsigned long long)m.mr[3], (unsigned long long)m.mr[1], (unsigned long long)signer_thread);
+    return st == MICA_OK && signed_ok && m.mr[1] == me->argc && m.mr[3] != signer_thread;
+}
+
 int main(const struct mica_bootinfo *bi, uint64_t arg)
 {
     (void)bi, (void)arg;
@@ -75,9 +107,7 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
         mica_printf("[FAIL] hello-client: no server named \"hello\" (%d)\n", st);
         return 1;
     }
-    bool ok = true;
-    for (uint32_t i = 0; i < me->argc; i++)
-        ok = sign_and_read(me->argv[i]) && ok;
+    bool ok = wait_while_signing();
     ok = greet_through_shared_page(me->argv[0]) && ok;
     mica_printf("%s hello-client: %s\n", ok ? "[ OK ]" : "[FAIL]",
                 ok ? "every answer was right" : "a wrong answer (above)");

@@ -10,6 +10,8 @@ enum hello_label {
     HELLO_WHO = 3,   /* -> mr1 the server's pager client id (to share a page with it) */
     HELLO_GREET = 4, /* mr1: the address, in the server, of a page shared with it holding a
                       * name; the server writes "Hello, NAME!" after it -> mr1 bytes written */
+    HELLO_WAIT = 5,  /* mr1: n -> once the book holds n names (at most 5 s: MICA_ETIMEOUT),
+                      * mr1 how many it holds; meanwhile the other thread serves */
 };
 
 /* Every reply: mr3 = which of the server's threads answered (0 or 1). */

@@ -5,7 +5,8 @@
  *   - a heap: its guest book is a table in malloc'ed memory that grows
  *     with realloc (the memory comes from its pager, within its quota=);
  *   - threads: two threads answer calls on the same endpoint, one lock
- *     keeps the table consistent;
+ *     keeps the table consistent; while one waits (HELLO_WAIT) the other
+ *     keeps serving;
  *   - shared memory: a client shares a page with it through the pager and
  *     it reads and writes that page (HELLO_GREET).
  * The protocol is in hello.h.  It trusts its clients: a real server
@@ -25,6 +26,7 @@ struct entry {
 static struct entry *book;
 static uint64_t signed_count, capacity;
 static struct mica_lock book_lock = MICA_LOCK_INIT;
+static mica_handle_t signed_ntf; /* signalled at every signature, for HELLO_WAIT */
 
 /* Add a name; its number (from 1), or 0 when the heap is full. */
 static uint64_t book_sign(const uint64_t name[3])
@@ -45,7 +47,25 @@ static uint64_t book_sign(const uint64_t name[3])
         number = ++signed_count;
     }
     mica_unlock(&book_lock);
+    mica_notify_signal(signed_ntf, 1); /* wake a thread blocked in book_wait */
     return number;
+}
+
+/* Block this thread until the book holds n names, or 5 s have passed;
+ * how many it holds then.  While one thread waits here, the other one
+ * answers calls: that is what the second thread is for. */
+static uint64_t book_wait(uint64_t n)
+{
+    uint64_t deadline = mica_time_us() + 5000000;
+    for (;;) {
+        mica_lock(&book_lock);
+        uint64_t have = signed_count;
+        mica_unlock(&book_lock);
+        uint64_t now = mica_time_us();
+        if (have >= n || now >= deadline)
+            return have;
+        mica_notify_wait(signed_ntf, NULL, deadline - now);
+    }
 }
 
 /* Write "Hello, NAME!" after the NUL-terminated name at the start of the
@@ -96,6 +116,10 @@ static void hello(void *ctx, uint64_t badge, struct mica_msg *m, struct mica_ipc
         m->mr[3] = e.name[2];
         return; /* this reply has no room for the thread number */
     }
+    case HELLO_WAIT:
+        result = book_wait(m->mr[1]);
+        status = result >= m->mr[1] ? MICA_OK : (uint64_t)MICA_ETIMEOUT;
+        break;
     case HELLO_WHO:
         result = me->pager_client;
         break;
@@ -128,6 +152,7 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     const struct mica_start *me = mica_start_info(); /* what init gave us */
     struct mica_thread t;
     if (me == NULL || mica_endpoint_create(&ep) != MICA_OK ||
+        mica_notification_create(&signed_ntf) != MICA_OK ||
         mica_thread_new(second, 0, me->prio, &t) != MICA_OK ||
         mica_name_register(me->names, mica_ipcbuf, SERVICE, ep) != MICA_OK) {
         mica_puts("[FAIL] " SERVICE ": cannot start");
