@@ -89,6 +89,28 @@ int mica_thread_join(struct mica_thread *t, uint64_t timeout);
  * Returns only when receiving itself fails (ep is no endpoint this thread
  * may receive on, or it died), with that status. */
 typedef void mica_serve_fn(void *ctx, uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *buf);
-int mica_serve(mica_handle_t ep, struct mica_ipc_buffer *buf, mica_serve_fn *fn, void *ctx);
+
+/* The [WARN] line for a refused reply (serve.c). */
+void mica_serve_warn(mica_handle_t ep, int status);
+
+/* Inline, so that a server's handler is called directly, and inlined
+ * where the compiler sees fit: the pager's fault path is this loop. */
+static inline int mica_serve(mica_handle_t ep, struct mica_ipc_buffer *buf, mica_serve_fn *fn, void *ctx)
+{
+    struct mica_msg m = {0};
+    uint64_t badge = 0;
+    int st = mica_recv(ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+    while (st == MICA_OK) {
+        fn(ctx, badge, &m, buf);
+        st = mica_reply_recv(ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+        if (st != MICA_OK) {
+            /* Either the reply was refused (then nothing was received) or
+             * receiving failed: one more receive tells which. */
+            mica_serve_warn(ep, st);
+            st = mica_recv(ep, &m, &badge, MICA_TIMEOUT_INFINITE);
+        }
+    }
+    return st;
+}
 
 #endif
