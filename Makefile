@@ -52,6 +52,12 @@ USER_LIB_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libipc/*.c) libbase/fmt
             $(patsubst %.asm,$(BUILD)/u/%.o,$(wildcard libipc/*.asm))
 INIT_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/init/*.c))
 INIT     := $(BUILD)/init.elf
+# The test image: init's manager objects plus the in-guest suites of
+# test/guest/ (one registered table of cases, one runner; docs/testing.md).
+# Every boot with test= or bench= carries it as the "init" module; the
+# production init.elf above has no test code.
+GUEST_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard test/guest/*.c))
+INIT_TEST := $(BUILD)/init-test.elf
 PAGER_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/pager/*.c))
 PAGER    := $(BUILD)/pager.elf
 # The image: servers/servers.list names each module (PROGRAM NAME
@@ -63,14 +69,19 @@ SERVER_LIST ?= servers/servers.list
 LIST_LINES := $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' $(SERVER_LIST) | \
                 awk '{p=$$1; $$1=""; sub(/^ +/, ""); gsub(/ +/, "+"); print p ":" $$0}')
 LIST_PROGRAMS := $(foreach l,$(LIST_LINES),$(firstword $(subst :, ,$(l))))
-# Test fixtures are built too, but are in no default image.
-TEST_SERVERS := crasher rtcheck
-SERVERS  := $(sort $(filter-out init pager,$(LIST_PROGRAMS)) $(TEST_SERVERS))
-SERVER_ELFS := $(patsubst %,$(BUILD)/%.elf,$(SERVERS))
-MODULES  := $(foreach l,$(LIST_LINES),$(BUILD)/$(firstword $(subst :, ,$(l))).elf:$(patsubst $(firstword $(subst :, ,$(l))):%,%,$(l)))
-# The boots of make test, bench and fuzz: init and the pager only, so that
-# no server runs beside a suite; test cases add the modules they need.
+SERVERS  := $(sort $(filter-out init pager,$(LIST_PROGRAMS)))
+# The test fixtures, each from test/guest/<name>/*.c into build/<name>.elf:
+# in no default image; the harness's cases name them.
+FIXTURES := crasher rtcheck
+SERVER_ELFS := $(patsubst %,$(BUILD)/%.elf,$(SERVERS) $(FIXTURES))
+# IMAGE=test boots the test image as init (make run IMAGE=test CMDLINE=test=ipc).
+INIT_ELF := $(if $(filter test,$(IMAGE)),$(INIT_TEST),$(INIT))
+MODULES  := $(subst $(BUILD)/init.elf:,$(INIT_ELF):,$(foreach l,$(LIST_LINES),$(BUILD)/$(firstword $(subst :, ,$(l))).elf:$(patsubst $(firstword $(subst :, ,$(l))):%,%,$(l))))
+# The boots of make test: init and the pager only, so that no server runs
+# beside a suite (the harness gives test= boots the test image); cases add
+# the modules they need, the runtime case the image (IMAGE_MODULES).
 BASE_MODULES := $(INIT):init $(PAGER):pager
+TEST_MODULES := $(INIT_TEST):init $(PAGER):pager
 
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all $(INCLUDES) -I.
@@ -81,10 +92,10 @@ FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(INC
 
 .PHONY: all iso run debug trace test test-host test-boot test-bochs bochs bench fuzz mutants clean help deps format \
         format-check compile_commands.json
-all: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(ISO)
+all: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(ISO)
 
 help:
-	@echo "make all     (the default) build the kernel, init, the pager, the servers and $(ISO)"
+	@echo "make all     (the default) build the kernel, init, the test image, the pager, the servers and $(ISO)"
 	@echo "make run      build and boot Mica in QEMU (serial log on this terminal; Ctrl-A X quits);"
 	@echo "              ends with Mica's shutdown status when a test= boot shuts it down"
 	@echo "make iso      build $(ISO) (BIOS and UEFI); it follows CMDLINE, MODULES and every input"
@@ -107,6 +118,7 @@ help:
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make help     this list"
 	@echo "variables: CMDLINE='paging=4 test=all'  MEM=512M  QEMU_EXTRA=...  MODULES='FILE:ARGS ...'"
+	@echo "           IMAGE=test (init is the test image, $(INIT_TEST): for CMDLINE=test=ipc and the like)"
 	@echo "           T=REGEX  JOBS=2  FUZZ_SHORT_SECONDS=20  FUZZ_SECONDS=600"
 
 # Install what is missing (Debian packages only); a no-op when all is there.
@@ -143,7 +155,11 @@ $(KERNEL): $(KERNEL_OBJ) $(BUILD)/linker.ld
 $(BUILD)/u/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  UCC     $<"
-	@$(CC) $(USER_CFLAGS) -c $< -o $@
+	@$(CC) $(USER_CFLAGS) $(GUEST_CFLAGS) -c $< -o $@
+
+# The suites see init's interfaces; their cases run in the order written
+# (guest.h), which -fno-toplevel-reorder makes the order in the section.
+$(GUEST_OBJ): GUEST_CFLAGS := -Iservers/init -fno-toplevel-reorder
 
 $(BUILD)/u/%.o: %.asm
 	@mkdir -p $(dir $@)
@@ -154,16 +170,21 @@ $(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $@"
 	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
 
+$(INIT_TEST): $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+	@echo "  ULD     $@"
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ)
+
 $(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $@"
 	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
 
 define server_rule
-$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/$(1)/*.c)) $(USER_LIB_OBJ) libipc/user.ld
+$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard $(2)/$(1)/*.c)) $(USER_LIB_OBJ) libipc/user.ld
 	@echo "  ULD     $$@"
 	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $$@ $$(filter %.o,$$^)
 endef
-$(foreach s,$(SERVERS),$(eval $(call server_rule,$(s))))
+$(foreach s,$(SERVERS),$(eval $(call server_rule,$(s),servers)))
+$(foreach s,$(FIXTURES),$(eval $(call server_rule,$(s),test/guest)))
 
 # Malformed ELF modules for the servers test, made by a host program.
 $(BUILD)/badelf/stamp: test/badelf/gen_bad_elfs.c
@@ -224,7 +245,7 @@ bochs: all
 	scripts/bochs.sh $(KERNEL) $(ISO) $(BOCHS_USER)
 
 # The Bochs checks alone: test=all, test=ipc and the debugger path (about 10 s).
-test-bochs: deps $(KERNEL) $(INIT) $(PAGER)
+test-bochs: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER)
 	MODULES="$(BASE_MODULES)" $(PYTHON) test/bochs.py --build $(BUILD) --kernel $(KERNEL)
 
 $(BUILD)/host/%: test/host/%.c $(HOST_SRCS) test/host/check.h
@@ -247,33 +268,33 @@ test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 	$(PYTHON) test/harness.py --build $(BUILD) --no-boot --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # The whole suite; the last line is "N passed, N failed".
-test: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
+test: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
 	MODULES="$(BASE_MODULES)" IMAGE_MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) \
 	    --kernel $(KERNEL) --jobs $(JOBS) --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # Boot matrix only (quicker while working on the kernel).
-test-boot: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
+test-boot: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
 	MODULES="$(BASE_MODULES)" IMAGE_MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) \
 	    --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures
 # (bench/peers/sel4.tsv) and a stock Debian Linux (bench/linux/peer.py).
-bench: deps $(KERNEL) $(INIT) $(PAGER)
-	MODULES="$(BASE_MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
+bench: deps $(KERNEL) $(INIT_TEST) $(PAGER)
+	MODULES="$(TEST_MODULES)" $(PYTHON) scripts/bench.py --kernel $(KERNEL) --out $(BUILD)/bench
 
 FUZZ_SECONDS ?= 600
 SYSFUZZ_CALLS ?= 10000000
 SYSFUZZ_SEED ?= 2026
 # Long runs: each libFuzzer target for FUZZ_SECONDS, then the ring-3
 # system-call fuzzer for SYSFUZZ_CALLS calls (10 million: about 20 minutes).
-fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
+fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT_TEST) $(PAGER)
 	@for t in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$t | sed 's/^fuzz_//'); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	    echo "== $$t for $(FUZZ_SECONDS) s"; \
 	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
 	done
 	@echo "== system-call fuzzer: seed $(SYSFUZZ_SEED), $(SYSFUZZ_CALLS) calls"
-	@MODULES="$(BASE_MODULES)" scripts/mkiso.sh $(KERNEL) $(BUILD)/sysfuzz.iso "test=sysfuzz fuzzseed=$(SYSFUZZ_SEED) fuzzcalls=$(SYSFUZZ_CALLS)"
+	@MODULES="$(TEST_MODULES)" scripts/mkiso.sh $(KERNEL) $(BUILD)/sysfuzz.iso "test=sysfuzz fuzzseed=$(SYSFUZZ_SEED) fuzzcalls=$(SYSFUZZ_CALLS)"
 	@timeout 7200 $(QEMU) -machine q35 -cpu max -m 512M -cdrom $(BUILD)/sysfuzz.iso -display none -no-reboot \
 	    -serial file:$(BUILD)/sysfuzz.log -device isa-debug-exit,iobase=0xf4,iosize=0x04; st=$$?; \
 	    grep -a '^# sysfuzz:' $(BUILD)/sysfuzz.log | tail -3; [ $$st -eq 33 ] || { echo "sysfuzz failed (exit $$st): $(BUILD)/sysfuzz.log"; exit 1; }
@@ -282,7 +303,7 @@ fuzz: deps $(FUZZ_TARGETS) $(KERNEL) $(INIT) $(PAGER)
 # built and booted against the cases that must catch it by name
 # (scripts/mutants.py; docs/testing.md).  Not part of `make test`: about
 # a minute per mutant.  M=REGEX runs only the mutants whose name matches.
-mutants: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
+mutants: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
 	$(PYTHON) scripts/mutants.py --build $(BUILD) $(if $(M),--only '$(subst ','\'',$(M))')
 
 # For clangd and other editors: every C file with the flags it is compiled
@@ -290,7 +311,7 @@ mutants: deps $(KERNEL) $(INIT) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
 compile_commands.json: Makefile scripts/compile-commands.py
 	@$(PYTHON) scripts/compile-commands.py --out $@ \
 	    --group '$(CC) $(KCFLAGS)' $(BUILD)/k $(KERNEL_C) $(ARCH_DIR)/asm_offsets.c \
-	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c)) \
+	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c test/guest/*.c test/guest/*/*.c)) \
 	    --group '$(CC) $(HOST_CFLAGS)' $(BUILD)/host $(wildcard test/host/*.c) \
 	    --group 'clang $(FUZZ_CFLAGS)' $(BUILD)/fuzz $(wildcard test/fuzz/fuzz_*.c) \
 	    --group '$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ilibbase/include' $(BUILD)/tools \
@@ -308,8 +329,8 @@ clean:
 	rm -rf $(BUILD)
 
 # Flags live here: a change to this file rebuilds everything.
-$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(PAGER_OBJ) $(FUZZ_TARGETS) $(HOST_TESTS): Makefile
-USER_ALL_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/*/*.c))
+$(KERNEL_OBJ) $(BUILD)/gen/asm_offsets.inc $(USER_LIB_OBJ) $(INIT_OBJ) $(GUEST_OBJ) $(PAGER_OBJ) $(FUZZ_TARGETS) $(HOST_TESTS): Makefile
+USER_ALL_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/*/*.c test/guest/*.c test/guest/*/*.c))
 -include $(USER_ALL_OBJ:.o=.d)
 
 -include $(KERNEL_OBJ:.o=.d) $(USER_LIB_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(PAGER_OBJ:.o=.d)

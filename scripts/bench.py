@@ -434,7 +434,7 @@ def main():
     t_start = time.time()
     ap = argparse.ArgumentParser(description="Mica benchmarks")
     ap.add_argument("--kernel", default="build/mica.elf")
-    ap.add_argument("--modules", default=os.environ.get("MODULES", "build/init.elf:init build/pager.elf:pager"))
+    ap.add_argument("--modules", default=os.environ.get("MODULES", "build/init-test.elf:init build/pager.elf:pager"))
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--sel4", default=SEL4_DATA, help="the seL4 figures (key TAB instructions TAB what)")
     ap.add_argument("--linux-peer", default=LINUX_PEER_DIR, help="directory of the Linux peer (peer.py, bench.c)")

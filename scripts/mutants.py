@@ -28,8 +28,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Build outputs copied into each scratch copy (with their times), so only
 # what the mutant touches is rebuilt.
-BUILD_KEEP = ["k", "u", "gen", "badelf", "linker.ld", "mica.elf", "init.elf", "pager.elf", "echo.elf",
-              "crasher.elf"]
+BUILD_KEEP = ["k", "u", "gen", "badelf", "linker.ld", "mica.elf", "init.elf", "init-test.elf", "pager.elf",
+              "echo.elf", "crasher.elf"]
 
 
 class Mutant:
@@ -163,7 +163,8 @@ def run_one(m, files, scratch, args):
         env.pop(v, None)
     log = os.path.join(scratch, f"{m.name}.out")
     with open(log, "w") as out:
-        targets = ["build/mica.elf", "build/init.elf", "build/pager.elf", "build/echo.elf", "build/crasher.elf"]
+        targets = ["build/mica.elf", "build/init.elf", "build/init-test.elf", "build/pager.elf", "build/echo.elf",
+                   "build/crasher.elf"]
         build = subprocess.run(["make", "-j2"] + targets, cwd=dest, env=env, stdout=out, stderr=subprocess.STDOUT)
         if build.returncode != 0:
             return m.run, "", f"BROKEN: the mutant does not build ({log})"

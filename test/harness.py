@@ -446,7 +446,7 @@ def servers_modules(build):
     """The module list of the servers test: init, the pager, echo, a crasher
     per exception kind, malformed ELFs, and sha1 checks (FILE:words, '+' for spaces)."""
     b = build
-    mods = [f"{b}/init.elf:init", f"{b}/pager.elf:pager", f"{b}/echo.elf:echo+restart=on-failure"]
+    mods = [f"{b}/init-test.elf:init", f"{b}/pager.elf:pager", f"{b}/echo.elf:echo+restart=on-failure"]
     mods += [f"{b}/crasher.elf:{name}+crash={kind}" for name, kind in CRASHES]
     mods.append(f"{b}/crasher.elf:crash-again+crash=ud+restart=always+limit=2")
     mods += [f"{b}/badelf/{f}.elf:{name}" for name, f in BAD_ELFS]
@@ -508,15 +508,28 @@ def case_modules(kernel, modules):
     return " ".join(words)
 
 
-def build_iso(kernel, cmdline, out, modules=None, grub_pre=None):
+def test_image(modules, cmdline):
+    """The module list a boot with cmdline needs: one with a test= or bench=
+    word gets the test image (init-test.elf, beside init.elf: init's manager
+    linked with the suites of test/guest/) as its init module; any other
+    boot keeps the production init.elf (docs/testing.md)."""
+    if not re.search(r"(^|\s)(test|bench)=", cmdline):
+        return modules
+    return " ".join(re.sub(r"(^|/)init\.elf(?=:)", r"\1init-test.elf", w) for w in modules.split())
+
+
+def build_iso(kernel, cmdline, out, modules=None, grub_pre=None, production=False):
     """Make out with scripts/mkiso.sh.  modules is a MODULES value (see
-    case_modules), the Makefile's list (or init and the pager) when None.
+    case_modules), the Makefile's list (or init and the pager) when None;
+    a test= or bench= boot gets the test image unless production is set.
     Safe in a thread pool: it writes only out (through out.tmp) and a
     private temporary directory."""
     env = dict(os.environ)
     if grub_pre:
         env["GRUB_PRE"] = grub_pre
     env["MODULES"] = modules if modules is not None else case_modules(kernel, None)
+    if not production:
+        env["MODULES"] = test_image(env["MODULES"], cmdline)
     subprocess.run(["scripts/mkiso.sh", kernel, out, cmdline], check=True, env=env)
     return out
 
@@ -868,15 +881,27 @@ def bad_input_cases(build):
          "once": [r'\[FAIL\] init: the first module must be init, named "init" \(its line is "pager"\); not started'],
          "absent": [r"init: ready", r"\[WARN\] pager"]},
         # The pager started as an ordinary server cannot receive: one line, then it exits.
-        # The crasher's "repeat" prints one line 12,345 times: the log counts them.
+        # The crasher's "repeat" prints one line 12,345 times: the log counts them
+        # (crash= is the test image's option for the crasher fixture).
         {"name": "pager-as-server-and-flood", "cmdline": "",
-         "modules": std + " BUILD/pager.elf:pager2 BUILD/crasher.elf:chatty+crash=repeat",
+         "modules": "BUILD/init-test.elf:init BUILD/pager.elf:pager BUILD/pager.elf:pager2"
+                    " BUILD/crasher.elf:chatty+crash=repeat",
          "end": r"(?s)(?=.*exited with code 2)(?=.*exited with code 3)",
          "once": [r'\[FAIL\] pager: cannot receive on handle \d+: MICA_ERIGHTS; the pager must be started by init',
                   r'\[INFO\] init: server "pager2" exited with code 2',
                   r"^\[WARN\] crasher: the same line again\r?$",
                   r"the same line again \[so far 10 times\]", r"the same line again \[so far 10000 times\]",
                   r"the same line again \[in all 12345 times\]", r'server "chatty" exited with code 3']},
+        # The production init runs no tests: test= asks for the test image, in one line.
+        {"name": "test-on-production-init", "cmdline": "test=ipc", "modules": std, "production": True,
+         "end": EXIT_FAIL,
+         "once": [r"\[FAIL\] init: test=ipc: this init has no in-guest tests; they are in the test image"],
+         "absent": [r"TAP version", r"init: ready", r"pager started"]},
+        # ... and crash= is an option of the test image only.
+        {"name": "crash-option-on-production-init", "cmdline": "", "end": r"init: up, but",
+         "modules": std + " BUILD/crasher.elf:c1+crash=ud",
+         "once": [r'\[FAIL\] init: module "c1": unknown option "crash=ud"; not started'],
+         "absent": [r"init: ready", r'started "c1"']},
         {"name": "mem-4m", "cmdline": "", "modules": std, "qemu": ["-m", "4M"], "end": r"boot stopped",
          "once": [r"\[FAIL\] memory: \d+ KiB free after sanitizing; Mica needs 4096 KiB free, about 6 MiB of RAM"],
          "absent": [r"init: ready", r"init: running"]},
@@ -963,7 +988,8 @@ def run_bad_input(kernel, build, jobs, res):
     mods = {case["name"]: case_modules(kernel, case.get("modules")) for case in cases}
 
     def one(case):
-        iso = build_iso(kernel, case["cmdline"], os.path.join(isodir, f"bad-{case['name']}.iso"), mods[case["name"]])
+        iso = build_iso(kernel, case["cmdline"], os.path.join(isodir, f"bad-{case['name']}.iso"), mods[case["name"]],
+                        production=case.get("production", False))
         log = os.path.join(logdir, case["name"] + ".log")
         stop = case["end"] if isinstance(case["end"], str) else None
         status, text, secs, _ = boot(iso, row.args + case.get("qemu", []), log, log + ".e9", 60, stop_pattern=stop)

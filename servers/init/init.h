@@ -7,24 +7,6 @@
 
 extern const struct mica_bootinfo *bootinfo;
 
-/* The in-guest IPC regression suite (TAP); returns the number of failures. */
-int ipc_suite_run(void);
-/* The ring-0 boundary suite (hostile_suite.c): failures counted. */
-int hostile_suite_run(void);
-/* Its probes, shared with the fuzzer; each touches no global, so a child
- * task with init's code can run it.  A page of init's text whose last four
- * bytes pop RAX and RDI and make a call (map it at the top of the user
- * half); 32-bit code for to_compat; a SYSCALL with TF set. */
-extern const char hostile_top_page[];
-extern const char compat_syscall[], compat_sysenter[], compat_int80[], compat_lcall_tss[],
-    compat_load_kernel_ds[];
-void to_compat(uint64_t addr, struct mica_ipc_buffer *buf);
-void syscall_with_tf(uint64_t arg, struct mica_ipc_buffer *buf);
-/* The ring-3 system-call fuzzer (sysfuzz.c): failures counted. */
-int sysfuzz_run(uint64_t seed, uint64_t calls);
-/* The benchmarks: one BENCH line per figure. */
-void bench_run(void);
-
 #define STACK_PAGES 4
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -67,12 +49,6 @@ __attribute__((noreturn)) void servers_serve(void);
 mica_handle_t servers_ns_handle(void);
 /* The server started from the module named `name`, or NULL. */
 const struct server *servers_find(const char *name);
-/* The servers suite (test=servers): failures counted. */
-int servers_suite_run(void);
-/* The runtime suite (test=runtime): failures counted. */
-int runtime_suite_run(void);
-/* A crash kind named on a module line (crash=...), for the crasher. */
-int crash_kind_from_name(const char *name, size_t len);
 
 /* Load a module's ELF image into a new task (not started): 0 and the task
  * and entry point, or an error after a [FAIL] line. */
@@ -100,8 +76,6 @@ int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, u
 /* Check the pager's module (line and sha1), start it and hand it all free
  * memory; false after a [FAIL] line saying why it could not. */
 bool pager_start(void);
-/* The pager's own tests (test=pager): failures counted. */
-int pager_suite_run(void);
 
 /* `pages` zeroed pages from the free-memory window (or, once the pager
  * runs, from init's heap region it serves), or NULL. */
@@ -112,16 +86,18 @@ void mem_use_pager(mica_handle_t pager);
 bool mem_window_rest(uint64_t i, uint64_t *va, uint64_t *bytes);
 /* A thread of init running fn(arg, its own IPC buffer). */
 int spawn_local(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *out);
-/* A new task running fn(arg, buffer) on init's code (shared read-only);
- * its task and thread handles are returned. */
-int spawn_remote(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *task_out,
-                 mica_handle_t *thread_out);
-/* The same, giving the child handle `give` (with rights and badge) and
- * passing its number there as the argument, at priority 40. */
-int spawn_remote_with(mica_thread_fn *fn, mica_handle_t give, uint32_t rights, uint64_t badge,
-                      mica_handle_t *task_out, mica_handle_t *thread_out);
-int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge,
-                    int prio, mica_handle_t *task_out, mica_handle_t *thread_out);
-/* Start fn(arg, buffer) in an existing task on init's code (as spawn_remote). */
-int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *thread_out);
+
+/* The seam to the test image (test/guest/, docs/testing.md): the test
+ * image defines init_test_hooks; the production init does not, so the
+ * weak reference is NULL there and init has no test code. */
+struct init_test_hooks {
+    /* Run the suites that test= and bench= select, after every module
+     * started; returns only when the command line selects none. */
+    void (*run)(void);
+    /* A module option only the test image knows (crash= for the crasher
+     * fixture): 1 when it set s, 0 after a [FAIL] line on a bad value,
+     * -1 when key[0..klen) is not its option. */
+    int (*module_option)(struct server *s, const char *key, size_t klen, const char *v, size_t vlen);
+};
+extern const struct init_test_hooks init_test_hooks __attribute__((weak));
 #endif

@@ -1,8 +1,9 @@
-/* init: the first task.  It checks its boot information, starts the pager
- * (the "pager" module) and hands it every free frame, starts every other
- * module as a server (servers.c), runs the user-space test suites the
- * kernel command line selects (test=ipc,pager,servers,hostile,sysfuzz) or the
- * benchmarks (bench=ipc), and then serves the name service for good. */
+/* init: the first task, the server manager.  It checks its boot
+ * information, starts the pager (the "pager" module) and hands it every
+ * free frame, starts every other module as a server (servers.c), and then
+ * serves the name service and restarts for good.  The in-guest tests are
+ * not here: the test image (test/guest/) links these objects with the
+ * suites and runs them through init_test_hooks (init.h). */
 #include <mica/ipc.h>
 
 #include "base/str.h"
@@ -10,30 +11,25 @@
 
 const struct mica_bootinfo *bootinfo;
 
-/* True when the kernel command line selects `suite` in test= or bench=. */
-static bool cmdline_selects(const char *key, const char *suite)
+/* The production init runs no tests: a test= or bench= word that reached
+ * it (the kernel runs its own suites and stops before init) asks for the
+ * test image.  Say so once and shut down with the failure status. */
+static void refuse_tests(void)
 {
     const char *v;
     size_t len;
-    if (!str_word_value(bootinfo->cmdline, key, &v, &len))
-        return false;
-    size_t n = str_nlen(suite, 64);
-    for (size_t i = 0; i + n <= len; i++)
-        if ((i == 0 || v[i - 1] == ',') && (i + n == len || v[i + n] == ',') &&
-            __builtin_memcmp(v + i, suite, n) == 0)
-            return true;
-    return false;
-}
-
-/* The number after `key=` on the kernel command line, or `dflt`. */
-static uint64_t cmdline_number(const char *key, uint64_t dflt)
-{
-    const char *v;
-    size_t len;
-    uint64_t n;
-    if (str_word_value(bootinfo->cmdline, key, &v, &len) && str_parse_u64(v, len, &n))
-        return n;
-    return dflt;
+    const char *key = "test";
+    if (!str_word_value(bootinfo->cmdline, key, &v, &len)) {
+        key = "bench";
+        if (!str_word_value(bootinfo->cmdline, key, &v, &len))
+            return;
+    }
+    mica_printf("[FAIL] init: %s=%.*s: this init has no in-guest tests; they are in the test image "
+                "(build/init-test.elf, docs/testing.md); shutting down\n",
+                key, (int)len, v);
+    mica_debug_shutdown(1);
+    for (;;)
+        mica_sleep_us(1000000); /* only if the kernel refused: nothing more to say */
 }
 
 /* End the run after a [FAIL] that leaves the system unable to work: say so
@@ -73,44 +69,13 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
                 "%llu ranges\n",
                 bi->paging_levels, (unsigned long long)bi->nmodules, (unsigned long long)(free_bytes >> 20),
                 (unsigned long long)bi->nranges);
-    int failed = 0;
-    bool ran = false;
+    if (&init_test_hooks == NULL)
+        refuse_tests();
     if (!check_self() || !pager_start())
         init_stop();
     int refused = servers_start_all();
-    if (cmdline_selects("test", "servers")) {
-        /* A thread of ours checks, while this one serves the names. */
-        if (servers_suite_run() != 0)
-            mica_debug_shutdown(1);
-        servers_serve();
-    }
-    if (cmdline_selects("test", "runtime")) {
-        if (runtime_suite_run() != 0)
-            mica_debug_shutdown(1);
-        servers_serve();
-    }
-    if (cmdline_selects("test", "pager")) {
-        failed += pager_suite_run();
-        ran = true;
-    }
-    if (cmdline_selects("test", "ipc")) {
-        failed += ipc_suite_run();
-        ran = true;
-    }
-    if (cmdline_selects("test", "hostile")) {
-        failed += hostile_suite_run();
-        ran = true;
-    }
-    if (cmdline_selects("test", "sysfuzz")) {
-        failed += sysfuzz_run(cmdline_number("fuzzseed", 1), cmdline_number("fuzzcalls", 20000));
-        ran = true;
-    }
-    if (cmdline_selects("bench", "ipc")) {
-        bench_run();
-        ran = true;
-    }
-    if (ran)
-        mica_debug_shutdown(failed != 0);
+    if (&init_test_hooks != NULL)
+        init_test_hooks.run(); /* returns when test= and bench= select nothing */
     if (refused)
         mica_printf(
             "[WARN] init: up, but %d modules were refused or did not start (the [FAIL] lines above)\n",

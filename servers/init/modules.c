@@ -15,7 +15,7 @@
 #define DEFAULT_WINDOW_S 10
 
 /* The kinds from OPT_LIMIT on are numbers in [min, max]. */
-enum opt_kind { OPT_RESTART, OPT_SHA1, OPT_CRASH, OPT_LIMIT, OPT_WINDOW, OPT_PRIO, OPT_QUOTA, OPT_ARG };
+enum opt_kind { OPT_RESTART, OPT_SHA1, OPT_LIMIT, OPT_WINDOW, OPT_PRIO, OPT_QUOTA, OPT_ARG };
 
 static const struct option {
     const char *key;
@@ -33,7 +33,6 @@ static const struct option {
     {"prio", OPT_PRIO, 0, 61, false},
     {"quota", OPT_QUOTA, 1, 1ull << 32, false},
     {"arg", OPT_ARG, 0, UINT64_MAX, false},
-    {"crash", OPT_CRASH, 0, 0, false},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -55,7 +54,6 @@ static const struct option *option_find(const char *k, size_t n)
 static bool option_set(struct server *s, const struct option *o, const char *v, size_t n)
 {
     uint64_t x = 0;
-    int kind;
     switch (o->kind) {
     case OPT_RESTART:
         if (n == 5 && __builtin_memcmp(v, "never", 5) == 0)
@@ -72,11 +70,6 @@ static bool option_set(struct server *s, const struct option *o, const char *v, 
             break;
         s->sha1_given = 1;
         return true;
-    case OPT_CRASH:
-        if ((kind = crash_kind_from_name(v, n)) < 0)
-            break;
-        s->arg = (uint64_t)kind;
-        return true;
     default:
         if (!str_parse_u64(v, n, &x) || x < o->min || x > o->max)
             break;
@@ -92,9 +85,8 @@ static bool option_set(struct server *s, const struct option *o, const char *v, 
             s->arg = x;
         return true;
     }
-    static const char *const wants[] = {[OPT_RESTART] = "never, on-failure or always",
-                                        [OPT_SHA1] = "40 hex digits",
-                                        [OPT_CRASH] = "a crash kind of the crasher"};
+    static const char *const wants[] = {
+        [OPT_RESTART] = "never, on-failure or always", [OPT_SHA1] = "40 hex digits"};
     if (o->kind >= OPT_LIMIT)
         mica_printf("[FAIL] init: module \"%s\": %s=%.*s: not a number from %llu to %llu; not started\n",
                     s->name, o->key, (int)n, v, (unsigned long long)o->min, (unsigned long long)o->max);
@@ -154,6 +146,13 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
             break;
         }
         const struct option *o = k < pos ? option_find(line + w, k - w) : NULL;
+        int extra = -1; /* the test image's own options (init.h) */
+        if (o == NULL && k < pos && role == MODULE_SERVER && &init_test_hooks != NULL)
+            extra = init_test_hooks.module_option(s, line + w, k - w, line + k + 1, pos - k - 1);
+        if (extra == 0)
+            return false;
+        if (extra == 1)
+            continue;
         const char *before = o == NULL ? "unknown option" : "option", *after = "";
         if (o != NULL && ((seen >> (o - options)) & 1))
             after = " given twice";

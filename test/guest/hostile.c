@@ -14,9 +14,7 @@
  *   straddle_*        buffers over a page end: nothing moves on EFAULT
  *   timeout_*         the largest timeouts do not wrap
  *   last_thread_*     a task ends with its last thread, however it ends */
-#include "init.h"
-#define CHECK_FAILURES case_failures
-#include "check.h"
+#include "guest.h"
 
 #define INF MICA_TIMEOUT_INFINITE
 #define CHILD_PRIO 40
@@ -27,8 +25,6 @@
 #define VEC_DB 1
 #define VEC_UD 6
 #define VEC_GP 13
-
-static int case_failures;
 
 /* ---- code a child runs --------------------------------------------------- */
 
@@ -711,53 +707,17 @@ static void t_last_thread_ends_task(void)
 
 /* ---- the table ------------------------------------------------------------ */
 
-struct hostile_case {
-    const char *name;
-    void (*fn)(void);
-};
+GUEST_SUITE(hostile, .prio = 50, .baseline = true);
 
-static const struct hostile_case cases[] = {
-    {"rflags_nt_df_ac_blocking", t_rflags_nt_blocking},
-    {"rflags_tf_syscall", t_rflags_tf_syscall},
-    {"compat_syscall", t_compat_syscall},
-    {"compat_sysenter", t_compat_sysenter},
-    {"compat_int_farcall_segments", t_compat_int_and_segments},
-    {"syscall_at_top_every_call", t_syscall_at_top_every_call},
-    {"fpu_private_and_clean", t_fpu_private_and_clean},
-    {"fpu_across_tasks", t_fpu_across_tasks},
-    {"straddle_debug_counts", t_straddle_debug_counts},
-    {"straddle_debug_write", t_straddle_debug_write},
-    {"timeout_saturates", t_timeout_saturates},
-    {"last_thread_ends_task", t_last_thread_ends_task},
-};
-#define NCASES (int)(sizeof cases / sizeof cases[0])
-
-int hostile_suite_run(void)
-{
-    struct mica_obj_counts base, end;
-    mica_thread_set_priority(bootinfo->self_thread, 50);
-    mica_debug_counts(&base);
-    int failed = 0, n = 0;
-    mica_printf("TAP version 13\n1..%d\n", NCASES + 1);
-    for (int i = 0; i < NCASES; i++) {
-        case_failures = 0;
-        mica_printf("# running hostile/%s\n", cases[i].name); /* names the case a crash ends */
-        cases[i].fn();
-        mica_thread_set_priority(bootinfo->self_thread, 50);
-        n++;
-        failed += case_failures != 0;
-        mica_printf("%s %d - hostile/%s\n", case_failures ? "not ok" : "ok", n, cases[i].name);
-    }
-    mica_sleep_us(5000);
-    mica_debug_counts(&end);
-    int leaks = 0;
-    for (int i = 0; i < MICA_TAG_COUNT; i++)
-        leaks += i != MICA_TAG_PAGE_TABLE && end.live[i] != base.live[i];
-    n++;
-    failed += leaks != 0;
-    mica_printf("%s %d - hostile/objects_back_to_baseline\n", leaks ? "not ok" : "ok", n);
-    if (leaks)
-        mica_debug_counts(NULL);
-    mica_printf("# hostile: passed=%d failed=%d\n", n - failed, failed);
-    return failed;
-}
+GUEST_CASE(hostile, "rflags_nt_df_ac_blocking", t_rflags_nt_blocking);
+GUEST_CASE(hostile, "rflags_tf_syscall", t_rflags_tf_syscall);
+GUEST_CASE(hostile, "compat_syscall", t_compat_syscall);
+GUEST_CASE(hostile, "compat_sysenter", t_compat_sysenter);
+GUEST_CASE(hostile, "compat_int_farcall_segments", t_compat_int_and_segments);
+GUEST_CASE(hostile, "syscall_at_top_every_call", t_syscall_at_top_every_call);
+GUEST_CASE(hostile, "fpu_private_and_clean", t_fpu_private_and_clean);
+GUEST_CASE(hostile, "fpu_across_tasks", t_fpu_across_tasks);
+GUEST_CASE(hostile, "straddle_debug_counts", t_straddle_debug_counts);
+GUEST_CASE(hostile, "straddle_debug_write", t_straddle_debug_write);
+GUEST_CASE(hostile, "timeout_saturates", t_timeout_saturates);
+GUEST_CASE(hostile, "last_thread_ends_task", t_last_thread_ends_task);

@@ -1,11 +1,7 @@
 /* The pager suite (test=pager): TAP over serial.  Runs after init has
  * started the pager and handed it all free memory. */
+#include "guest.h"
 #include <mica/pager.h>
-
-#include "check.h"
-#include "init.h"
-
-static int failures;
 
 /* The pager's free frames plus init's own: constant while no other client
  * holds frames (init's heap grows as tests take stacks from it). */
@@ -385,36 +381,16 @@ static void t_dead_pager(void)
     mica_handle_close(sendh);
 }
 
-struct pager_case {
-    const char *name;
-    void (*fn)(void);
-};
+GUEST_SUITE(pager);
 
-static const struct pager_case cases[] = {
-    {"demand_zero", t_demand_zero},
-    {"vm_errors", t_vm_errors},
-    {"client_demand_paging", t_client_demand_paging},
-    {"freed_frames_reach_others_zeroed", t_freed_frames_reach_others_zeroed},
-    {"quota", t_quota},
-    {"unowned_memory_stops_task", t_unowned_memory_stops_task},
-    {"shared_memory", t_shared_memory},
-    {"fault_reply_checks", t_fault_reply_checks},
-    {"dead_pager_does_not_hang", t_dead_pager},
-    {"demand_paging_256mib", t_demand_paging_256mib},
-    {"every_frame", t_every_frame},
-};
-
-int pager_suite_run(void)
-{
-    int n = (int)(sizeof cases / sizeof cases[0]), failed = 0;
-    mica_printf("TAP version 13\n1..%d\n", n);
-    for (int i = 0; i < n; i++) {
-        failures = 0;
-        mica_printf("# running pager/%s\n", cases[i].name); /* names the case a crash ends */
-        cases[i].fn();
-        failed += failures != 0;
-        mica_printf("%s %d - pager/%s\n", failures ? "not ok" : "ok", i + 1, cases[i].name);
-    }
-    mica_printf("# pager: passed=%d failed=%d\n", n - failed, failed);
-    return failed;
-}
+GUEST_CASE(pager, "demand_zero", t_demand_zero);
+GUEST_CASE(pager, "vm_errors", t_vm_errors);
+GUEST_CASE(pager, "client_demand_paging", t_client_demand_paging);
+GUEST_CASE(pager, "freed_frames_reach_others_zeroed", t_freed_frames_reach_others_zeroed);
+GUEST_CASE(pager, "quota", t_quota);
+GUEST_CASE(pager, "unowned_memory_stops_task", t_unowned_memory_stops_task);
+GUEST_CASE(pager, "shared_memory", t_shared_memory);
+GUEST_CASE(pager, "fault_reply_checks", t_fault_reply_checks);
+GUEST_CASE(pager, "dead_pager_does_not_hang", t_dead_pager);
+GUEST_CASE(pager, "demand_paging_256mib", t_demand_paging_256mib);
+GUEST_CASE(pager, "every_frame", t_every_frame);

@@ -1,29 +1,18 @@
 /* test=runtime: what a server gets (docs/servers.md), checked from a
  * thread of init while init's main thread serves the name service.  The
  * ISO carries the default image (servers/servers.list: echo and the hello
- * example pair) and the test server rtcheck under five names, each told
- * after `--` what to check from inside (test/harness.py lists them). */
+ * example pair) and the test fixture rtcheck (test/guest/rtcheck/) under
+ * five names, each told after `--` what to check from inside
+ * (test/harness.py lists them). */
 #include <mica/names.h>
 
-#include "../rtcheck/rtcheck.h"
-#include "check.h"
-#include "init.h"
+#include "../../servers/hello/hello.h"
+#include "guest.h"
+#include "rtcheck/rtcheck.h"
 
-/* From servers/hello/hello.h: the example's protocol. */
-#include "../hello/hello.h"
-
-static int failures, failed_total, tap_n;
+/* The name service, through the suite thread's own IPC buffer. */
 static mica_handle_t ns;
-static struct mica_ipc_buffer *suite_buf;
-
-/* One TAP line for the checks since the last one. */
-static void end_case(const char *name)
-{
-    failed_total += failures != 0;
-    tap_n++;
-    mica_printf("%s %d - runtime/%s\n", failures ? "not ok" : "ok", tap_n, name);
-    failures = 0;
-}
+#define suite_buf guest_buffer
 
 /* Call server `name` (found by name, waiting up to 5 s) with label and
  * mr0; the reply in *m, the call's status returned. */
@@ -48,11 +37,19 @@ static void run_check(const char *name)
     CHECK_EQ(m.mr[0], 0);
     const struct server *s = servers_find(name);
     CHECK(s != NULL && s->running && s->ends == 0); /* no crash on the way */
-    end_case(name + 3);
 }
 
+/* The name service's handle, before the first case. */
+static void runtime_setup(unsigned pass)
+{
+    (void)pass;
+    ns = servers_ns_handle();
+}
+
+GUEST_SUITE(runtime, .before_pass = runtime_setup, .thread = true);
+
 /* The example pair: the client ran to a clean exit, the server answers. */
-static void example_pair(void)
+GUEST_TEST(runtime, example_pair)
 {
     const struct server *c = servers_find("hello-client");
     for (int i = 0; c && i < 500 && c->ends == 0; i++)
@@ -73,12 +70,11 @@ static void example_pair(void)
     CHECK_EQ(mica_call(h, &m, MICA_TIMEOUT_INFINITE), MICA_OK);
     CHECK(mica_name_pack("Grace", packed) && m.mr[1] == packed[0]);
     mica_handle_close(h);
-    end_case("example_pair");
 }
 
 /* Waiting for a name: found at once when there, MICA_ETIMEOUT after the
  * timeout when not. */
-static void lookup_wait(void)
+GUEST_TEST(runtime, lookup_wait)
 {
     mica_handle_t h = 0;
     uint64_t t0 = mica_time_us();
@@ -87,12 +83,35 @@ static void lookup_wait(void)
     CHECK(waited >= 50000 && waited < 1000000);
     CHECK_EQ(mica_name_lookup_wait(ns, suite_buf, "echo", 0, &h), MICA_OK);
     mica_handle_close(h);
-    end_case("lookup_wait");
+}
+
+/* 64 MiB through malloc in every size class, the pager count back. */
+GUEST_TEST(runtime, heap)
+{
+    run_check("rt-heap");
+}
+
+/* Over quota=, malloc says NULL and the server lives on. */
+GUEST_TEST(runtime, quota)
+{
+    run_check("rt-quota");
+}
+
+/* Eight threads run, share a lock and the heap, and are joined. */
+GUEST_TEST(runtime, threads)
+{
+    run_check("rt-threads");
+}
+
+/* The own task handle does not lift the priority or mapping checks. */
+GUEST_TEST(runtime, limits)
+{
+    run_check("rt-limits");
 }
 
 /* A restarted server gets fresh handles: a new generation, a new pager
  * client without the old instance's frames, and handles that work. */
-static void restart(void)
+GUEST_TEST(runtime, restart_fresh_handles)
 {
     struct mica_msg m;
     CHECK_EQ(call("rt-restart", RT_RUN, 0, &m), MICA_OK);
@@ -109,35 +128,14 @@ static void restart(void)
     CHECK_EQ(m.mr[0], 0);
     CHECK_EQ(m.mr[1], 2);
     CHECK(m.mr[3] < 64); /* none of the first instance's pages */
-    end_case("restart_fresh_handles");
 }
 
-static void suite(uint64_t arg, struct mica_ipc_buffer *buf)
+/* Nothing the servers did stopped another: every module is up. */
+GUEST_TEST(runtime, all_up)
 {
-    (void)arg;
-    suite_buf = buf;
-    ns = servers_ns_handle();
-    mica_printf("TAP version 13\n1..8\n");
-    example_pair();
-    lookup_wait();
-    run_check("rt-heap");
-    run_check("rt-quota");
-    run_check("rt-threads");
-    run_check("rt-limits");
-    restart();
-    /* Nothing the servers did stopped another: every module is up. */
     const char *up[] = {"echo", "hello", "rt-heap", "rt-quota", "rt-threads", "rt-limits", "rt-restart"};
     for (unsigned i = 0; i < sizeof up / sizeof up[0]; i++) {
         const struct server *s = servers_find(up[i]);
         CHECK(s != NULL && s->running);
     }
-    end_case("all_up");
-    mica_printf("# runtime: passed=%d failed=%d\n", tap_n - failed_total, failed_total);
-    mica_debug_shutdown(failed_total != 0);
-}
-
-int runtime_suite_run(void)
-{
-    mica_handle_t th = 0;
-    return spawn_local(suite, 0, 30, &th) == MICA_OK ? 0 : 1;
 }

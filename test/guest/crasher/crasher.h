@@ -1,8 +1,10 @@
-/* The crasher's kinds of crash, shared by the crasher (servers/crasher) and
- * by init, which starts it.
+/* The crasher's kinds of crash, shared by the crasher fixture
+ * (test/guest/crasher) and by the test image's runner (test/guest/runner.c),
+ * which gives init the crash= module option.
  *
- * A program cannot read its own GRUB module command line, so init parses
- * the module's argument word (e.g. "crasher pf-wild") with crash_parse()
+ * A program cannot read its own GRUB module command line, so the test
+ * image's init parses the module's crash=KIND (e.g. "crasher crash=pf-wild")
+ * with crash_parse()
  * and passes the number as the program's argument word: main(bi, arg) gets
  * arg = the enum crash_kind.  0 is CRASH_EXIT_OK, so a crasher started with
  * no argument (the loader passes 0 when it gives no handle) exits cleanly.
@@ -31,7 +33,7 @@
  * $0x60                      #GP 13, error 0 CRASH_REPEAT          repeat        no crash: the same [WARN]
  * line 12345 times, one other line, exit 3 (the log's repeat counting, libipc/print.c)
  *
- * Header only (static inline), freestanding: init includes it too. */
+ * Header only (static inline), freestanding: the runner includes it too. */
 #ifndef CRASHER_H
 #define CRASHER_H
 

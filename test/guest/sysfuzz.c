@@ -46,7 +46,7 @@
 #include "sysfuzz.h"
 #include "base/fmt.h"
 #include "base/str.h"
-#include "init.h"
+#include "guest.h"
 
 extern char __mica_image_start[], __mica_text_end[], __mica_rodata_end[], __mica_image_end[];
 
@@ -2967,3 +2967,11 @@ int sysfuzz_run(uint64_t seed, uint64_t calls)
                 (unsigned long long)checks_failed);
     return checks_failed > 0x7fffffff ? 0x7fffffff : (int)checks_failed;
 }
+
+/* test=sysfuzz: the run fuzzseed= and fuzzcalls= ask for. */
+static int sysfuzz_suite(void)
+{
+    return sysfuzz_run(guest_cmdline_number("fuzzseed", 1), guest_cmdline_number("fuzzcalls", 20000));
+}
+
+GUEST_SUITE(sysfuzz, .run = sysfuzz_suite);

@@ -4,17 +4,13 @@
  * the last case checks that the kernel's object counts are back where they
  * were before the first.  The whole suite runs twice: with the IPC fastpath
  * on and with it off, so both paths must give the same results. */
-#include "init.h"
-#define CHECK_FAILURES case_failures
-#include "check.h"
+#include "guest.h"
 
 #define INF MICA_TIMEOUT_INFINITE
 #define POLL MICA_TIMEOUT_POLL
 #define SERVER_PRIO 40
 #define LABEL_ECHO 7
 #define LABEL_EXIT 99
-
-static int case_failures;
 
 /* ---- servers ------------------------------------------------------------- */
 
@@ -1111,106 +1107,76 @@ static void t_pool_exhaustion_is_an_error(void)
     mica_handle_close(one);
 }
 
-/* ---- the table ----------------------------------------------------------- */
+/* ---- the suite ----------------------------------------------------------- */
 
-struct ipc_case {
-    const char *name;
-    void (*fn)(void);
-};
+static const char *const ipc_passes[] = {"fastpath", "slowpath"};
 
-static const struct ipc_case cases[] = {
-    {"null_syscall", t_null_syscall},
-    {"unknown_syscall", t_unknown_syscall},
-    {"endpoint_create_info", t_endpoint_create_info},
-    {"send_poll_no_receiver", t_send_poll_no_receiver},
-    {"recv_poll_no_sender", t_recv_poll_no_sender},
-    {"recv_bounded_timeout", t_recv_bounded_timeout},
-    {"send_bounded_timeout", t_send_bounded_timeout},
-    {"pingpong_same_space", t_pingpong_same_space},
-    {"pingpong_cross_space", t_pingpong_cross_space},
-    {"badges", t_badges},
-    {"badge_set_once", t_badge_set_once},
-    {"rights_reduced_send_recv", t_rights_reduced_send},
-    {"mint_no_upgrade", t_mint_no_upgrade},
-    {"invalid_handles", t_invalid_handles},
-    {"wrong_type", t_wrong_type},
-    {"closed_handle", t_closed_handle},
-    {"long_message_64_words", t_long_message},
-    {"message_too_long", t_message_too_long},
-    {"long_message_needs_buffer", t_long_message_needs_buffer},
-    {"handle_passing_local", t_handle_passing_local},
-    {"handle_passing_cross_space", t_handle_passing},
-    {"handle_passing_rights", t_handle_passing_rights},
-    {"many_clients_one_server", t_many_clients_one_server},
-    {"send_to_waiting_receiver", t_send_to_waiting_receiver},
-    {"senders_fifo", t_senders_fifo},
-    {"reply_without_caller", t_reply_without_caller},
-    {"server_dies_during_call", t_server_dies_during_call},
-    {"endpoint_dies_while_sending", t_endpoint_dies_while_sending},
-    {"endpoint_dies_while_receiving", t_endpoint_dies_while_receiving},
-    {"caller_dies_before_reply", t_caller_dies_before_reply},
-    {"thread_abort", t_thread_abort},
-    {"notification_signal_wait", t_notification_signal_wait},
-    {"notification_wakes_waiter", t_notification_wakes_waiter},
-    {"notification_timeout_and_rights", t_notification_timeout_and_rights},
-    {"notification_dies", t_notification_dies},
-    {"priority_order", t_priority_order},
-    {"higher_priority_receiver_runs_first", t_higher_priority_receiver_runs_first},
-    {"preemption", t_preemption},
-    {"round_robin", t_round_robin},
-    {"yield", t_yield},
-    {"sleep", t_sleep},
-    {"priority_upgrade_refused", t_priority_upgrade_refused},
-    {"map_hostile", t_map_hostile},
-    {"bad_user_pointers", t_bad_user_pointers},
-    {"thread_create_hostile", t_thread_create_hostile},
-    {"fault_contained", t_fault_contained},
-    {"protect_stops_writes", t_protect_stops_writes},
-    {"unmap_same_space_faults", t_unmap_same_space_faults},
-    {"protect_same_space_faults", t_protect_same_space_faults},
-    {"map_fast_path_no_upgrade", t_map_fast_path_no_upgrade},
-    {"task_kill_frees_everything", t_task_kill_frees},
-    {"handle_table_exhaustion", t_pool_exhaustion_is_an_error},
-    {"pool_exhaustion_enomem", t_pool_exhaustion_enomem},
-};
-#define NCASES (int)(sizeof cases / sizeof cases[0])
-
-int ipc_suite_run(void)
+/* Pass 0 runs with the IPC fastpath on, pass 1 with it off. */
+static void ipc_pass(unsigned pass)
 {
-    struct mica_obj_counts base, end;
-    mica_thread_set_priority(bootinfo->self_thread, 50);
-    mica_debug_counts(&base);
-    int failed = 0, n = 0;
-    mica_printf("TAP version 13\n1..%d\n", 2 * NCASES + 1);
-    for (int pass = 0; pass < 2; pass++) {
-        int fast = pass == 0;
-        fast_pass = fast;
-        mica_fastpath_set(fast);
-        for (int i = 0; i < NCASES; i++) {
-            case_failures = 0;
-            mica_printf("# running ipc/%s/%s\n", fast ? "fastpath" : "slowpath", cases[i].name);
-            cases[i].fn();
-            mica_thread_set_priority(bootinfo->self_thread, 50); /* cases may lower it; restore */
-            n++;
-            failed += case_failures != 0;
-            mica_printf("%s %d - ipc/%s/%s\n", case_failures ? "not ok" : "ok", n,
-                        fast ? "fastpath" : "slowpath", cases[i].name);
-        }
-    }
-    mica_fastpath_set(1);
-    settle();
-    mica_debug_counts(&end);
-    /* Every kind of object is back where it was, but init's own page
-     * tables: they grow with init's heap, which the pager serves on demand
-     * (task_kill_frees_everything checks page tables per task). */
-    int leaks = 0;
-    for (int i = 0; i < MICA_TAG_COUNT; i++)
-        leaks += i != MICA_TAG_PAGE_TABLE && end.live[i] != base.live[i];
-    n++;
-    failed += leaks != 0;
-    mica_printf("%s %d - ipc/objects_back_to_baseline\n", leaks ? "not ok" : "ok", n);
-    if (leaks)
-        mica_debug_counts(NULL);
-    mica_printf("# ipc: passed=%d failed=%d\n", n - failed, failed);
-    return failed;
+    fast_pass = pass == 0;
+    mica_fastpath_set(fast_pass);
 }
+
+/* The fastpath is on again after the suite. */
+static void ipc_after(void)
+{
+    mica_fastpath_set(1);
+}
+
+GUEST_SUITE(ipc, .passes = 2, .pass_names = ipc_passes, .before_pass = ipc_pass, .after = ipc_after,
+            .prio = 50, .baseline = true);
+
+GUEST_CASE(ipc, "null_syscall", t_null_syscall);
+GUEST_CASE(ipc, "unknown_syscall", t_unknown_syscall);
+GUEST_CASE(ipc, "endpoint_create_info", t_endpoint_create_info);
+GUEST_CASE(ipc, "send_poll_no_receiver", t_send_poll_no_receiver);
+GUEST_CASE(ipc, "recv_poll_no_sender", t_recv_poll_no_sender);
+GUEST_CASE(ipc, "recv_bounded_timeout", t_recv_bounded_timeout);
+GUEST_CASE(ipc, "send_bounded_timeout", t_send_bounded_timeout);
+GUEST_CASE(ipc, "pingpong_same_space", t_pingpong_same_space);
+GUEST_CASE(ipc, "pingpong_cross_space", t_pingpong_cross_space);
+GUEST_CASE(ipc, "badges", t_badges);
+GUEST_CASE(ipc, "badge_set_once", t_badge_set_once);
+GUEST_CASE(ipc, "rights_reduced_send_recv", t_rights_reduced_send);
+GUEST_CASE(ipc, "mint_no_upgrade", t_mint_no_upgrade);
+GUEST_CASE(ipc, "invalid_handles", t_invalid_handles);
+GUEST_CASE(ipc, "wrong_type", t_wrong_type);
+GUEST_CASE(ipc, "closed_handle", t_closed_handle);
+GUEST_CASE(ipc, "long_message_64_words", t_long_message);
+GUEST_CASE(ipc, "message_too_long", t_message_too_long);
+GUEST_CASE(ipc, "long_message_needs_buffer", t_long_message_needs_buffer);
+GUEST_CASE(ipc, "handle_passing_local", t_handle_passing_local);
+GUEST_CASE(ipc, "handle_passing_cross_space", t_handle_passing);
+GUEST_CASE(ipc, "handle_passing_rights", t_handle_passing_rights);
+GUEST_CASE(ipc, "many_clients_one_server", t_many_clients_one_server);
+GUEST_CASE(ipc, "send_to_waiting_receiver", t_send_to_waiting_receiver);
+GUEST_CASE(ipc, "senders_fifo", t_senders_fifo);
+GUEST_CASE(ipc, "reply_without_caller", t_reply_without_caller);
+GUEST_CASE(ipc, "server_dies_during_call", t_server_dies_during_call);
+GUEST_CASE(ipc, "endpoint_dies_while_sending", t_endpoint_dies_while_sending);
+GUEST_CASE(ipc, "endpoint_dies_while_receiving", t_endpoint_dies_while_receiving);
+GUEST_CASE(ipc, "caller_dies_before_reply", t_caller_dies_before_reply);
+GUEST_CASE(ipc, "thread_abort", t_thread_abort);
+GUEST_CASE(ipc, "notification_signal_wait", t_notification_signal_wait);
+GUEST_CASE(ipc, "notification_wakes_waiter", t_notification_wakes_waiter);
+GUEST_CASE(ipc, "notification_timeout_and_rights", t_notification_timeout_and_rights);
+GUEST_CASE(ipc, "notification_dies", t_notification_dies);
+GUEST_CASE(ipc, "priority_order", t_priority_order);
+GUEST_CASE(ipc, "higher_priority_receiver_runs_first", t_higher_priority_receiver_runs_first);
+GUEST_CASE(ipc, "preemption", t_preemption);
+GUEST_CASE(ipc, "round_robin", t_round_robin);
+GUEST_CASE(ipc, "yield", t_yield);
+GUEST_CASE(ipc, "sleep", t_sleep);
+GUEST_CASE(ipc, "priority_upgrade_refused", t_priority_upgrade_refused);
+GUEST_CASE(ipc, "map_hostile", t_map_hostile);
+GUEST_CASE(ipc, "bad_user_pointers", t_bad_user_pointers);
+GUEST_CASE(ipc, "thread_create_hostile", t_thread_create_hostile);
+GUEST_CASE(ipc, "fault_contained", t_fault_contained);
+GUEST_CASE(ipc, "protect_stops_writes", t_protect_stops_writes);
+GUEST_CASE(ipc, "unmap_same_space_faults", t_unmap_same_space_faults);
+GUEST_CASE(ipc, "protect_same_space_faults", t_protect_same_space_faults);
+GUEST_CASE(ipc, "map_fast_path_no_upgrade", t_map_fast_path_no_upgrade);
+GUEST_CASE(ipc, "task_kill_frees_everything", t_task_kill_frees);
+GUEST_CASE(ipc, "handle_table_exhaustion", t_pool_exhaustion_is_an_error);
+GUEST_CASE(ipc, "pool_exhaustion_enomem", t_pool_exhaustion_enomem);
