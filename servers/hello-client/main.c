@@ -11,6 +11,9 @@
 
 #include "../hello/hello.h"
 
+/* The name of the server it calls. */
+#define SERVER "hello"
+
 static mica_handle_t hello;
 
 /* One call: label and mr1 in, the reply in *m; its status. */
@@ -38,7 +41,7 @@ static bool sign_and_read(const char *name, uint64_t *thread)
     *thread = m.mr[3];
     if (call(HELLO_READ, number, &m) != MICA_OK)
         return false;
-    mica_printf("hello-client: signed \"%s\" as number %llu (thread %llu answered)\n", name,
+    mica_printf("%s: signed \"%s\" as number %llu (thread %llu answered)\n", mica_start_info()->name, name,
                 (unsigned long long)number, (unsigned long long)*thread);
     return m.mr[1] == packed[0] && m.mr[2] == packed[1] && m.mr[3] == packed[2];
 }
@@ -60,7 +63,7 @@ static bool greet_through_shared_page(const char *name)
     bool ok =
         mica_vm_share(me->pager, page, m.mr[1], &there) == MICA_OK && call(HELLO_GREET, there, &m) == MICA_OK;
     if (ok)
-        mica_printf("hello-client: the server wrote into our shared page: \"%s\"\n", text + n + 1);
+        mica_printf("%s: the server wrote into our shared page: \"%s\"\n", me->name, text + n + 1);
     ok = ok && text[n + 1] == 'H' && text[n + 1 + m.mr[1] - 1] == '!';
     mica_region_free(page, MICA_PAGE_SIZE); /* unshares it too */
     return ok;
@@ -90,7 +93,7 @@ static bool wait_while_signing(void)
         return false;
     int st = call(HELLO_WAIT, me->argc, &m);
     mica_thread_join(&t, MICA_TIMEOUT_INFINITE);
-    mica_printf("hello-client: server thread %llu waited for %llu names while thread %llu took them\n",
+    mica_printf("%s: server thread %llu waited for %llu names while thread %llu took them\n", me->name,
                 (unsigned long long)m.mr[3], (unsigned long long)m.mr[1], (unsigned long long)signer_thread);
     return st == MICA_OK && signed_ok && m.mr[1] == me->argc && m.mr[3] != signer_thread;
 }
@@ -102,14 +105,14 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     if (me == NULL || me->argc == 0)
         return 2;
     /* The server may start after us: wait up to 5 s for its name. */
-    int st = mica_name_lookup_wait(me->names, mica_ipcbuf, "hello", 5000000, &hello);
+    int st = mica_name_lookup_wait(me->names, mica_ipcbuf, SERVER, 5000000, &hello);
     if (st != MICA_OK) {
-        mica_printf("[FAIL] hello-client: no server named \"hello\" (%d)\n", st);
+        mica_printf("[FAIL] %s: no server named \"%s\" (%d)\n", me->name, SERVER, st);
         return 1;
     }
     bool ok = wait_while_signing();
     ok = greet_through_shared_page(me->argv[0]) && ok;
-    mica_printf("%s hello-client: %s\n", ok ? "[ OK ]" : "[FAIL]",
+    mica_printf("%s %s: %s\n", ok ? "[ OK ]" : "[FAIL]", me->name,
                 ok ? "every answer was right" : "a wrong answer (above)");
     return ok ? 0 : 1;
 }
