@@ -332,12 +332,14 @@ CASES = [
     # example pair) and rtcheck checking heap, quota, threads, limits and
     # restarts from inside a server.
     {"name": "runtime", "cmdline": "test=runtime", "exit": EXIT_PASS, "tap": True, "modules": "RUNTIME",
-     "paging": "row", "min_tests": 8,
+     "paging": "row", "min_tests": 9,
      "expect": [r"# runtime: passed=\d+ failed=0", r"\[ OK \] hello-client: every answer was right",
                 r"hello-client: the server wrote into our shared page: \"Hello, Ada!\"",
                 r"hello-client: server thread [01] waited for 3 names while thread [01] took them",
                 r"# rtcheck rt-quota: quota=256 pages: \d+ blocks of 32 KiB, then malloc returned NULL",
-                r"\[ OK \] init: started \"rt-restart\" \(restart\)"],
+                r"\[ OK \] init: started \"rt-restart\" \(restart\)",
+                r"\[FAIL\] init: server \"rt-overflow\" stopped: page fault at 0x[0-9a-f]+ \(write, not present\), "
+                r"rip 0x[0-9a-f]+ <recurse\+0x[0-9a-f]+>"],
      "reject": [r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused"]},
     # The ring-0 boundary (issue 16): RFLAGS, 32-bit code, SYSCALL at the top
     # of the user half for every call, FPU state, straddling buffers,
@@ -463,7 +465,7 @@ def runtime_modules(build):
     image = os.environ.get("IMAGE_MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     checks = [("rt-heap", "quota=20480+", "heap"), ("rt-quota", "quota=256+", "quota"),
               ("rt-threads", "", "threads"), ("rt-limits", "prio=30+", "limits"),
-              ("rt-restart", "restart=on-failure+", "restart")]
+              ("rt-restart", "restart=on-failure+", "restart"), ("rt-overflow", "", "overflow")]
     return image + "".join(f" {b}/rtcheck.elf:{name}+{opts}--+{what}" for name, opts, what in checks)
 
 

@@ -130,6 +130,24 @@ GUEST_TEST(runtime, restart_fresh_handles)
     CHECK(m.mr[3] < 64); /* none of the first instance's pages */
 }
 
+/* A thread's stack overflow faults in the hole the pager leaves below its
+ * region and stops the server: it never runs into other memory. */
+GUEST_TEST(runtime, stack_overflow_stops)
+{
+    struct mica_msg m;
+    CHECK_EQ(call("rt-overflow", RT_RUN, 0, &m), MICA_OK);
+    uint64_t base = m.mr[2];
+    const struct server *s = servers_find("rt-overflow");
+    for (int i = 0; s && i < 300 && s->ends == 0; i++)
+        mica_sleep_us(10000);
+    CHECK(s != NULL && s->ends == 1);
+    if (s != NULL) {
+        CHECK_EQ(s->last.state, MICA_TASK_FAULTED);
+        CHECK_EQ(s->last.vector, 14);
+        CHECK(s->last.addr < base && s->last.addr >= base - (64u << 10));
+    }
+}
+
 /* Nothing the servers did stopped another: every module is up. */
 GUEST_TEST(runtime, all_up)
 {

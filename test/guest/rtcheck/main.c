@@ -226,6 +226,32 @@ static void check_handles(void)
     mica_handle_close(self);
 }
 
+/* ---- overflow: a thread's stack runs into the hole below its region --------- */
+
+static volatile uint64_t depth;
+/* Never reached, but it keeps the recursion visibly bounded to gcc. */
+static volatile uint64_t depth_limit = ~0ull;
+
+/* Recurse until the stack is gone: 64 KiB of stack, 1 KiB a frame. */
+static void recurse(uint64_t arg, struct mica_ipc_buffer *buf)
+{
+    volatile char frame[1024];
+    frame[0] = (char)arg;
+    if (++depth < depth_limit)
+        recurse(arg + (uint64_t)frame[0], buf);
+    frame[1] = 0; /* not a tail call */
+}
+
+static struct mica_thread overflowing;
+
+/* Start the thread that overflows, one priority below us, so it runs once
+ * this reply is out; its region's base (the guard hole is below it). */
+static uint64_t start_overflow(void)
+{
+    CHECK(mica_thread_new(recurse, 0, me->prio - 1, &overflowing) == MICA_OK);
+    return overflowing.region;
+}
+
 static void run(const char *what)
 {
     if (str_eq(what, "heap"))
@@ -238,6 +264,8 @@ static void run(const char *what)
         check_limits();
     else if (str_eq(what, "restart"))
         check_handles();
+    else if (str_eq(what, "overflow"))
+        (void)0; /* serve() starts it: the reply carries the region */
     else
         CHECK(!"a known check");
 }
@@ -261,6 +289,8 @@ static void serve(void *ctx, uint64_t badge, struct mica_msg *m, struct mica_ipc
     m->mr[1] = me->generation;
     m->mr[2] = me->pager_client;
     m->mr[3] = frames();
+    if (label == RT_RUN && str_eq(me->argv[0], "overflow"))
+        m->mr[2] = start_overflow(); /* instead of the pager client */
 }
 
 int main(const struct mica_bootinfo *bi, uint64_t arg)

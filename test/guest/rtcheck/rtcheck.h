@@ -1,6 +1,8 @@
 /* rtcheck: the test server of the runtime suite (test=runtime).  Started
  * several times under different names, each with one word after `--`
- * naming what it checks (heap, quota, threads, limits, restart); it
+ * naming what it checks (heap, quota, threads, limits, restart,
+ * overflow: RT_RUN answers mr2 = the base of a thread's stack region,
+ * then that thread overflows its stack and the task stops); it
  * registers under its module name and answers: */
 #ifndef RTCHECK_H
 #define RTCHECK_H
