@@ -48,7 +48,6 @@ struct client {
     mica_handle_t task;     /* the client's task, with MICA_R_MAP */
     uint64_t quota, frames; /* in pages */
     uint64_t flags;         /* PAGER_CLIENT_* */
-    uint64_t next_va;
     struct region regions[MAX_REGIONS];
 };
 
@@ -150,14 +149,38 @@ static struct region *region_at(struct client *c, uint64_t addr, uint32_t *index
     return NULL;
 }
 
-/* A free region slot of c, or NULL. */
+/* The lowest address of client c's slice where `pages` pages fit at least
+ * GUARD_BYTES away from each of c's regions, so that a stack running off
+ * the base of its region faults instead of reaching the next one; 0 when
+ * the slice has no such room.  Freed addresses are used again, so a
+ * client that allocates and frees for ever never runs out of addresses. */
+static uint64_t region_place(const struct client *c, uint64_t pages)
+{
+    uint64_t lo = PAGER_VM_BASE + (uint64_t)(c - clients) * PAGER_VM_SLICE;
+    uint64_t bytes = pages * MICA_PAGE_SIZE, at = lo;
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (uint32_t i = 0; i < MAX_REGIONS; i++) {
+            const struct region *r = &c->regions[i];
+            uint64_t end = r->base + r->pages * MICA_PAGE_SIZE;
+            if (r->pages && at < end + GUARD_BYTES && r->base < at + bytes + GUARD_BYTES) {
+                at = end + GUARD_BYTES; /* past r: every move goes up, so this ends */
+                moved = true;
+            }
+        }
+    }
+    return at + bytes <= lo + PAGER_VM_SLICE ? at : 0;
+}
+
+/* A new region of `pages` pages in a free slot of c, placed by
+ * region_place, or NULL (no slot, or no room). */
 static struct region *region_new(struct client *c, uint64_t pages, uint32_t *index)
 {
-    for (uint32_t i = 0; i < MAX_REGIONS; i++) {
+    uint64_t base = region_place(c, pages);
+    for (uint32_t i = 0; i < MAX_REGIONS && base != 0; i++) {
         if (c->regions[i].pages == 0) {
             struct region *r = &c->regions[i];
-            *r = (struct region){.base = c->next_va, .pages = pages};
-            c->next_va += pages * MICA_PAGE_SIZE + GUARD_BYTES;
+            *r = (struct region){.base = base, .pages = pages};
             *index = i;
             return r;
         }
@@ -335,11 +358,7 @@ static void add_client(struct mica_msg *m, struct mica_ipc_buffer *buf)
     mica_handle_t task = mica_buf_recv_handle(buf, m, 0);
     for (uint32_t id = 0; id < MAX_CLIENTS; id++) {
         if (!clients[id].used) {
-            clients[id] = (struct client){.used = 1,
-                                          .task = task,
-                                          .quota = m->mr[0],
-                                          .flags = m->mr[1],
-                                          .next_va = PAGER_VM_BASE + id * PAGER_VM_SLICE};
+            clients[id] = (struct client){.used = 1, .task = task, .quota = m->mr[0], .flags = m->mr[1]};
             answer(m, MICA_OK, id, PAGER_BADGE_CLIENT(id), 0);
             return;
         }

@@ -100,6 +100,15 @@ static void check_heap(void)
     CHECK(frames() == before);
     mica_printf("# rtcheck %s: all freed: %llu frames, %llu pages of regions\n", me->name,
                 (unsigned long long)frames(), (unsigned long long)taken);
+    /* The pager places regions first-fit: a freed address is used again,
+     * so allocating and freeing for ever never runs out of addresses. */
+    uint64_t a = 0, b = 0;
+    for (int i = 0; i < 1000; i++) {
+        CHECK(mica_region_alloc(1u << 20, &b) == MICA_OK);
+        CHECK(i == 0 || b == a);
+        a = b;
+        CHECK(mica_region_free(b, 1u << 20) == MICA_OK);
+    }
 }
 
 /* ---- quota: malloc says no instead of the pager stopping us ---------------- */
