@@ -120,6 +120,7 @@ help:
 	@echo "variables: CMDLINE='paging=4 test=all'  MEM=512M  QEMU_EXTRA=...  MODULES='FILE:ARGS ...'"
 	@echo "           IMAGE=test (init is the test image, $(INIT_TEST): for CMDLINE=test=ipc and the like)"
 	@echo "           T=REGEX  JOBS=2  FUZZ_SHORT_SECONDS=20  FUZZ_SECONDS=600"
+	@echo "the image: one line per module in $(SERVER_LIST) (docs/servers.md); MODULES= overrides it"
 
 # Install what is missing (Debian packages only); a no-op when all is there.
 deps:
