@@ -218,16 +218,18 @@ def check_iso_inputs(build, res):
             f"'marker=two', ''); {(out + out2 + out3)[-600:]}", group="make/iso")
     status, out = make(build, f"ISO={iso}", "-q", iso)
     res.add("make/iso-up-to-date-when-unchanged", status == 0, f"make -q {iso}: status {status} {out[-300:]}", group="make/iso")
-    mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/echo.elf:echo"
+    # The crasher, a test fixture, is in no default image (servers/servers.list).
+    mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/crasher.elf:crasher+crash=ok"
     status, out, _, cfg2 = made(mods)
     entries = len(re.findall(r"^\s*multiboot2 ", cfg2, re.M))  # not the word in grub.cfg's comments
-    ok = (status == 0 and cfg.count("module2 /boot/echo.elf") == 0 and entries > 0
-          and cfg2.count("module2 /boot/echo.elf") == entries)
-    res.add("make/iso-follows-modules", ok, f"echo.elf not in every entry after {mods}: {out[-600:]}", group="make/iso")
+    ok = (status == 0 and cfg.count("module2 /boot/crasher.elf") == 0 and entries > 0
+          and cfg2.count("module2 /boot/crasher.elf") == entries)
+    res.add("make/iso-follows-modules", ok, f"crasher.elf not in every entry after {mods}: {out[-600:]}",
+            group="make/iso")
     # Each input, as if just changed (make -W): the ISO must be remade.
     stale = []
-    for path in (f"{build}/mica.elf", f"{build}/init.elf", f"{build}/pager.elf", f"{build}/echo.elf",
-                 "grub/grub.cfg.in", "scripts/mkiso.sh"):
+    for path in (f"{build}/mica.elf", f"{build}/init.elf", f"{build}/pager.elf", f"{build}/crasher.elf",
+                 "grub/grub.cfg.in", "scripts/mkiso.sh", "servers/servers.list"):
         status, _ = make(build, f"ISO={iso}", mods, "-q", "-W", path, iso)
         if status != 1:
             stale.append(f"{path} (make -q status {status})")
@@ -326,6 +328,19 @@ CASES = [
                 r"\[FAIL\] init: module \"echo-badsum\" refused: sha1 mismatch",
                 r"\[FAIL\] init: server \"crash-again\" failed 3 times in 10 s: not restarted again",
                 r"\[ OK \] init: started \"echo\" \(restart\)", r"\[INFO\] init: server \"crash-ok\" exited with code 0"]},
+    # What a server gets (issue 17): the default image's servers (the hello
+    # example pair) and rtcheck checking heap, quota, threads, limits and
+    # restarts from inside a server.
+    {"name": "runtime", "cmdline": "test=runtime", "exit": EXIT_PASS, "tap": True, "modules": "RUNTIME",
+     "paging": "row", "min_tests": 9,
+     "expect": [r"# runtime: passed=\d+ failed=0", r"\[ OK \] hello-client: every answer was right",
+                r"hello-client: the server wrote into our shared page: \"Hello, Ada!\"",
+                r"hello-client: server thread [01] waited for 3 names while thread [01] took them",
+                r"# rtcheck rt-quota: quota=256 pages: \d+ blocks of 32 KiB, then malloc returned NULL",
+                r"\[ OK \] init: started \"rt-restart\" \(restart\)",
+                r"\[FAIL\] init: server \"rt-overflow\" stopped: page fault at 0x[0-9a-f]+ \(write, not present\), "
+                r"rip 0x[0-9a-f]+ <recurse\+0x[0-9a-f]+>"],
+     "reject": [r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused"]},
     # The ring-0 boundary (issue 16): RFLAGS, 32-bit code, SYSCALL at the top
     # of the user half for every call, FPU state, straddling buffers,
     # saturated timeouts, the last thread of a task.
@@ -452,6 +467,17 @@ def servers_modules(build):
     return " ".join(mods)
 
 
+def runtime_modules(build):
+    """The module list of the runtime test: the default image (IMAGE_MODULES,
+    from servers/servers.list) and rtcheck under five names."""
+    b = build
+    image = os.environ.get("IMAGE_MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
+    checks = [("rt-heap", "quota=20480+", "heap"), ("rt-quota", "quota=256+", "quota"),
+              ("rt-threads", "", "threads"), ("rt-limits", "prio=30+", "limits"),
+              ("rt-restart", "restart=on-failure+", "restart"), ("rt-overflow", "", "overflow")]
+    return image + "".join(f" {b}/rtcheck.elf:{name}+{opts}--+{what}" for name, opts, what in checks)
+
+
 def ballast(build):
     """build/ballast.gz: 1 GiB of zeros, gzip-compressed (1 MiB on the ISO;
     GRUB's module2 inflates it).  Made once, before any thread needs it
@@ -482,6 +508,8 @@ def case_modules(kernel, modules):
         return os.environ.get("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     if modules == "SERVERS":
         return servers_modules(b)
+    if modules == "RUNTIME":
+        return runtime_modules(b)
     words = []
     for word in modules.split():
         word = word.replace("KERNEL", kernel).replace("BUILD", b)

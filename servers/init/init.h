@@ -23,7 +23,8 @@ struct server {
     unsigned nrecent;
     int prio;
     uint64_t quota, arg, pager_id;
-    uint64_t kmem; /* its kernel-memory quota, pages (kmem=) */
+    uint64_t kmem;    /* its kernel-memory quota, pages (kmem=) */
+    const char *args; /* the words after `--` on its line, or NULL */
     int sha1_given;
     uint8_t sha1[20];
     mica_handle_t task, thread;

@@ -4,7 +4,8 @@
  * [FAIL] line that names the module and the option, rather than starting
  * it with a default the line did not ask for.  Init's and the pager's own
  * lines accept only the options that apply to them: sha1=, and kmem= for
- * the pager. */
+ * the pager.  Words after `--` are the server's own arguments, not init's
+ * options. */
 #include "base/sha1.h"
 #include "base/str.h"
 #include "init.h"
@@ -155,6 +156,13 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
             k++;
         if (w == pos)
             break;
+        if (pos - w == 2 && line[w] == '-' && line[w + 1] == '-' && role == MODULE_SERVER) {
+            /* The rest of the line is the server's own (its start-up record's argv). */
+            while (line[pos] == ' ')
+                pos++;
+            s->args = line + pos;
+            break;
+        }
         const struct option *o = k < pos ? option_find(line + w, k - w) : NULL;
         int extra = -1; /* the test image's own options (init.h) */
         if (o == NULL && k < pos && role == MODULE_SERVER && &init_test_hooks != NULL)

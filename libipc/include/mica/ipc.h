@@ -23,10 +23,8 @@
  *     that touch a buffer are shorthands that use it: for the main thread
  *     (or a program with one thread) only.  In init, start-up sets it from
  *     the boot information (bootinfo->ipc_buffer).  Other programs are not
- *     told where their first thread's buffer is (abi.h has no convention
- *     yet), so main assigns mica_ipcbuf itself, to the page its loader gave
- *     SYS_THREAD_CREATE.  While it is NULL the shorthands fail with
- *     MICA_EINVAL;
+ *     told where their first thread's buffer is, but every loader puts it
+ *     at MICA_IPCBUF_ADDR (abi.h), and start-up sets mica_ipcbuf to that;
  *   - a thread started with mica_thread_spawn receives its own buffer as
  *     the second argument of its function, and uses the mica_buf_* forms.
  */
@@ -104,18 +102,23 @@ static inline int mica_send(mica_handle_t ep, const struct mica_msg *m, uint64_t
 }
 
 /* Receive on ep (needs MICA_R_RECV) into *out; *badge is the badge of the
- * handle the sender used. */
+ * handle the sender used.  The one exception to "written only on success":
+ * a failed receive leaves an empty message (all zero) and badge 0, so a
+ * server loop's `struct mica_msg m;` is never read uninitialised (gcc
+ * would say so under -Werror=maybe-uninitialized otherwise). */
 static inline int mica_recv(mica_handle_t ep, struct mica_msg *out, uint64_t *badge, uint64_t timeout)
 {
     struct mica_msg m;
     uint64_t b;
     int st = mica_syscall_recv(ep, &m, timeout, &b);
-    if (st == MICA_OK) {
-        if (out != NULL)
-            *out = m;
-        if (badge != NULL)
-            *badge = b;
+    if (st != MICA_OK) {
+        m = (struct mica_msg){0};
+        b = 0;
     }
+    if (out != NULL)
+        *out = m;
+    if (badge != NULL)
+        *badge = b;
     return st;
 }
 
@@ -449,6 +452,11 @@ typedef void mica_thread_fn(uint64_t arg, struct mica_ipc_buffer *ipcbuf);
  * status of SYS_THREAD_CREATE. */
 int mica_thread_spawn(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void *stack_top, int prio,
                       struct mica_ipc_buffer *ipcbuf, mica_handle_t *out);
+/* The same, and when fn returns the thread signals bit 1 on notification
+ * `done` (0: none) as its very last use of its stack, then exits: whoever
+ * waits on `done` may then give the stack back (mica_thread_join). */
+int mica_thread_spawn_signal(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void *stack_top, int prio,
+                             struct mica_ipc_buffer *ipcbuf, mica_handle_t done, mica_handle_t *out);
 
 /* ---- printing (print.c) ---------------------------------------------------
  * Formatted with libbase's fmt_vsnprintf (%d %i %u %x %X %o %c %s %p, no

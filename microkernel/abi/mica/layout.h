@@ -20,6 +20,7 @@
  *   00007fd000000000  MICA_STACK_TOP     init's and the pager's first stack,
  *                                        MICA_STACK_PAGES below it
  *   00007fe000000000  MICA_IPCBUF_ADDR   every program's first IPC buffer
+ *   00007fe000010000  MICA_START_ADDR    servers only: the start-up record, read-only
  *   00007ff000000000  MICA_BOOTINFO_ADDR init only: the boot information, read-only
  *   0000800000000000  the top of the user half with 4-level paging (5-level: 2^56)
  *
@@ -57,6 +58,10 @@
 /* Where a program's first thread finds its IPC buffer: the kernel maps
  * init's there, and init's loader maps every server's there. */
 #define MICA_IPCBUF_ADDR 0x7fe000000000
+
+/* Where init maps a server's start-up record (read-only, one page;
+ * <mica/start.h>, docs/servers.md). */
+#define MICA_START_ADDR 0x7fe000010000
 
 /* The kernel maps the boot information read-only into init here. */
 #define MICA_BOOTINFO_ADDR 0x7ff000000000
