@@ -11,8 +11,9 @@ const struct cmdline_word cmdline_words[] = {
     {"timer_hz", CMDLINE_NUMBER, NULL, 100, 50000, "kernel"},
     {"break", CMDLINE_LIST, "init|pager-fault|user-fault", 0, 0, "kernel"},
     {"test", CMDLINE_LIST,
-     "all|boot|ipc|pager|servers|hostile|mdb|sysfuzz|fault:null-write|fault:text-write|fault:nx-exec|fault:"
-     "ud|"
+     "all|boot|ipc|pager|servers|runtime|hostile|mdb|sysfuzz|kmem|fault:null-write|fault:text-write|fault:nx-"
+     "exec|"
+     "fault:ud|"
      "fault:gp|"
      "fault:de|fault:assert",
      0, 0, "kernel, init"},

@@ -12,8 +12,8 @@
 mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
 uint64_t pager_self_id;
 
-#define PAGER_PRIO 62      /* below init (63), above every test and server */
-#define MAP_CHUNK 65536ull /* pages per SYS_MAP (the kernel's limit) */
+#define PAGER_PRIO 62                /* below init (63), above every test and server */
+#define MAP_CHUNK MICA_MAP_MAX_PAGES /* pages per SYS_MAP (the kernel's limit) */
 #define PAGES_2M 512ull
 
 /* Grant [va, va + bytes) of init to the pager (the mappings move: the
@@ -49,23 +49,9 @@ static int grant(uint64_t va, uint64_t bytes)
     return MICA_OK;
 }
 
-/* Register a task as a client with a quota; its id and badge come back. */
 int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge)
 {
-    struct mica_msg m;
-    mica_msg_init(&m, PAGER_ADD_CLIENT);
-    m.mr[0] = quota_pages;
-    m.mr[1] = flags;
-    int st = mica_msg_add_handle(&m, task, MICA_R_MAP);
-    if (st == MICA_OK)
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
-    if (st == MICA_OK && (int64_t)m.mr[0] != MICA_OK)
-        st = (int)(int64_t)m.mr[0];
-    if (st == MICA_OK) {
-        *id = m.mr[1];
-        *badge = m.mr[2];
-    }
-    return st;
+    return mica_pager_add_client(pager_admin, task, quota_pages, flags, id, badge);
 }
 
 bool pager_start(void)
@@ -80,7 +66,7 @@ bool pager_start(void)
         return false;
     mica_handle_t ep = 0, th = 0;
     if (mica_endpoint_create(&ep) != MICA_OK ||
-        start_program(mod, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
+        start_program(mod, line.kmem, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
         mica_handle_mint(ep, MICA_R_SEND, PAGER_BADGE_INIT, &pager_admin) != MICA_OK) {
         mica_puts("[FAIL] init: the pager did not start");
         return false;

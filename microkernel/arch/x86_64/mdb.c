@@ -21,6 +21,7 @@
 #include "arch/layout.h"
 #include "arch/paging.h"
 #include "mica/arch.h"
+#include "mica/kmem.h"
 #include "mica/object.h"
 #include "mica/panic.h"
 #include "mica/pool.h"
@@ -128,18 +129,16 @@ static uint64_t va_of(uint32_t ref)
 }
 
 /* The one place the database takes memory: a page of nodes for a table
- * of `owner` (kernel-memory quotas, issue 14, charge it here), or NULL. */
+ * of `owner`, charged to its kernel-memory quota (mica/kmem.h), or NULL. */
 static void *mdb_node_alloc(struct task *owner)
 {
-    (void)owner;
-    return pool_page_alloc(MICA_TAG_MDB);
+    return kmem_page_alloc(&owner->kmem, MICA_TAG_MDB);
 }
 
 /* The one place the database gives memory back: a page of nodes of owner. */
 static void mdb_node_free(void *page, struct task *owner)
 {
-    (void)owner;
-    pool_page_free(page, MICA_TAG_MDB);
+    kmem_page_free(&owner->kmem, page, MICA_TAG_MDB);
 }
 
 /* Give the leaf table m its page of nodes; false when the pool is empty. */
@@ -154,10 +153,9 @@ static bool table_nodes(struct mdb_table *m)
 
 uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va)
 {
-    void *page = pool_page_alloc(MICA_TAG_PAGE_TABLE);
-    if (page == NULL)
+    uint64_t pa = kmem_pt_alloc(&t->kmem);
+    if (pa == 0)
         return 0;
-    uint64_t pa = virt_to_phys_direct(page);
     if (level > 2)
         return pa;
     struct mdb_table *m = &tables[(pa - pool_pa) >> PAGE_SHIFT];
@@ -165,7 +163,7 @@ uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va)
     m->va = va | level;
     if (level == 1 && !table_nodes(m)) {
         *m = (struct mdb_table){0};
-        pool_page_free(page, MICA_TAG_PAGE_TABLE);
+        kmem_page_free(&t->kmem, phys_to_virt(pa), MICA_TAG_PAGE_TABLE);
         return 0;
     }
     return pa;
@@ -177,14 +175,14 @@ bool mdb_large_ready(const uint64_t *e)
     return m->nodes != 0 || table_nodes(m);
 }
 
-void mdb_table_free(uint64_t table_pa)
+void mdb_table_free(struct task *t, uint64_t table_pa)
 {
     struct mdb_table *m = &tables[(table_pa - pool_pa) >> PAGE_SHIFT];
     if (m->nodes != 0)
         mdb_node_free((void *)(HHDM_BASE + pool_pa + ((uint64_t)(m->nodes - 1) << PAGE_SHIFT)),
                       task_of_table(m));
     *m = (struct mdb_table){0};
-    pool_page_free(phys_to_virt(table_pa), MICA_TAG_PAGE_TABLE);
+    kmem_page_free(&t->kmem, phys_to_virt(table_pa), MICA_TAG_PAGE_TABLE);
 }
 
 /* ---- derivation ---------------------------------------------------------- */
@@ -308,19 +306,55 @@ void mdb_lower_derived(uint64_t *e, uint32_t rights)
 
 /* ---- splitting 2 MiB pages ------------------------------------------------ */
 
-uint64_t mdb_split_cost(const uint64_t *e)
+void mdb_split_need_add(struct mdb_split_need *need, const uint64_t *e)
 {
     uint32_t self = ref_of(e);
     uint32_t depth = depth_of(*node_of(self));
-    uint64_t large = 0;
     for (uint32_t r = self; r != 0;) {
         uint64_t n = *node_of(r);
         if (r != self && depth_of(n) <= depth)
             break;
-        large += level_of(r) == 2;
+        if (level_of(r) == 2)
+            mdb_split_need_charge(need, task_of(r), MDB_TABLE_PAGES);
         r = next_of(n);
     }
-    return large * MDB_TABLE_PAGES;
+}
+
+void mdb_split_need_charge(struct mdb_split_need *need, struct task *owner, uint64_t pages)
+{
+    for (unsigned i = 0; i < need->n; i++) {
+        if (need->owner[i] == owner) {
+            need->pages[i] += pages;
+            return;
+        }
+    }
+    if (need->n == MDB_SPLIT_OWNERS) {
+        need->overflow = true; /* refused as if it did not fit */
+        return;
+    }
+    need->owner[need->n] = owner;
+    need->pages[need->n++] = pages;
+}
+
+bool mdb_split_need_fits(const struct mdb_split_need *need)
+{
+    if (need->overflow)
+        return false;
+    for (unsigned i = 0; i < need->n; i++)
+        if (kmem_room(&need->owner[i]->kmem) < need->pages[i])
+            return false;
+    return true;
+}
+
+bool mdb_derived_large(const uint64_t *e)
+{
+    uint32_t self = ref_of(e);
+    uint32_t depth = depth_of(*node_of(self));
+    for (uint32_t r = next_of(*node_of(self)); r != 0 && depth_of(*node_of(r)) > depth;
+         r = next_of(*node_of(r)))
+        if (level_of(r) == 2)
+            return true;
+    return false;
 }
 
 /* The last node of the run that starts at ref c of depth d: c and what was
@@ -333,6 +367,26 @@ static uint32_t run_end(uint32_t c, uint32_t d)
     return end;
 }
 
+uint64_t mdb_revoke_derived_part(uint64_t *e, uint64_t pa, uint64_t size)
+{
+    uint32_t self = ref_of(e);
+    uint32_t d = depth_of(*node_of(self));
+    uint64_t cleared = 0;
+    for (uint32_t c = next_of(*node_of(self)); c != 0 && depth_of(*node_of(c)) > d;) {
+        uint64_t frame = *entry_of(c) & PTE_ADDR_MASK;
+        if (depth_of(*node_of(c)) != d + 1 || frame < pa || frame >= pa + size) {
+            c = next_of(*node_of(c)); /* another frame's, or below one */
+            continue;
+        }
+        uint32_t after = next_of(*node_of(run_end(c, d + 1)));
+        cleared += mdb_revoke_derived(entry_of(c)) + 1;
+        mdb_unlink(entry_of(c));
+        clear_mapping(c);
+        c = after;
+    }
+    return cleared;
+}
+
 /* Split one 2 MiB leaf q whose derived mappings are all small pages: a new
  * level-1 table maps the same frames with the same rights; node i of it
  * takes the place of q for the mappings derived from frame i.  While the
@@ -343,7 +397,7 @@ static void split_one(uint32_t q)
     struct task *t = task_of(q);
     uint64_t va = va_of(q);
     uint64_t pt = mdb_table_alloc(t, 1, va);
-    ASSERT(pt != 0); /* counted by mdb_split_cost before anything changed */
+    ASSERT(pt != 0); /* mdb_split_need_fits said so before anything changed */
     uint64_t *ptv = phys_to_virt(pt);
     uint64_t flags = *pde & ~PTE_ADDR_MASK & ~PTE_PS;
     uint64_t frame = *pde & PTE_ADDR_MASK & ~(PAGE_2M - 1);

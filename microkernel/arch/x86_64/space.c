@@ -18,6 +18,7 @@
 #include "arch/trap.h"
 #include "mica/abi.h"
 #include "mica/arch.h"
+#include "mica/kmem.h"
 #include "mica/object.h"
 #include "mica/panic.h"
 #include "mica/pool.h"
@@ -90,7 +91,7 @@ static void release_tables(struct task *t, uint64_t table_pa, unsigned level, ui
         else
             release_tables(t, e & PTE_ADDR_MASK, level - 1, at, 0, 512);
     }
-    mdb_table_free(table_pa);
+    mdb_table_free(t, table_pa);
 }
 
 void arch_space_destroy(struct task *t)
@@ -270,14 +271,6 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
 #define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
 #define PAGES_2M (PAGE_2M / PAGE_SIZE)
 
-/* Free pool pages now. */
-static uint64_t pool_free_pages(void)
-{
-    struct mica_obj_counts c;
-    pool_counts(&c);
-    return c.pool_pages_free;
-}
-
 /* ---- mapping -------------------------------------------------------------- */
 
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
@@ -376,24 +369,34 @@ static uint64_t map_leaf(struct task *from, struct task *to, uint64_t src, uint6
     return large ? PAGES_2M : 1;
 }
 
-/* Pool pages a grant of [src, src + pages) may need at most: the splits of
- * 2 MiB leaves it cannot move whole, and the tables of the destination. */
-static uint64_t grant_cost(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages)
+/* True when the quotas can pay for a grant of [src, src + pages): the
+ * splits of 2 MiB leaves it cannot move whole (charged to their tasks)
+ * and, at most, the destination's new tables (charged to `to`). */
+static bool grant_fits(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages)
 {
-    uint64_t cost = MDB_TABLE_PAGES * (pages / PAGES_2M + 2) + 2 * paging_levels;
+    struct mdb_split_need need = {0};
+    uint64_t small = 0; /* pages that move as 4 KiB pages: they need level-1 tables */
     for (uint64_t i = 0; i < pages;) {
         unsigned level;
         uint64_t *s = leaf_entry(from, src + i * PAGE_SIZE, &level);
         if (level == 1) {
             i++;
+            small++;
             continue;
         }
         uint64_t first = (src + i * PAGE_SIZE) & ~(PAGE_2M - 1);
-        if (!whole_2m(to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i))
-            cost += mdb_split_cost(s);
-        i += (first + PAGE_2M - (src + i * PAGE_SIZE)) / PAGE_SIZE;
+        uint64_t n = (first + PAGE_2M - (src + i * PAGE_SIZE)) / PAGE_SIZE;
+        if (!whole_2m(to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i)) {
+            mdb_split_need_add(&need, s);
+            small += n;
+        }
+        i += n;
     }
-    return cost;
+    /* Level-1 and level-2 tables with their nodes, and one table a level above. */
+    uint64_t tables = MDB_TABLE_PAGES * (small / PAGES_2M + 2) +
+                      MDB_TABLE_PAGES * (pages / (PAGES_2M * 512) + 2) + paging_levels;
+    mdb_split_need_charge(&need, to, tables);
+    return mdb_split_need_fits(&need);
 }
 
 int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
@@ -405,7 +408,7 @@ int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t d
     bool grant = (rights & MICA_MAP_GRANT) != 0;
     rights &= ~(uint64_t)MICA_MAP_GRANT;
     int err = space_map_check(from, to, src, dst, pages, rights | (grant ? MICA_MAP_GRANT : 0));
-    if (err == MICA_OK && grant && pool_free_pages() < grant_cost(from, to, src, dst, pages))
+    if (err == MICA_OK && grant && !grant_fits(from, to, src, dst, pages))
         err = MICA_ENOMEM; /* a grant cannot be undone halfway: all pages first */
     uint64_t done = 0;
     while (err == MICA_OK && done < pages) {
@@ -435,14 +438,18 @@ static uint64_t *partial_2m(struct task *t, uint64_t va, uint64_t lo, uint64_t h
 
 /* Split the 2 MiB pages at both ends of [dst, end) that the range covers
  * only in part (with every 2 MiB mapping derived from them); MICA_ENOMEM
- * (nothing changed) if the pool cannot give the page tables. */
+ * (nothing changed) if a quota cannot pay for the page tables. */
 static int split_edges(struct task *t, uint64_t dst, uint64_t end)
 {
     uint64_t *lo = partial_2m(t, dst, dst, end), *hi = partial_2m(t, end - 1, dst, end);
     if (hi == lo)
         hi = NULL;
-    uint64_t cost = (lo ? mdb_split_cost(lo) : 0) + (hi ? mdb_split_cost(hi) : 0);
-    if (cost > pool_free_pages())
+    struct mdb_split_need need = {0};
+    if (lo)
+        mdb_split_need_add(&need, lo);
+    if (hi)
+        mdb_split_need_add(&need, hi);
+    if (!mdb_split_need_fits(&need))
         return MICA_ENOMEM;
     if (lo)
         mdb_split(lo);
@@ -499,6 +506,32 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
     return err;
 }
 
+/* True when MICA_UNMAP_DERIVED of [dst, end) in t needs no split: no 2 MiB
+ * page the range covers in part has a 2 MiB mapping derived from it. */
+static bool no_split_needed(struct task *t, uint64_t dst, uint64_t end)
+{
+    uint64_t *lo = partial_2m(t, dst, dst, end), *hi = partial_2m(t, end - 1, dst, end);
+    return !(lo && mdb_derived_large(lo)) && !(hi && mdb_derived_large(hi));
+}
+
+/* Take back what was derived from t's pages in [dst, end), t's own stay
+ * as they are (a 2 MiB page covered in part is not split); how many. */
+static uint64_t revoke_derived_range(struct task *t, uint64_t dst, uint64_t end)
+{
+    uint64_t removed = 0;
+    for (uint64_t va = dst; va < end;) {
+        unsigned level = 1;
+        uint64_t *e = leaf_entry(t, va, &level);
+        uint64_t base = va & ~(PAGE_2M - 1), lo = va, hi = base + PAGE_2M < end ? base + PAGE_2M : end;
+        if (e != NULL && level == 2 && (lo != base || hi != base + PAGE_2M))
+            removed += mdb_revoke_derived_part(e, leaf_pa(*e, 2, lo), hi - lo);
+        else if (e != NULL)
+            removed += mdb_revoke_derived(e);
+        va = e != NULL && level == 2 ? hi : va + PAGE_SIZE;
+    }
+    return removed;
+}
+
 int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t flags, uint64_t *removed)
 {
     int err = range_check(dst, pages);
@@ -513,6 +546,10 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t fla
         return MICA_OK;
     }
     uint64_t end = dst + pages * PAGE_SIZE;
+    if (err == MICA_OK && (flags & MICA_UNMAP_DERIVED) && no_split_needed(t, dst, end)) {
+        *removed = revoke_derived_range(t, dst, end);
+        return MICA_OK;
+    }
     if (err == MICA_OK)
         err = split_edges(t, dst, end);
     for (uint64_t va = dst; err == MICA_OK && va < end;) {

@@ -35,8 +35,8 @@ uint64_t mdb_table_alloc(struct task *t, unsigned level, uint64_t va);
 /* Make level-2 entry e ready to be a 2 MiB leaf: its table's page of
  * nodes, made on first use; false when the pool has no page left. */
 bool mdb_large_ready(const uint64_t *e);
-/* Free a table made by mdb_table_alloc (and its nodes). */
-void mdb_table_free(uint64_t table_pa);
+/* Free t's table made by mdb_table_alloc (and its nodes). */
+void mdb_table_free(struct task *t, uint64_t table_pa);
 
 /* Leaf e was made by the kernel itself: a root, derived from nothing. */
 void mdb_root(uint64_t *e);
@@ -60,12 +60,32 @@ bool mdb_unlink_alone(uint64_t *e);
 void mdb_lower_derived(uint64_t *e, uint32_t rights);
 /* How many derivations leaf e is away from its root (0: a root). */
 uint32_t mdb_depth(const uint64_t *e);
-/* Pool pages that splitting 2 MiB leaf e takes: it and every 2 MiB
- * mapping derived from it become 512 small pages each. */
-uint64_t mdb_split_cost(const uint64_t *e);
+/* What splits would charge, and to whom (each 2 MiB page split is a new
+ * level-1 table of its task: MDB_TABLE_PAGES pages of its quota). */
+#define MDB_SPLIT_OWNERS 8
+struct mdb_split_need {
+    struct task *owner[MDB_SPLIT_OWNERS];
+    uint64_t pages[MDB_SPLIT_OWNERS];
+    unsigned n;
+    bool overflow; /* more owners than it keeps: counts as not fitting */
+};
+/* Add what splitting 2 MiB leaf e (and every 2 MiB mapping derived from
+ * it) charges. */
+void mdb_split_need_add(struct mdb_split_need *need, const uint64_t *e);
+/* Add `pages` to owner's part. */
+void mdb_split_need_charge(struct mdb_split_need *need, struct task *owner, uint64_t pages);
+/* True when every owner's quota has room for its part. */
+bool mdb_split_need_fits(const struct mdb_split_need *need);
+/* True when a 2 MiB mapping was derived from 2 MiB leaf e. */
+bool mdb_derived_large(const uint64_t *e);
+/* Clear the small mappings derived from the frames [pa, pa + size) of
+ * 2 MiB leaf e, with what was derived from them, in every task, without
+ * splitting e (none derived from e may be 2 MiB: mdb_derived_large); how
+ * many were cleared.  The pager takes one frame of its window back so. */
+uint64_t mdb_revoke_derived_part(uint64_t *e, uint64_t pa, uint64_t size);
 /* Split 2 MiB leaf e (and its 2 MiB descendants) into small pages, each
- * derived mapping moving under the small page of its frame; the pool
- * pages must be there (mdb_split_cost). */
+ * derived mapping moving under the small page of its frame; the quota
+ * must be there (mdb_split_need_fits). */
 void mdb_split(uint64_t *e);
 
 /* The one place a stale TLB entry for va in t is dealt with: invalidated
