@@ -241,3 +241,31 @@ KTEST(boot, format_in_ring0)
     int n = fmt_snprintf(buf, sizeof buf, "%s|%5d|%-3x|%016llx", "mica", -42, 0xab, 0x1234ull);
     KT_CHECK(n == 31 && str_eq(buf, "mica|  -42|ab |0000000000001234"));
 }
+
+/* No two live spaces share a PCID: every PCID is handed out once until it
+ * is released, 0 comes only when all 4095 are out, and a released PCID is
+ * handed out again. */
+KTEST(boot, pcid_never_shared)
+{
+    static uint64_t seen[PCID_COUNT / 64];
+    static uint16_t taken[PCID_COUNT];
+    unsigned n = 0, dup = 0;
+    for (unsigned i = 0; i < PCID_COUNT / 64; i++)
+        seen[i] = 0;
+    uint16_t mine = pcid_take(); /* as a live space holds one */
+    KT_CHECK(mine != 0);
+    for (uint16_t p; n < PCID_COUNT && (p = pcid_take()) != 0; n++) {
+        dup += (seen[p / 64] >> (p % 64)) & 1;
+        seen[p / 64] |= 1ull << (p % 64);
+        taken[n] = p;
+    }
+    KT_CHECK(dup == 0);
+    KT_CHECK(n > 0);
+    KT_CHECK(((seen[mine / 64] >> (mine % 64)) & 1) == 0); /* a live space's PCID is not handed out again */
+    KT_CHECK(pcid_take() == 0);                            /* all out: the shared, always-flushed PCID 0 */
+    pcid_release(taken[n / 2]);
+    KT_CHECK(pcid_take() == taken[n / 2]);
+    for (unsigned i = 0; i < n; i++)
+        pcid_release(taken[i]);
+    pcid_release(mine);
+}

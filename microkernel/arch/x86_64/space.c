@@ -27,6 +27,33 @@
 uint64_t user_top;
 struct percpu percpu;
 
+/* Which PCIDs live spaces hold, a bit each; PCID 0 is never handed out. */
+static uint64_t pcid_used[PCID_COUNT / 64];
+/* Where the next search starts: the word after the last PCID taken, so a
+ * boot with few tasks finds a free bit in the first word it reads. */
+static unsigned pcid_hint;
+
+uint16_t pcid_take(void)
+{
+    for (unsigned i = 0; i < PCID_COUNT / 64; i++) {
+        unsigned w = (pcid_hint + i) % (PCID_COUNT / 64);
+        uint64_t free = ~pcid_used[w] & (w == 0 ? ~1ull : ~0ull);
+        if (free != 0) {
+            unsigned b = (unsigned)__builtin_ctzll(free);
+            pcid_used[w] |= 1ull << b;
+            pcid_hint = w;
+            return (uint16_t)(w * 64 + b);
+        }
+    }
+    return 0;
+}
+
+void pcid_release(uint16_t pcid)
+{
+    if (pcid != 0 && pcid < PCID_COUNT)
+        pcid_used[pcid / 64] &= ~(1ull << (pcid % 64));
+}
+
 int arch_space_create(struct task *t)
 {
     uint64_t root = mdb_table_alloc(t, paging_levels, 0);
@@ -37,8 +64,10 @@ int arch_space_create(struct task *t)
     for (int i = 256; i < 512; i++)
         u[i] = k[i];
     t->root = root;
-    /* A PCID may have served a dead task: flush it on first use. */
-    t->arch.pcid = cpu_features.pcid ? (uint16_t)(t->id % 4095 + 1) : 0;
+    /* A PCID no live space holds (two sharing one would read each other's
+     * TLB entries); it may have served a dead task: flush it on first use.
+     * (SMP: the flush must then happen on every CPU, once each.) */
+    t->arch.pcid = cpu_features.pcid ? pcid_take() : 0;
     t->arch.cr3 = root | t->arch.pcid;
     t->arch.tlb_stale = 1;
     return 0;
@@ -104,6 +133,8 @@ void arch_space_destroy(struct task *t)
     }
     release_tables(t, t->root, paging_levels, 0, 0, 256);
     t->root = 0;
+    pcid_release(t->arch.pcid);
+    t->arch.pcid = 0;
 }
 
 struct trap_frame *arch_thread_frame_init(struct thread *th, uint64_t entry, uint64_t stack, uint64_t arg0,

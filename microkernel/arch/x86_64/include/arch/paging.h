@@ -27,6 +27,15 @@
 #define PAGE_2M (2ull << 20)
 #define PAGE_1G (1ull << 30)
 
+/* PCIDs: no two live address spaces hold the same one, so a CR3 load that
+ * keeps a PCID's TLB entries (bit 63) finds only its own space's there.
+ * pcid_take returns a PCID no live space holds, or 0 when all 4095 are
+ * taken: PCID 0 may be shared, because loading it always flushes it.
+ * pcid_release(0) does nothing. */
+#define PCID_COUNT 4096
+uint16_t pcid_take(void);
+void pcid_release(uint16_t pcid);
+
 /* 4 or 5: how many levels the CPU walks; set once by the boot stub's choice. */
 extern unsigned paging_levels;
 
