@@ -10,16 +10,16 @@
  *   - a region freed, or a client removed, gives its frames back.
  * docs/pager.md describes the protocol and the ownership model.
  *
- * Frames: a LIFO free list threaded through the free frames themselves (O(1)
- * allocation and freeing).  A frame is cleared (`rep stosq`) when it joins
- * the list — when init hands it over and whenever it is freed — so a fault
- * takes an already-clear frame and only resets the link word.  Per client:
+ * Frames (frames.c): never-used memory as ranges with a bump pointer, freed
+ * frames on a LIFO list (cleared when freed), and a ring a low-priority
+ * thread clears ahead; nothing per page at hand-over.  Per client:
  * a quota and a count of frames.  Per region: a two-level table (directory
  * page -> leaf pages -> frame addresses), built lazily from frames too. */
 #include <mica/ipc.h>
 #include <mica/pager.h>
 
 #include "base/status.h"
+#include "frames.h"
 
 #define MAX_CLIENTS 32
 #define MAX_REGIONS 16
@@ -53,7 +53,7 @@ struct client {
 
 static struct client clients[MAX_CLIENTS];
 static const char *refusal; /* why the last frame_for gave nothing */
-static uint64_t free_head, nfree, ntotal, nmeta;
+static uint64_t nmeta;
 
 #define LOG(...)                                                                                             \
     do {                                                                                                     \
@@ -61,35 +61,18 @@ static uint64_t free_head, nfree, ntotal, nmeta;
             mica_printf("pager: " __VA_ARGS__);                                                              \
     } while (0)
 
-/* ---- frames ---------------------------------------------------------------- */
+/* ---- frames (frames.c) ---------------------------------------------------- */
 
-/* Fill the page at f with zeros: 512 iterations of `rep stosq`. */
-static void page_zero(uint64_t f)
-{
-    uint64_t n = MICA_PAGE_SIZE / 8;
-    __asm__ volatile("rep stosq" : "+D"(f), "+c"(n) : "a"(0ull) : "memory");
-}
-
-/* Take a zeroed frame (its address in the pager's window), or 0: frames
- * on the list are clear but for the link in word 0. */
+/* A zeroed frame (its address in the pager's window), or 0. */
 static uint64_t frame_alloc(void)
 {
-    uint64_t f = free_head;
-    if (f == 0)
-        return 0;
-    free_head = *(uint64_t *)f;
-    *(uint64_t *)f = 0;
-    nfree--;
-    return f;
+    return frames_take();
 }
 
-/* Clear frame f and put it on the free list. */
+/* Clear frame f and make it free again. */
 static void frame_free(uint64_t f)
 {
-    page_zero(f);
-    *(uint64_t *)f = free_head;
-    free_head = f;
-    nfree++;
+    frames_give(f);
 }
 
 /* ---- region tables ---------------------------------------------------------- */
@@ -320,11 +303,8 @@ static void vm_share(struct client *c, uint32_t cid, struct mica_msg *m)
 
 static void add_memory(struct mica_msg *m)
 {
-    uint64_t base = m->mr[0], bytes = m->mr[1] & ~(MICA_PAGE_SIZE - 1);
-    for (uint64_t off = bytes; off > 0; off -= MICA_PAGE_SIZE)
-        frame_free(base + off - MICA_PAGE_SIZE);
-    ntotal += bytes / MICA_PAGE_SIZE;
-    answer(m, MICA_OK, nfree, ntotal, 0);
+    int st = frames_add(m->mr[0], m->mr[1]);
+    answer(m, st, frames_free(), frames_total(), 0);
 }
 
 static void add_client(struct mica_msg *m, struct mica_ipc_buffer *buf)
@@ -362,7 +342,7 @@ static void remove_client(struct mica_msg *m)
     }
     mica_handle_close(c->task);
     c->used = 0;
-    answer(m, MICA_OK, nfree, 0, 0);
+    answer(m, MICA_OK, frames_free(), 0, 0);
 }
 
 /* A pattern word for word i of frame f: differs per frame and per word. */
@@ -371,16 +351,20 @@ static uint64_t pattern(uint64_t f, uint64_t i)
     return (f * 0x9e3779b97f4a7c15ull) ^ (i * 0xc2b2ae3d27d4eb4full) ^ 0x5a5a5a5a5a5a5a5aull;
 }
 
-/* Take every free frame, fill it all with a pattern, check it, give it back.
- * Word 0 of each taken frame links the chain; it is patterned and checked
- * last, one frame at a time, while the link is held in a register. */
+/* Take every free frame, check that it is zero, fill it all with a
+ * pattern, check that, give it back.  Word 0 of each taken frame links the
+ * chain; it is patterned and checked last, one frame at a time, while the
+ * link is held in a register.  mr1 frames, mr2 pattern errors, mr3 frames
+ * that were not zero when taken. */
 static void every_frame(struct mica_msg *m)
 {
-    uint64_t chain = 0, n = 0, errors = 0;
-    for (uint64_t f; (f = free_head) != 0; n++) {
-        free_head = *(uint64_t *)f;
-        nfree--;
-        uint64_t *w = (uint64_t *)f;
+    uint64_t chain = 0, n = 0, errors = 0, dirty = 0;
+    frames_settle();
+    for (uint64_t f; (f = frames_take()) != 0; n++) {
+        uint64_t *w = (uint64_t *)f, nonzero = 0;
+        for (uint64_t i = 0; i < MICA_PAGE_SIZE / 8; i++)
+            nonzero |= w[i];
+        dirty += nonzero != 0;
         w[0] = chain;
         chain = f;
         for (uint64_t i = 1; i < MICA_PAGE_SIZE / 8; i++)
@@ -395,7 +379,8 @@ static void every_frame(struct mica_msg *m)
         frame_free(f);
         f = next;
     }
-    answer(m, MICA_OK, n, errors, nfree);
+    frames_resume();
+    answer(m, MICA_OK, n, errors, dirty);
 }
 
 /* Handle one request of client badge `badge` (m is replaced by the answer). */
@@ -426,8 +411,18 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
         case PAGER_VM_ALLOC_FOR:
             vm_alloc_for(m);
             return;
+        case PAGER_START_CLEANER:
+            answer(m, frames_start_cleaner((mica_handle_t)m->mr[0], &nmeta), 0, 0, 0);
+            return;
+        case PAGER_SCRIBBLE_FRESH:
+            answer(m, MICA_OK, frames_scribble(m->mr[0]), 0, 0);
+            return;
+        case PAGER_COLD_FAULTS:
+            frames_set_cold(m->mr[0] != 0);
+            answer(m, MICA_OK, 0, 0, 0);
+            return;
         case PAGER_STATS:
-            answer(m, MICA_OK, nfree, ntotal, nmeta);
+            answer(m, MICA_OK, frames_free(), frames_total(), nmeta);
             return;
         default:
             break;
@@ -450,7 +445,7 @@ static void request(uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *
         vm_share(c, cid, m);
         break;
     case PAGER_STATS:
-        answer(m, MICA_OK, nfree, nmeta, c->frames);
+        answer(m, MICA_OK, frames_free(), nmeta, c->frames);
         break;
     default:
         answer(m, MICA_EINVAL, 0, 0, 0);

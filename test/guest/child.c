@@ -16,8 +16,8 @@ static int share_image(mica_handle_t task, char *start, char *end, uint32_t righ
 
 /* A new task running fn: arg, or (when give is a handle) the number of
  * give's copy in the child; the task is killed again when anything fails. */
-static int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights, uint64_t badge,
-                           int prio, mica_handle_t *task_out, mica_handle_t *thread_out)
+static int spawn_remote_ex(mica_thread_fn *fn, uint64_t arg, mica_handle_t give, uint32_t rights,
+                           uint64_t badge, int prio, mica_handle_t *task_out, mica_handle_t *thread_out)
 {
     mica_handle_t task, remote;
     int err = mica_task_create(&task);

@@ -136,11 +136,15 @@ static void t_every_frame(void)
     mica_msg_init(&m, PAGER_EVERY_FRAME);
     CHECK_EQ(mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE), MICA_OK);
     CHECK_EQ(m.mr[0], MICA_OK);
-    mica_printf("# every frame: %llu frames (%llu MiB) allocated, filled, checked, freed; %llu errors\n",
-                (unsigned long long)m.mr[1], (unsigned long long)(m.mr[1] >> 8), (unsigned long long)m.mr[2]);
+    mica_printf(
+        "# every frame: %llu frames (%llu MiB) allocated, found zero but %llu, filled, checked, freed; "
+        "%llu errors\n",
+        (unsigned long long)m.mr[1], (unsigned long long)(m.mr[1] >> 8), (unsigned long long)m.mr[3],
+        (unsigned long long)m.mr[2]);
     CHECK(m.mr[1] > 0);
     CHECK_EQ(m.mr[1], nfree);
     CHECK_EQ(m.mr[2], 0);
+    CHECK_EQ(m.mr[3], 0); /* every frame was zero when taken */
     /* The boot information and every module are still what they were, and
      * the kernel still answers. */
     CHECK_EQ(boot_fingerprint(), before);
@@ -236,6 +240,37 @@ static void t_freed_frames_reach_others_zeroed(void)
         nonzero += w[i] != 0;
     CHECK_EQ(nonzero, 0);
     CHECK_EQ(mica_vm_free(pager_self, base, mine * MICA_PAGE_SIZE), MICA_OK);
+    CHECK_EQ(free_frames(), nfree);
+}
+
+/* Never-used frames are cleared when first handed out, not at boot: the
+ * pager patterns the next never-used frames (still free), and a region big
+ * enough to reach past them reads zero in every word. */
+static void t_never_used_frames_reach_clients_zeroed(void)
+{
+    const uint64_t scribbled = 1024, ring = 512;
+    uint64_t nfree = free_frames(), avail = 0, base = 0;
+    mica_vm_stats(pager_self, &avail, NULL, NULL);
+    struct mica_msg m;
+    mica_msg_init(&m, PAGER_SCRIBBLE_FRESH);
+    m.mr[0] = scribbled;
+    CHECK_EQ(mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE), MICA_OK);
+    CHECK_EQ(m.mr[0], MICA_OK);
+    uint64_t pages = m.mr[1] + scribbled + ring;
+    if (pages + 64 > avail) {
+        mica_printf("# never-used frames: only %llu free, not enough to reach them; skipped\n",
+                    (unsigned long long)avail);
+        return;
+    }
+    CHECK_EQ(mica_vm_alloc(pager_self, pages * MICA_PAGE_SIZE, &base), MICA_OK);
+    const volatile uint64_t *w = (const volatile uint64_t *)(uintptr_t)base;
+    uint64_t nonzero = 0;
+    for (uint64_t i = 0; i < pages * (MICA_PAGE_SIZE / 8); i++)
+        nonzero += w[i] != 0;
+    CHECK_EQ(nonzero, 0);
+    mica_printf("# never-used frames: %llu patterned, %llu pages read, %llu words not zero\n",
+                (unsigned long long)scribbled, (unsigned long long)pages, (unsigned long long)nonzero);
+    CHECK_EQ(mica_vm_free(pager_self, base, pages * MICA_PAGE_SIZE), MICA_OK);
     CHECK_EQ(free_frames(), nfree);
 }
 
@@ -387,6 +422,7 @@ GUEST_CASE(pager, "demand_zero", t_demand_zero);
 GUEST_CASE(pager, "vm_errors", t_vm_errors);
 GUEST_CASE(pager, "client_demand_paging", t_client_demand_paging);
 GUEST_CASE(pager, "freed_frames_reach_others_zeroed", t_freed_frames_reach_others_zeroed);
+GUEST_CASE(pager, "never_used_frames_reach_clients_zeroed", t_never_used_frames_reach_clients_zeroed);
 GUEST_CASE(pager, "quota", t_quota);
 GUEST_CASE(pager, "unowned_memory_stops_task", t_unowned_memory_stops_task);
 GUEST_CASE(pager, "shared_memory", t_shared_memory);
