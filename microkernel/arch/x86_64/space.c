@@ -164,6 +164,32 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
 #define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
 #define PAGES_2M (PAGE_2M / PAGE_SIZE)
 
+/* True when nothing is mapped in the 2 MiB of t at va (aligned): a table
+ * on the way is missing, or the page-directory slot is empty. */
+static bool span_2m_empty(struct task *t, uint64_t va)
+{
+    uint64_t *tab = phys_to_virt(t->root);
+    for (unsigned l = paging_levels; l > 2; l--) {
+        uint64_t e = tab[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511];
+        if (!(e & PTE_P))
+            return true;
+        if (e & PTE_PS)
+            return false;
+        tab = phys_to_virt(e & PTE_ADDR_MASK);
+    }
+    return !(tab[(va >> (PAGE_SHIFT + 9)) & 511] & PTE_P);
+}
+
+/* True when pages [i, i + 512) of a map request are one 2 MiB leaf of the
+ * source going to an empty 2 MiB of the destination: checked as one page
+ * (so handing over a large window costs per 2 MiB, not per page). */
+static bool whole_2m(struct task *from, struct task *to, uint64_t s, uint64_t d, uint64_t left)
+{
+    uint64_t pa, flags;
+    return left >= PAGES_2M && ((s | d) & (PAGE_2M - 1)) == 0 && pt_translate(from->root, s, &pa, &flags) &&
+           (flags & PTE_PS) && span_2m_empty(to, d);
+}
+
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
@@ -180,6 +206,8 @@ int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t d
             err = MICA_ENOTOWNER;
         else if (rights & ~(uint64_t)have)
             err = MICA_EUPGRADE;
+        else if (whole_2m(from, to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i))
+            i += PAGES_2M - 1;
         else if (space_lookup(to, dst + i * PAGE_SIZE, &dpa, &dhave))
             err = MICA_EEXISTS;
     }
