@@ -20,9 +20,9 @@
  * takes the ring back. */
 #include "frames.h"
 
-#define MAX_FRESH 128            /* never-used ranges (init's ranges, merged) */
-#define RING 512u                /* ready frames: 2 MiB cleared ahead */
-#define CLEANER_PRIO 1           /* below every server and test */
+#define MAX_FRESH 128                /* never-used ranges (init's ranges, merged) */
+#define RING 512u                    /* ready frames: 2 MiB cleared ahead */
+#define CLEANER_PRIO 1               /* below every server and test */
 #define PATTERN 0xf5eedf5eedf5eedull /* frames_scribble's words */
 
 struct fresh {
@@ -39,7 +39,7 @@ static uint64_t rec_head, nrec; /* recycled: clear but for the link word */
  * grow forever, slot = index % RING. */
 static uint64_t ring[RING];
 static uint64_t head, tail;
-static uint64_t clean; /* written by the cleaner only */
+static uint64_t clean;     /* written by the cleaner only */
 static mica_handle_t wake; /* notification the cleaner waits on */
 static int cleaner_up, paused, cold;
 
@@ -154,8 +154,8 @@ int frames_start_cleaner(mica_handle_t self_task, uint64_t *meta)
     mica_handle_t th = 0;
     int st = stack && ipcbuf ? mica_notification_create(&wake) : MICA_ENOMEM;
     if (st == MICA_OK)
-        st = mica_thread_spawn(self_task, cleaner, 0, (void *)(uintptr_t)(stack + MICA_PAGE_SIZE), CLEANER_PRIO,
-                               (struct mica_ipc_buffer *)(uintptr_t)ipcbuf, &th);
+        st = mica_thread_spawn(self_task, cleaner, 0, (void *)(uintptr_t)(stack + MICA_PAGE_SIZE),
+                               CLEANER_PRIO, (struct mica_ipc_buffer *)(uintptr_t)ipcbuf, &th);
     if (st != MICA_OK) {
         if (stack)
             frames_give(stack);
