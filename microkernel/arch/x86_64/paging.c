@@ -11,6 +11,7 @@
 
 unsigned paging_levels = 4;
 static uint64_t kroot;
+static uint64_t direct_pages[3]; /* the direct map's leaves: 4 KiB, 2 MiB, 1 GiB */
 
 /* Section bounds from the linker script (virtual addresses). */
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -188,6 +189,7 @@ static void map_direct(uint64_t base, uint64_t end, pt_alloc_fn alloc)
             page = PAGE_2M;
         if (pt_map(kroot, HHDM_BASE + pa, pa, page, page, hhdm_flags(pa), alloc))
             PANIC("cannot map the direct map at phys 0x%llx", (unsigned long long)pa);
+        direct_pages[leaf_level(page) - 1]++;
         pa += page;
     }
 }
@@ -207,6 +209,36 @@ void paging_init(const struct pm_set *ram, pt_alloc_fn alloc)
     }
     write_cr4(read_cr4() | (cpu_features.pge ? CR4_PGE : 0));
     write_cr3(kroot);
+}
+
+/* True when the direct map sends HHDM_BASE + pa to pa, writable unless
+ * in the kernel's read-only sections. */
+static bool direct_ok(uint64_t pa)
+{
+    uint64_t got, flags;
+    return pt_translate(kroot, HHDM_BASE + pa, &got, &flags) && got == pa &&
+           (flags & PTE_W) == (hhdm_flags(pa) & PTE_W);
+}
+
+bool arch_direct_map_check(const struct pm_set *ram)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < ram->n; i++) {
+        uint64_t base = ram->r[i].base, end = ram->r[i].end < HHDM_SIZE ? ram->r[i].end : HHDM_SIZE;
+        if (base >= end)
+            continue;
+        if (!direct_ok(base) || !direct_ok(end - 1)) {
+            LOG_FAIL("memory: the direct map does not cover RAM [0x%llx, 0x%llx)", (unsigned long long)base,
+                     (unsigned long long)end);
+            return false;
+        }
+        bytes += end - base;
+    }
+    LOG_OK("memory: direct map: %llu MiB of RAM in %zu ranges, both ends of each checked; %llu pages of "
+           "1 GiB, %llu of 2 MiB, %llu of 4 KiB",
+           (unsigned long long)(bytes >> 20), ram->n, (unsigned long long)direct_pages[2],
+           (unsigned long long)direct_pages[1], (unsigned long long)direct_pages[0]);
+    return true;
 }
 
 /* PAT entry 4 (selected by the PAT bit alone in a 4 KiB entry) becomes
