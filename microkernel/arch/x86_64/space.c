@@ -120,6 +120,8 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
     return MICA_OK;
 }
 
+static uint64_t fill_2m(struct task *t, uint64_t va, uint64_t pa, uint64_t n, uint64_t flags);
+
 int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights)
 {
     uint64_t flags = rights_to_pte(rights);
@@ -129,6 +131,11 @@ int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, ui
             return MICA_ENOMEM;
         va += page;
         pa += page;
+        if (page == PAGE_2M && end - pa >= PAGE_2M) {
+            uint64_t n = fill_2m(t, va, pa, (end - pa) / PAGE_2M, flags); /* the rest of this directory */
+            va += n * PAGE_2M;
+            pa += n * PAGE_2M;
+        }
     }
     return MICA_OK;
 }
@@ -164,30 +171,77 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
 #define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
 #define PAGES_2M (PAGE_2M / PAGE_SIZE)
 
-/* True when nothing is mapped in the 2 MiB of t at va (aligned): a table
- * on the way is missing, or the page-directory slot is empty. */
-static bool span_2m_empty(struct task *t, uint64_t va)
+static uint64_t *pd_entry(struct task *t, uint64_t va);
+static uint32_t pte_rights(uint64_t e);
+
+/* ---- runs of 2 MiB pages ------------------------------------------------
+ * Handing a large window over (init to the pager) maps, checks and unmaps
+ * thousands of 2 MiB leaves at a time: these walk to the page directory
+ * once and then go slot by slot, so the cost is a few instructions per
+ * 2 MiB, not a walk of every tree per page. */
+
+/* Slots left in va's page directory from va's slot on (va 2 MiB aligned). */
+static uint64_t pd_slots_left(uint64_t va)
 {
-    uint64_t *tab = phys_to_virt(t->root);
-    for (unsigned l = paging_levels; l > 2; l--) {
-        uint64_t e = tab[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511];
-        if (!(e & PTE_P))
-            return true;
-        if (e & PTE_PS)
-            return false;
-        tab = phys_to_virt(e & PTE_ADDR_MASK);
-    }
-    return !(tab[(va >> (PAGE_SHIFT + 9)) & 511] & PTE_P);
+    return 512 - ((va >> (PAGE_SHIFT + 9)) & 511);
 }
 
-/* True when pages [i, i + 512) of a map request are one 2 MiB leaf of the
- * source going to an empty 2 MiB of the destination: checked as one page
- * (so handing over a large window costs per 2 MiB, not per page). */
-static bool whole_2m(struct task *from, struct task *to, uint64_t s, uint64_t d, uint64_t left)
+/* The smallest of three counts. */
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
 {
-    uint64_t pa, flags;
-    return left >= PAGES_2M && ((s | d) & (PAGE_2M - 1)) == 0 && pt_translate(from->root, s, &pa, &flags) &&
-           (flags & PTE_PS) && span_2m_empty(to, d);
+    uint64_t m = a < b ? a : b;
+    return m < c ? m : c;
+}
+
+/* Pages from s (source) and d (destination) of a map request with `left`
+ * pages to go that are whole 2 MiB user leaves of `from`, granting
+ * `rights`, going to empty slots of `to`, within one page directory of
+ * each: a multiple of 512, 0 when the first one is not (the per-page check
+ * then runs and names the error). */
+static uint64_t check_2m_run(struct task *from, struct task *to, uint64_t s, uint64_t d, uint64_t left,
+                             uint64_t rights)
+{
+    if (left < PAGES_2M || ((s | d) & (PAGE_2M - 1)) != 0)
+        return 0;
+    uint64_t *fe = pd_entry(from, s), *de = pd_entry(to, d); /* de NULL: no table, all empty */
+    uint64_t max = min3(pd_slots_left(s), pd_slots_left(d), left / PAGES_2M), k = 0;
+    for (; fe != NULL && k < max; k++) {
+        uint64_t e = fe[k];
+        if ((e & (PTE_P | PTE_PS | PTE_U)) != (PTE_P | PTE_PS | PTE_U) ||
+            (rights & ~(uint64_t)pte_rights(e)) || (de != NULL && (de[k] & PTE_P)))
+            break;
+    }
+    return k * PAGES_2M;
+}
+
+/* After a 2 MiB page was mapped at d - 2 MiB: map the 2 MiB leaves of
+ * `from` at s onwards into the empty slots from d on, while both stay in
+ * their page directories (check_2m_run passed them); pages mapped. */
+static uint64_t map_2m_rest(struct task *from, struct task *to, uint64_t s, uint64_t d, uint64_t left,
+                            uint64_t rights)
+{
+    if (left < PAGES_2M || ((s | d) & (PAGE_2M - 1)) != 0)
+        return 0;
+    uint64_t *fe = pd_entry(from, s), *de = pd_entry(to, d);
+    uint64_t max = min3(pd_slots_left(s), pd_slots_left(d), left / PAGES_2M), k = 0;
+    uint64_t bits = rights_to_pte((uint32_t)rights) | PTE_P | PTE_PS;
+    for (; fe != NULL && de != NULL && k < max; k++) {
+        if ((fe[k] & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS) || (de[k] & PTE_P))
+            break;
+        de[k] = (fe[k] & PTE_ADDR_MASK & ~(PAGE_2M - 1)) | bits;
+    }
+    return k * PAGES_2M;
+}
+
+/* Map frames [pa, pa + 2 MiB * n) at va onwards into empty slots of the
+ * page directory that holds va (it exists), with `flags`; slots filled. */
+static uint64_t fill_2m(struct task *t, uint64_t va, uint64_t pa, uint64_t n, uint64_t flags)
+{
+    uint64_t *de = pd_entry(t, va);
+    uint64_t max = de != NULL && n < pd_slots_left(va) ? n : (de != NULL ? pd_slots_left(va) : 0), k = 0;
+    for (; k < max && !(de[k] & PTE_P); k++)
+        de[k] = ((pa + k * PAGE_2M) & PTE_ADDR_MASK) | flags | PTE_P | PTE_PS;
+    return k;
 }
 
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
@@ -200,14 +254,15 @@ int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t d
     if (err == MICA_OK)
         err = user_range_check(dst, pages);
     for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
-        uint64_t pa, dpa;
+        uint64_t pa, dpa,
+            run = check_2m_run(from, to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i, rights);
         uint32_t have, dhave;
-        if (!space_lookup(from, src + i * PAGE_SIZE, &pa, &have))
+        if (run > 0)
+            i += run - 1;
+        else if (!space_lookup(from, src + i * PAGE_SIZE, &pa, &have))
             err = MICA_ENOTOWNER;
         else if (rights & ~(uint64_t)have)
             err = MICA_EUPGRADE;
-        else if (whole_2m(from, to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i))
-            i += PAGES_2M - 1;
         else if (space_lookup(to, dst + i * PAGE_SIZE, &dpa, &dhave))
             err = MICA_EEXISTS;
     }
@@ -279,7 +334,8 @@ int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t d
                 0)
                 err = MICA_ENOMEM;
             else
-                done += PAGES_2M;
+                done += PAGES_2M +
+                        map_2m_rest(from, to, s + PAGE_2M, d + PAGE_2M, pages - done - PAGES_2M, rights);
             continue;
         }
         err = space_map_page(to, d, pa & ~(uint64_t)(PAGE_SIZE - 1), (uint32_t)rights);
@@ -426,10 +482,15 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
     for (uint64_t va = dst; va < end;) {
         uint64_t *e = pd_entry(t, va);
         if (e && (*e & PTE_P) && (*e & PTE_PS)) {
-            *e = 0; /* a whole 2 MiB page inside the range */
-            if (current_space)
-                invlpg(va);
-            va += PAGE_2M;
+            /* Whole 2 MiB pages inside the range, slot by slot. */
+            uint64_t max =
+                (end - va) / PAGE_2M < pd_slots_left(va) ? (end - va) / PAGE_2M : pd_slots_left(va);
+            for (uint64_t k = 0; k < max && (e[k] & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS); k++) {
+                e[k] = 0;
+                if (current_space)
+                    invlpg(va);
+                va += PAGE_2M;
+            }
             continue;
         }
         if (pt_unmap_4k(t->root, va) && current_space)
