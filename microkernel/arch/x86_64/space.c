@@ -455,6 +455,22 @@ int space_protect_range(struct task *t, uint64_t dst, uint64_t pages, uint64_t r
     return MICA_OK;
 }
 
+/* Clear the 2 MiB leaves from slot e (mapping va, whole inside [va, end))
+ * on, while they stay in the range and in e's page directory; the first
+ * address left.  Out of line: the one-page path of the caller stays short. */
+__attribute__((noinline)) static uint64_t unmap_2m_run(uint64_t *e, uint64_t va, uint64_t end,
+                                                       bool current_space)
+{
+    uint64_t max = (end - va) / PAGE_2M < pd_slots_left(va) ? (end - va) / PAGE_2M : pd_slots_left(va);
+    for (uint64_t k = 0; k < max && (e[k] & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS); k++) {
+        e[k] = 0;
+        if (current_space)
+            invlpg(va);
+        va += PAGE_2M;
+    }
+    return va;
+}
+
 int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
 {
     int err = pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
@@ -482,15 +498,7 @@ int space_unmap_range(struct task *t, uint64_t dst, uint64_t pages)
     for (uint64_t va = dst; va < end;) {
         uint64_t *e = pd_entry(t, va);
         if (e && (*e & PTE_P) && (*e & PTE_PS)) {
-            /* Whole 2 MiB pages inside the range, slot by slot. */
-            uint64_t max =
-                (end - va) / PAGE_2M < pd_slots_left(va) ? (end - va) / PAGE_2M : pd_slots_left(va);
-            for (uint64_t k = 0; k < max && (e[k] & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS); k++) {
-                e[k] = 0;
-                if (current_space)
-                    invlpg(va);
-                va += PAGE_2M;
-            }
+            va = unmap_2m_run(e, va, end, current_space); /* whole 2 MiB pages inside the range */
             continue;
         }
         if (pt_unmap_4k(t->root, va) && current_space)
