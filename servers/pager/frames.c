@@ -150,6 +150,8 @@ static void cleaner(uint64_t arg, struct mica_ipc_buffer *buf)
 
 int frames_start_cleaner(mica_handle_t self_task, uint64_t *meta)
 {
+    if (cleaner_up)
+        return MICA_EEXISTS; /* two cleaners would both write `clean` */
     uint64_t stack = frames_take(), ipcbuf = frames_take();
     mica_handle_t th = 0;
     int st = stack && ipcbuf ? mica_notification_create(&wake) : MICA_ENOMEM;

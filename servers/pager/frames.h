@@ -23,7 +23,7 @@ uint64_t frames_total(void);
 
 /* Start the clearing thread in the pager's own task (a handle with
  * MICA_R_CONTROL), at the lowest priority; its stack and IPC buffer are two
- * frames, counted in *meta. */
+ * frames, counted in *meta.  MICA_EEXISTS when it runs already. */
 int frames_start_cleaner(mica_handle_t self_task, uint64_t *meta);
 
 /* Wait until the clearing thread is idle and stop refilling its ring, so
