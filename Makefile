@@ -40,9 +40,10 @@ KERNEL_ASM := $(wildcard $(ARCH_DIR)/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KERNEL_ASM))
 KERNEL   := $(BUILD)/mica.elf
 ISO      := $(BUILD)/mica.iso
+USER_LD  := $(BUILD)/user.ld
 
 # User programs: freestanding like the kernel, but ordinary code model,
-# linked at 0x400000 by libipc/user.ld, and reaching the kernel only
+# linked at 0x400000 by libipc/user.ld.S (build/user.ld), and reaching the kernel only
 # through libipc.
 USER_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -nostdinc \
             -isystem $(shell $(CC) -print-file-name=include) -fno-pic -fno-pie -fno-stack-protector \
@@ -60,15 +61,27 @@ GUEST_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard test/guest/*.c))
 INIT_TEST := $(BUILD)/init-test.elf
 PAGER_OBJ := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard servers/pager/*.c))
 PAGER    := $(BUILD)/pager.elf
-# Further servers, each from servers/<name>/*.c into build/<name>.elf, and
-# the test fixtures, each from test/guest/<name>/*.c into build/<name>.elf.
-SERVERS  := echo
-FIXTURES := crasher
+# The image: servers/servers.list names each module (PROGRAM NAME
+# [OPTIONS] [-- WORDS]), in boot order.  Every PROGRAM but init and the
+# pager is built from servers/PROGRAM/*.c into build/PROGRAM.elf, and
+# MODULES, the ISO's module list ("file:command line", '+' for a space),
+# is made from the lines.  SERVER_LIST=FILE boots another list.
+SERVER_LIST ?= servers/servers.list
+LIST_LINES := $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' $(SERVER_LIST) | \
+                awk '{p=$$1; $$1=""; sub(/^ +/, ""); gsub(/ +/, "+"); print p ":" $$0}')
+LIST_PROGRAMS := $(foreach l,$(LIST_LINES),$(firstword $(subst :, ,$(l))))
+SERVERS  := $(sort $(filter-out init pager,$(LIST_PROGRAMS)))
+# The test fixtures, each from test/guest/<name>/*.c into build/<name>.elf:
+# in no default image; the harness's cases name them.
+FIXTURES := crasher rtcheck
 SERVER_ELFS := $(patsubst %,$(BUILD)/%.elf,$(SERVERS) $(FIXTURES))
-# Modules of the ISO, in grub.cfg order: "file:command line".  IMAGE=test
-# boots the test image as init (make run IMAGE=test CMDLINE=test=ipc).
+# IMAGE=test boots the test image as init (make run IMAGE=test CMDLINE=test=ipc).
 INIT_ELF := $(if $(filter test,$(IMAGE)),$(INIT_TEST),$(INIT))
-MODULES  := $(INIT_ELF):init $(PAGER):pager
+MODULES  := $(subst $(BUILD)/init.elf:,$(INIT_ELF):,$(foreach l,$(LIST_LINES),$(BUILD)/$(firstword $(subst :, ,$(l))).elf:$(patsubst $(firstword $(subst :, ,$(l))):%,%,$(l))))
+# The boots of make test: init and the pager only, so that no server runs
+# beside a suite (the harness gives test= boots the test image); cases add
+# the modules they need, the runtime case the image (IMAGE_MODULES).
+BASE_MODULES := $(INIT):init $(PAGER):pager
 TEST_MODULES := $(INIT_TEST):init $(PAGER):pager
 
 # Host unit tests: every test/host/test_*.c links the host-testable sources.
@@ -108,6 +121,7 @@ help:
 	@echo "variables: CMDLINE='paging=4 test=all'  MEM=512M  QEMU_EXTRA=...  MODULES='FILE:ARGS ...'"
 	@echo "           IMAGE=test (init is the test image, $(INIT_TEST): for CMDLINE=test=ipc and the like)"
 	@echo "           T=REGEX  JOBS=2  FUZZ_SHORT_SECONDS=20  FUZZ_SECONDS=600"
+	@echo "the image: one line per module in $(SERVER_LIST) (docs/servers.md); MODULES= overrides it"
 
 # Install what is missing (Debian packages only); a no-op when all is there.
 deps:
@@ -131,6 +145,11 @@ $(BUILD)/k/%.o: %.asm $(BUILD)/gen/asm_offsets.inc
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) $< -o $@
 
+# The user programs' linker script, with the user map of mica/layout.h.
+$(USER_LD): libipc/user.ld.S microkernel/abi/mica/layout.h
+	@mkdir -p $(dir $@)
+	@$(CC) -E -P -x c -Imicrokernel/abi $< -o $@
+
 $(BUILD)/linker.ld: $(ARCH_DIR)/linker.ld.S $(ARCH_DIR)/include/arch/layout.h
 	@mkdir -p $(dir $@)
 	@$(CC) -E -P -x c $(INCLUDES) $< -o $@
@@ -148,28 +167,29 @@ $(BUILD)/u/%.o: %.c
 # The suites see init's interfaces; their cases run in the order written
 # (guest.h), which -fno-toplevel-reorder makes the order in the section.
 $(GUEST_OBJ): GUEST_CFLAGS := -Iservers/init -fno-toplevel-reorder
+# (compile_commands.json below repeats these two flags for test/guest/*.c.)
 
 $(BUILD)/u/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  UNASM   $<"
 	@$(NASM) -f elf64 -Werror $< -o $@
 
-$(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+$(INIT): $(INIT_OBJ) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $@ $(INIT_OBJ) $(USER_LIB_OBJ)
 
-$(INIT_TEST): $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+$(INIT_TEST): $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $@ $(INIT_OBJ) $(GUEST_OBJ) $(USER_LIB_OBJ)
 
-$(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) libipc/user.ld
+$(PAGER): $(PAGER_OBJ) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $@ $(PAGER_OBJ) $(USER_LIB_OBJ)
 
 define server_rule
-$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard $(2)/$(1)/*.c)) $(USER_LIB_OBJ) libipc/user.ld
+$(BUILD)/$(1).elf: $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard $(2)/$(1)/*.c)) $(USER_LIB_OBJ) $(USER_LD)
 	@echo "  ULD     $$@"
-	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T libipc/user.ld -o $$@ $$(filter %.o,$$^)
+	@$(LD) -static -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(USER_LD) -o $$@ $$(filter %.o,$$^)
 endef
 $(foreach s,$(SERVERS),$(eval $(call server_rule,$(s),servers)))
 $(foreach s,$(FIXTURES),$(eval $(call server_rule,$(s),test/guest)))
@@ -195,7 +215,7 @@ $(shell mkdir -p $(dir $(ISO_CONFIG)) && printf '%s\n' '$(subst ','\'',$(ISO_CON
 endif
 $(ISO_CONFIG): ;
 
-$(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) grub/grub.cfg.in scripts/mkiso.sh
+$(ISO): $(KERNEL) $(MODULE_FILES) $(SERVER_ELFS) $(ISO_CONFIG) $(SERVER_LIST) grub/grub.cfg.in scripts/mkiso.sh
 	MODULES="$(MODULES)" scripts/mkiso.sh $(KERNEL) $@ '$(subst ','\'',$(CMDLINE))'
 
 iso: deps $(ISO)
@@ -234,7 +254,7 @@ bochs: all
 
 # The Bochs checks alone: test=all, test=ipc and the debugger path (about 10 s).
 test-bochs: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER)
-	MODULES="$(MODULES)" $(PYTHON) test/bochs.py --build $(BUILD) --kernel $(KERNEL)
+	MODULES="$(BASE_MODULES)" $(PYTHON) test/bochs.py --build $(BUILD) --kernel $(KERNEL)
 
 $(BUILD)/host/%: test/host/%.c $(HOST_SRCS) test/host/check.h
 	@mkdir -p $(dir $@)
@@ -257,12 +277,13 @@ test-host: deps $(HOST_TESTS) $(FUZZ_TARGETS)
 
 # The whole suite; the last line is "N passed, N failed".
 test: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp $(HOST_TESTS) $(FUZZ_TARGETS)
-	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) \
-	    --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
+	MODULES="$(BASE_MODULES)" IMAGE_MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) \
+	    --kernel $(KERNEL) --jobs $(JOBS) --host $(HOST_TESTS) test/bench_chart.py test/mutants_apply.py --fuzz $(FUZZ_TARGETS) $(ONLY)
 
 # Boot matrix only (quicker while working on the kernel).
 test-boot: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/badelf/stamp
-	MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
+	MODULES="$(BASE_MODULES)" IMAGE_MODULES="$(MODULES)" $(PYTHON) test/harness.py --build $(BUILD) \
+	    --kernel $(KERNEL) --jobs $(JOBS) $(ONLY)
 
 # Benchmarks in guest instructions (QEMU -icount), beside seL4's figures
 # (bench/peers/sel4.tsv) and a stock Debian Linux (bench/linux/peer.py).
@@ -298,7 +319,8 @@ mutants: deps $(KERNEL) $(INIT) $(INIT_TEST) $(PAGER) $(SERVER_ELFS) $(BUILD)/ba
 compile_commands.json: Makefile scripts/compile-commands.py
 	@$(PYTHON) scripts/compile-commands.py --out $@ \
 	    --group '$(CC) $(KCFLAGS)' $(BUILD)/k $(KERNEL_C) $(ARCH_DIR)/asm_offsets.c \
-	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c test/guest/*.c test/guest/*/*.c)) \
+	    --group '$(CC) $(USER_CFLAGS)' $(BUILD)/u $(sort $(wildcard libipc/*.c libbase/*.c servers/*/*.c test/guest/*/*.c)) \
+	    --group '$(CC) $(USER_CFLAGS) -Iservers/init -fno-toplevel-reorder' $(BUILD)/u $(sort $(wildcard test/guest/*.c)) \
 	    --group '$(CC) $(HOST_CFLAGS)' $(BUILD)/host $(wildcard test/host/*.c) \
 	    --group 'clang $(FUZZ_CFLAGS)' $(BUILD)/fuzz $(wildcard test/fuzz/fuzz_*.c) \
 	    --group '$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ilibbase/include' $(BUILD)/tools \

@@ -11,7 +11,9 @@ const struct cmdline_word cmdline_words[] = {
     {"timer_hz", CMDLINE_NUMBER, NULL, 100, 50000, "kernel"},
     {"break", CMDLINE_LIST, "init|pager-fault|user-fault", 0, 0, "kernel"},
     {"test", CMDLINE_LIST,
-     "all|boot|ipc|pager|bigmem|servers|hostile|sysfuzz|fault:null-write|fault:text-write|fault:nx-exec|"
+     "all|boot|ipc|pager|bigmem|servers|runtime|hostile|sysfuzz|kmem|fault:null-write|fault:text-write|fault:"
+     "nx-"
+     "exec|"
      "fault:ud|"
      "fault:gp|"
      "fault:de|fault:assert",

@@ -40,3 +40,21 @@ int mica_name_lookup(mica_handle_t ns, struct mica_ipc_buffer *buf, const char *
         *out = mica_buf_recv_handle(buf, &m, 0);
     return st;
 }
+
+int mica_name_lookup_wait(mica_handle_t ns, struct mica_ipc_buffer *buf, const char *name, uint64_t timeout,
+                          mica_handle_t *out)
+{
+    uint64_t start = mica_time_us(), delay = 1000;
+    for (;;) {
+        int st = mica_name_lookup(ns, buf, name, out);
+        if (st != MICA_EBADH)
+            return st; /* found, or an error waiting cannot cure */
+        uint64_t waited = mica_time_us() - start;
+        if (timeout != MICA_TIMEOUT_INFINITE && waited >= timeout)
+            return MICA_ETIMEOUT;
+        if (timeout != MICA_TIMEOUT_INFINITE && delay > timeout - waited)
+            delay = timeout - waited;
+        mica_sleep_us(delay);
+        delay = delay < 32000 ? delay * 2 : 64000; /* 1, 2, 4 ... 64 ms between tries */
+    }
+}

@@ -28,7 +28,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Build outputs copied into each scratch copy (with their times), so only
 # what the mutant touches is rebuilt.
-BUILD_KEEP = ["k", "u", "gen", "badelf", "linker.ld", "mica.elf", "init.elf", "init-test.elf", "pager.elf",
+BUILD_KEEP = ["k", "u", "gen", "badelf", "linker.ld", "user.ld", "mica.elf", "init.elf", "init-test.elf", "pager.elf",
               "echo.elf", "crasher.elf"]
 
 

@@ -218,16 +218,18 @@ def check_iso_inputs(build, res):
             f"'marker=two', ''); {(out + out2 + out3)[-600:]}", group="make/iso")
     status, out = make(build, f"ISO={iso}", "-q", iso)
     res.add("make/iso-up-to-date-when-unchanged", status == 0, f"make -q {iso}: status {status} {out[-300:]}", group="make/iso")
-    mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/echo.elf:echo"
+    # The crasher, a test fixture, is in no default image (servers/servers.list).
+    mods = f"MODULES={build}/init.elf:init {build}/pager.elf:pager {build}/crasher.elf:crasher+crash=ok"
     status, out, _, cfg2 = made(mods)
     entries = len(re.findall(r"^\s*multiboot2 ", cfg2, re.M))  # not the word in grub.cfg's comments
-    ok = (status == 0 and cfg.count("module2 /boot/echo.elf") == 0 and entries > 0
-          and cfg2.count("module2 /boot/echo.elf") == entries)
-    res.add("make/iso-follows-modules", ok, f"echo.elf not in every entry after {mods}: {out[-600:]}", group="make/iso")
+    ok = (status == 0 and cfg.count("module2 /boot/crasher.elf") == 0 and entries > 0
+          and cfg2.count("module2 /boot/crasher.elf") == entries)
+    res.add("make/iso-follows-modules", ok, f"crasher.elf not in every entry after {mods}: {out[-600:]}",
+            group="make/iso")
     # Each input, as if just changed (make -W): the ISO must be remade.
     stale = []
-    for path in (f"{build}/mica.elf", f"{build}/init.elf", f"{build}/pager.elf", f"{build}/echo.elf",
-                 "grub/grub.cfg.in", "scripts/mkiso.sh"):
+    for path in (f"{build}/mica.elf", f"{build}/init.elf", f"{build}/pager.elf", f"{build}/crasher.elf",
+                 "grub/grub.cfg.in", "scripts/mkiso.sh", "servers/servers.list"):
         status, _ = make(build, f"ISO={iso}", mods, "-q", "-W", path, iso)
         if status != 1:
             stale.append(f"{path} (make -q status {status})")
@@ -326,6 +328,19 @@ CASES = [
                 r"\[FAIL\] init: module \"echo-badsum\" refused: sha1 mismatch",
                 r"\[FAIL\] init: server \"crash-again\" failed 3 times in 10 s: not restarted again",
                 r"\[ OK \] init: started \"echo\" \(restart\)", r"\[INFO\] init: server \"crash-ok\" exited with code 0"]},
+    # What a server gets (issue 17): the default image's servers (the hello
+    # example pair) and rtcheck checking heap, quota, threads, limits and
+    # restarts from inside a server.
+    {"name": "runtime", "cmdline": "test=runtime", "exit": EXIT_PASS, "tap": True, "modules": "RUNTIME",
+     "paging": "row", "min_tests": 9,
+     "expect": [r"# runtime: passed=\d+ failed=0", r"\[ OK \] hello-client: every answer was right",
+                r"hello-client: the server wrote into our shared page: \"Hello, Ada!\"",
+                r"hello-client: server thread [01] waited for 3 names while thread [01] took them",
+                r"# rtcheck rt-quota: quota=256 pages: \d+ blocks of 32 KiB, then malloc returned NULL",
+                r"\[ OK \] init: started \"rt-restart\" \(restart\)",
+                r"\[FAIL\] init: server \"rt-overflow\" stopped: page fault at 0x[0-9a-f]+ \(write, not present\), "
+                r"rip 0x[0-9a-f]+ <recurse\+0x[0-9a-f]+>"],
+     "reject": [r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused"]},
     # The ring-0 boundary (issue 16): RFLAGS, 32-bit code, SYSCALL at the top
     # of the user half for every call, FPU state, straddling buffers,
     # saturated timeouts, the last thread of a task.
@@ -334,6 +349,15 @@ CASES = [
                 r"SYSCALL from 32-bit code\); task stopped",
                 r"system call at the very top of the user half \(rip 0x[0-9a-f]+\); thread stopped"],
      "reject": [r"STRADDLE-MARKER"]},
+    # Kernel-memory quotas (issue 14): a greedy task spends its whole quota
+    # every way while echo answers, a worker takes faults, a third task is
+    # made and init restarts echo; then the pool is back page for page.
+    {"name": "kmem", "cmdline": "test=kmem", "exit": EXIT_PASS, "tap": True, "min_tests": 6,
+     "modules": "BUILD/init.elf:init BUILD/pager.elf:pager BUILD/echo.elf:echo+restart=on-failure",
+     "expect": [r"# kmem: passed=\d+ failed=0", r"\[INFO\] init: kernel memory: \d+ pages given",
+                r"kernel memory \(pages\): used / limit",
+                r"\[WARN\] pager: client \d+: fault at 0x[0-9a-f]+ refused: its kernel-memory quota",
+                r"\[ OK \] init: started \"echo\" \(restart\)"]},
     # The ring-3 system-call fuzzer: a short run (20,000 calls, a fixed seed).
     {"name": "sysfuzz", "cmdline": "test=sysfuzz fuzzseed=1 fuzzcalls=20000", "exit": EXIT_PASS, "tap": True,
      "expect": [r"# sysfuzz: seed=1 calls=\d+ passed=\d+ failed=0"], "min_tests": 25},
@@ -451,6 +475,17 @@ def servers_modules(build):
     return " ".join(mods)
 
 
+def runtime_modules(build):
+    """The module list of the runtime test: the default image (IMAGE_MODULES,
+    from servers/servers.list) and rtcheck under five names."""
+    b = build
+    image = os.environ.get("IMAGE_MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
+    checks = [("rt-heap", "quota=20480+", "heap"), ("rt-quota", "quota=256+", "quota"),
+              ("rt-threads", "", "threads"), ("rt-limits", "prio=30+", "limits"),
+              ("rt-restart", "restart=on-failure+", "restart"), ("rt-overflow", "", "overflow")]
+    return image + "".join(f" {b}/rtcheck.elf:{name}+{opts}--+{what}" for name, opts, what in checks)
+
+
 def ballast(build):
     """build/ballast.gz: 1 GiB of zeros, gzip-compressed (1 MiB on the ISO;
     GRUB's module2 inflates it).  Made once, before any thread needs it
@@ -481,6 +516,8 @@ def case_modules(kernel, modules):
         return os.environ.get("MODULES", f"{b}/init.elf:init {b}/pager.elf:pager")
     if modules == "SERVERS":
         return servers_modules(b)
+    if modules == "RUNTIME":
+        return runtime_modules(b)
     words = []
     for word in modules.split():
         word = word.replace("KERNEL", kernel).replace("BUILD", b)
@@ -888,7 +925,8 @@ def bad_input_cases(build):
         {"name": "module-options", "cmdline": "", "end": r"init: up, but",
          "modules": std + " BUILD/echo.elf:e1+restrat=on-failure BUILD/echo.elf:e2+prio=99 BUILD/echo.elf:e3+quota=lots"
                           " BUILD/echo.elf:e4+limit=-1 BUILD/echo.elf:e5+prio=3+prio=4 BUILD/echo.elf:e6"
-                          " BUILD/echo.elf:e6 BUILD/echo.elf:e7+quota=256+prio=30+restart=always+limit=2+window=5",
+                          " BUILD/echo.elf:e6 BUILD/echo.elf:e7+quota=256+prio=30+restart=always+limit=2+window=5+kmem=64"
+                          " BUILD/echo.elf:e8+kmem=1 BUILD/echo.elf:e9+kmem=1048576",
          "once": [r'\[FAIL\] init: module "e1": unknown option "restrat=on-failure"; not started',
                   r'\[FAIL\] init: module "e2": prio=99: not a number from 0 to 61; not started',
                   r'\[FAIL\] init: module "e3": quota=lots: not a number from 1 to \d+; not started',
@@ -896,7 +934,10 @@ def bad_input_cases(build):
                   r'\[FAIL\] init: module "e5": option "prio=4" given twice; not started',
                   r'\[FAIL\] init: module "e6": an earlier module has that name; not started',
                   r'\[ OK \] init: started "e6"', r'\[ OK \] init: started "e7"',
-                  r"\[WARN\] init: up, but 6 modules were refused or did not start"],
+                  r'\[FAIL\] init: module "e8": kmem=1: not a number from 2 to 1048576; not started',
+                  r'\[FAIL\] init: module "e9": kmem=1048576: init has \d+ pages of kernel memory left and keeps '
+                  r'\d+ for restarts; not started',
+                  r"\[WARN\] init: up, but 8 modules were refused or did not start"],
          "absent": [r"init: ready", r"status -\d"]},
         {"name": "no-pager", "cmdline": "", "modules": "BUILD/init.elf:init BUILD/pager.elf:pgr", "end": EXIT_FAIL,
          "once": [r'\[FAIL\] init: no module named "pager"', r"\[FAIL\] init: the system cannot go on; shutting down"],

@@ -30,28 +30,6 @@ void fastpath_set(bool on)
 void fastpath_call(struct trap_frame *tf);
 void fastpath_reply_recv(struct trap_frame *tf);
 
-/* switch_to's rare leg: t's FPU registers must be loaded first.  Out of
- * line, so that the common leg keeps no register live across a call. */
-static __attribute__((noreturn, noinline)) void switch_to_fpu(struct thread *t)
-{
-    fpu_switch_slow(t);
-    arch_switch_space(t->task);
-    arch_set_kernel_stack(t->kstack + PAGE_SIZE);
-    arch_return_to_user(t->frame);
-}
-
-/* Run t (chosen by the scheduler's own rule) on its saved frame. */
-static inline __attribute__((noreturn, always_inline)) void switch_to(struct thread *t)
-{
-    t->rr_yield = 0;
-    current = t;
-    if (unlikely(fpu_switch_needed(&t->arch)))
-        switch_to_fpu(t);
-    arch_switch_space_inline(&t->task->arch);
-    arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
-    arch_return_to_user(t->frame);
-}
-
 void fastpath_call(struct trap_frame *tf)
 {
     struct thread *caller = current;
@@ -77,7 +55,7 @@ void fastpath_call(struct trap_frame *tf)
     caller->replier = srv;
     caller->state = TS_REPLY_BLOCKED;
     fastpath_calls++;
-    switch_to(srv);
+    sched_switch(srv);
 }
 
 void fastpath_reply_recv(struct trap_frame *tf)
@@ -106,5 +84,5 @@ void fastpath_reply_recv(struct trap_frame *tf)
     srv->state = TS_RECV_BLOCKED;
     list_push_back(&ep->receivers, &srv->queue_link);
     fastpath_reply_recvs++;
-    switch_to(caller);
+    sched_switch(caller);
 }

@@ -15,23 +15,27 @@
 #include "mica/arch.h"
 #include "mica/bootmem.h"
 #include "mica/kernel.h"
+#include "mica/layout.h"
 #include "mica/log.h"
 #include "mica/object.h"
 #include "mica/panic.h"
 #include "mica/pool.h"
 #include "mica/space.h"
 
-/* init's fixed layout (all below MICA_BOOTINFO_ADDR, in both paging modes). */
-#define INIT_IMAGE_TOP 0x7e0000000000ull   /* ELF segments must lie below */
-#define INIT_WINDOW_BASE 0x100000000000ull /* free memory: window + phys */
-#define INIT_MODULES_BASE 0x7f0000000000ull
-#define INIT_IPCBUF_ADDR MICA_IPCBUF_ADDR
-#define INIT_STACK_TOP 0x7fd000000000ull
-#define INIT_STACK_PAGES 16
+/* init's fixed layout is the user map of mica/layout.h: in that order,
+ * apart, and all below the 4-level user top, so one map serves both modes. */
+_Static_assert(MICA_IMAGE_BASE < MICA_WINDOW_BASE && MICA_WINDOW_BASE < PAGER_VM_BASE &&
+                   PAGER_VM_BASE < MICA_IMAGE_TOP && MICA_IMAGE_TOP <= MICA_MODULES_BASE,
+               "user layout: image, window, pager regions, modules");
+_Static_assert(MICA_MODULES_BASE < MICA_STACK_TOP - MICA_STACK_PAGES * PAGE_SIZE &&
+                   MICA_STACK_TOP < MICA_IPCBUF_ADDR && MICA_IPCBUF_ADDR < MICA_BOOTINFO_ADDR &&
+                   MICA_BOOTINFO_ADDR + PAGE_SIZE <= 0x800000000000,
+               "user layout: modules, stack, IPC buffer, boot information, below the 4-level top");
 
 static struct task *init;
 
-/* A zeroed frame from the free set, for init's image, stack and info. */
+/* A zeroed frame from the free set, for init's image, stack and info; 0
+ * when none is left. */
 static uint64_t take_frame(void)
 {
     uint64_t pa;
@@ -55,7 +59,8 @@ static bool map_fresh(uint64_t va, uint64_t pages, uint32_t rights)
     return true;
 }
 
-/* Copy len bytes into init's memory at va (already mapped by map_fresh). */
+/* Copy len bytes into init's memory at va, already mapped (by map_fresh,
+ * or read-only by map_bootinfo: the copy goes through the direct map). */
 static void poke(uint64_t va, const uint8_t *src, uint64_t len)
 {
     while (len > 0) {
@@ -93,7 +98,7 @@ static bool load_segments(const struct elf_image *img, const uint8_t *file)
 /* Map every module read-only into init and describe them in bi. */
 static bool map_modules(struct mica_bootinfo *bi)
 {
-    uint64_t va = INIT_MODULES_BASE;
+    uint64_t va = MICA_MODULES_BASE;
     for (size_t i = 0; i < boot_info.nmodules && i < MICA_BOOTINFO_MAX_MODULES; i++) {
         const struct mb2_module *m = &boot_info.modules[i];
         uint64_t first = m->start & ~(uint64_t)(PAGE_SIZE - 1);
@@ -115,23 +120,25 @@ static bool map_modules(struct mica_bootinfo *bi)
     return true;
 }
 
-/* Hand every frame still free to init: mapped read-write at
- * INIT_WINDOW_BASE + phys, with 2 MiB pages where they fit. */
+/* Hand the free set to init: each range, up to MICA_BOOTINFO_MAX_RANGES of
+ * them and below what the window can show, mapped read-write at
+ * MICA_WINDOW_BASE + phys (2 MiB pages where they fit) and listed in bi;
+ * then the kernel takes no frame from the free set again. */
 static bool map_window(struct mica_bootinfo *bi)
 {
     const struct pm_set *f = bootmem_free();
-    bi->mem_window = INIT_WINDOW_BASE;
+    bi->mem_window = MICA_WINDOW_BASE;
     for (size_t i = 0; i < f->n && bi->nranges < MICA_BOOTINFO_MAX_RANGES; i++) {
         uint64_t pa = f->r[i].base, end = f->r[i].end;
-        if (INIT_WINDOW_BASE + end > INIT_MODULES_BASE)
+        if (MICA_WINDOW_BASE + end > MICA_MODULES_BASE)
             break; /* beyond what the window can show (over 100 TiB) */
         bi->ranges[bi->nranges].phys = pa;
         bi->ranges[bi->nranges].size = end - pa;
-        bi->ranges[bi->nranges].vaddr = INIT_WINDOW_BASE + pa;
+        bi->ranges[bi->nranges].vaddr = MICA_WINDOW_BASE + pa;
         bi->nranges++;
         /* Read-write, and the right to grant execution on (the pager
          * hands these frames out for every kind of mapping). */
-        if (space_map_frames(init, INIT_WINDOW_BASE + pa, pa, end - pa,
+        if (space_map_frames(init, MICA_WINDOW_BASE + pa, pa, end - pa,
                              MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC) != MICA_OK)
             return false;
     }
@@ -170,13 +177,13 @@ struct thread *init_task_create(void)
     }
     const uint8_t *file = phys_to_virt(m->start);
     struct elf_image img;
-    int err = elf_parse(file, m->end - m->start, PAGE_SIZE, INIT_IMAGE_TOP, &img);
+    int err = elf_parse(file, m->end - m->start, PAGE_SIZE, MICA_IMAGE_TOP, &img);
     if (err != ELF_OK) {
         LOG_FAIL("init: module \"%s\" is not a loadable ELF64 program: %s; not started", m->string,
                  elf_strerror(err));
         return NULL;
     }
-    init = task_create("init");
+    init = task_create("init", &kmem_kernel, UINT64_MAX); /* all the pool: the root of the quotas */
     if (init == NULL)
         PANIC("no pool memory for the first task");
     struct mica_bootinfo *bi = &bootinfo;
@@ -184,19 +191,19 @@ struct thread *init_task_create(void)
     bi->version = 1;
     bi->paging_levels = arch_paging_levels();
     bi->user_top = user_top;
-    bi->ipc_buffer = INIT_IPCBUF_ADDR;
-    bi->stack_top = INIT_STACK_TOP;
+    bi->ipc_buffer = MICA_IPCBUF_ADDR;
+    bi->stack_top = MICA_STACK_TOP;
     bi->kernel_entry_tsc = kernel_entry_tsc;
     size_t n = str_nlen(kernel_cmdline, sizeof bi->cmdline - 1);
     for (size_t i = 0; i < n; i++)
         bi->cmdline[i] = kernel_cmdline[i];
     if (!load_segments(&img, file) ||
-        !map_fresh(INIT_STACK_TOP - INIT_STACK_PAGES * PAGE_SIZE, INIT_STACK_PAGES,
+        !map_fresh(MICA_STACK_TOP - MICA_STACK_PAGES * PAGE_SIZE, MICA_STACK_PAGES,
                    MICA_MAP_READ | MICA_MAP_WRITE) ||
-        !map_fresh(INIT_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE) || !map_modules(bi))
+        !map_fresh(MICA_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE) || !map_modules(bi))
         PANIC("out of memory building the first task");
-    struct thread *th = thread_create(init, img.entry, INIT_STACK_TOP, MICA_BOOTINFO_ADDR, 0, MICA_PRIO_MAX,
-                                      INIT_IPCBUF_ADDR);
+    struct thread *th = thread_create(init, img.entry, MICA_STACK_TOP, MICA_BOOTINFO_ADDR, 0, MICA_PRIO_MAX,
+                                      MICA_IPCBUF_ADDR);
     if (th == NULL)
         PANIC("no pool memory for the first thread");
     bi->self_task = handle_install(init, &init->hdr, MICA_R_ALL, 0);

@@ -108,7 +108,8 @@ static void check_cmdline(void)
     }
 }
 
-/* Parse the boot information and log every tag it had to distrust. */
+/* Parse the boot information, log every tag it had to distrust, and read
+ * and check the command line (test mode, break=, unknown words). */
 static void read_boot_info(uint32_t info_phys)
 {
     boot_info_phys = info_phys;

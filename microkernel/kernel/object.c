@@ -4,6 +4,7 @@
 #include "base/str.h"
 #include "mica/arch.h"
 #include "mica/ipc.h"
+#include "mica/kmem.h"
 #include "mica/log.h"
 #include "mica/object.h"
 #include "mica/panic.h"
@@ -104,11 +105,11 @@ static void obj_destroy(struct kobj *o)
     switch (o->type) {
     case MICA_OBJ_ENDPOINT:
         ipc_endpoint_destroyed((struct endpoint *)o);
-        pool_obj_free(o, MICA_TAG_ENDPOINT);
+        kmem_obj_free(o, MICA_TAG_ENDPOINT);
         break;
     case MICA_OBJ_NOTIFICATION:
         ipc_notification_destroyed((struct notification *)o);
-        pool_obj_free(o, MICA_TAG_NOTIFICATION);
+        kmem_obj_free(o, MICA_TAG_NOTIFICATION);
         break;
     case MICA_OBJ_TASK: {
         /* No thread is left (threads hold a reference), but a task that was
@@ -120,12 +121,14 @@ static void obj_destroy(struct kobj *o)
             o->refs = 1; /* teardown may take and drop references to it */
             task_teardown(t);
         }
-        pool_obj_free(o, MICA_TAG_TASK);
+        /* Objects charged to it may live on elsewhere: then the record
+         * goes when they do (its account is in it). */
+        kmem_account_drop_record(&t->kmem);
         break;
     }
     case MICA_OBJ_THREAD:
         /* Handles to a thread keep only its record; it is freed once dead. */
-        pool_obj_free(o, MICA_TAG_THREAD);
+        kmem_obj_free(o, MICA_TAG_THREAD);
         break;
     default:
         PANIC("destroying object of unknown type %u", o->type);
@@ -139,9 +142,9 @@ void obj_unref(struct kobj *o)
         obj_destroy(o);
 }
 
-struct endpoint *endpoint_create(void)
+struct endpoint *endpoint_create(struct kmem_account *a)
 {
-    struct endpoint *ep = pool_obj_alloc(MICA_TAG_ENDPOINT);
+    struct endpoint *ep = kmem_obj_alloc(a, MICA_TAG_ENDPOINT);
     if (ep == NULL)
         return NULL;
     ep->hdr.type = MICA_OBJ_ENDPOINT;
@@ -150,9 +153,9 @@ struct endpoint *endpoint_create(void)
     return ep;
 }
 
-struct notification *notification_create(void)
+struct notification *notification_create(struct kmem_account *a)
 {
-    struct notification *n = pool_obj_alloc(MICA_TAG_NOTIFICATION);
+    struct notification *n = kmem_obj_alloc(a, MICA_TAG_NOTIFICATION);
     if (n == NULL)
         return NULL;
     n->hdr.type = MICA_OBJ_NOTIFICATION;
@@ -160,45 +163,50 @@ struct notification *notification_create(void)
     return n;
 }
 
-struct task *task_create(const char *name)
+struct task *task_create(const char *name, struct kmem_account *parent, uint64_t kmem_pages)
 {
-    struct task *t = pool_obj_alloc(MICA_TAG_TASK);
+    struct task *t = kmem_obj_alloc(parent, MICA_TAG_TASK);
     if (t == NULL)
         return NULL;
-    t->handles = pool_page_alloc(MICA_TAG_HANDLE_TABLE);
-    if (t->handles == NULL) {
-        pool_obj_free(t, MICA_TAG_TASK);
-        return NULL;
-    }
-    t->id = next_task_id++; /* before the space: its PCID derives from it */
-    if (arch_space_create(t) != 0) {
-        pool_page_free(t->handles, MICA_TAG_HANDLE_TABLE);
-        pool_obj_free(t, MICA_TAG_TASK);
-        return NULL;
-    }
-    t->hdr.type = MICA_OBJ_TASK;
-    list_init(&t->threads);
-    list_init(&t->stop_link);
+    t->id = next_task_id; /* before the space: its PCID derives from it */
     size_t n = str_nlen(name, sizeof t->name - 1);
     for (size_t i = 0; i < n; i++)
         t->name[i] = name[i];
+    if (!kmem_account_open(&t->kmem, parent, kmem_pages, t, MICA_TAG_TASK, t->name, t->id)) {
+        kmem_obj_free(t, MICA_TAG_TASK);
+        return NULL;
+    }
+    /* Its own account pays for its table and top-level page table. */
+    t->handles = kmem_page_alloc(&t->kmem, MICA_TAG_HANDLE_TABLE);
+    if (t->handles == NULL || arch_space_create(t) != 0) {
+        if (t->handles != NULL)
+            kmem_page_free(&t->kmem, t->handles, MICA_TAG_HANDLE_TABLE);
+        kmem_account_cancel(&t->kmem);
+        kmem_obj_free(t, MICA_TAG_TASK);
+        return NULL;
+    }
+    next_task_id++;
+    t->hdr.type = MICA_OBJ_TASK;
+    list_init(&t->threads);
+    list_init(&t->stop_link);
     return t;
 }
 
 struct thread *thread_create(struct task *t, uint64_t entry, uint64_t stack, uint64_t arg0, uint64_t arg1,
                              unsigned prio, uint64_t ipc_buffer)
 {
-    struct thread *th = pool_obj_alloc(MICA_TAG_THREAD);
+    struct thread *th = kmem_obj_alloc(&t->kmem, MICA_TAG_THREAD);
     if (th == NULL)
         return NULL;
-    void *kstack = pool_page_alloc(MICA_TAG_KSTACK);
+    th->kmem = &t->kmem; /* the task's account pays for all of the thread */
+    void *kstack = kmem_page_alloc(th->kmem, MICA_TAG_KSTACK);
     if (kstack == NULL) {
-        pool_obj_free(th, MICA_TAG_THREAD);
+        kmem_obj_free(th, MICA_TAG_THREAD);
         return NULL;
     }
     if (!arch_fpu_thread_init(th)) {
-        pool_page_free(kstack, MICA_TAG_KSTACK);
-        pool_obj_free(th, MICA_TAG_THREAD);
+        kmem_page_free(th->kmem, kstack, MICA_TAG_KSTACK);
+        kmem_obj_free(th, MICA_TAG_THREAD);
         return NULL;
     }
     th->hdr.type = MICA_OBJ_THREAD;
@@ -223,7 +231,7 @@ void reap_zombies(void)
     {
         struct thread *z = list_entry(pos, struct thread, queue_link);
         list_remove(&z->queue_link);
-        pool_page_free((void *)z->kstack, MICA_TAG_KSTACK);
+        kmem_page_free(z->kmem, (void *)z->kstack, MICA_TAG_KSTACK);
         arch_fpu_thread_free(z);
         obj_unref(&z->hdr);
     }
@@ -266,14 +274,16 @@ bool zombies_pending(void)
 }
 
 /* Free what a task holds apart from its record: its address space and its
- * handle table.  Idempotent. */
+ * handle table; what it does not use of its quota goes back to its
+ * creator's account.  Idempotent. */
 static void task_release(struct task *t)
 {
     if (t->handles == NULL)
         return;
     arch_space_destroy(t);
-    pool_page_free(t->handles, MICA_TAG_HANDLE_TABLE);
+    kmem_page_free(&t->kmem, t->handles, MICA_TAG_HANDLE_TABLE);
     t->handles = NULL;
+    kmem_account_close(&t->kmem);
 }
 
 void task_stop_for_fault(struct task *t, unsigned vector, uint64_t addr, uint64_t rip, uint64_t error,

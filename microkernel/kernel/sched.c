@@ -68,21 +68,25 @@ static struct thread *pick(void)
     return t;
 }
 
-/* Make t the running thread and return to its user frame. */
+__attribute__((noreturn, noinline)) void sched_switch_fpu(struct thread *t)
+{
+    fpu_switch_slow(t);
+    arch_switch_space(t->task);
+    arch_set_kernel_stack(t->kstack + PAGE_SIZE);
+    arch_return_to_user(t->frame);
+}
+
+/* Run t, chosen by pick() or kept: a new time slice when it is another
+ * thread, dead threads' memory freed, then sched_switch. */
 static __attribute__((noreturn)) void run(struct thread *t)
 {
     if (t != current)
         slice_left = TIMESLICE_US / tick_us;
-    t->rr_yield = 0;
     /* Still on the previous thread's stack, which may be a zombie's: only
      * the first word of its page is written by the free, far below us. */
     if (zombies_pending())
         reap_zombies();
-    current = t;
-    arch_fpu_switch_inline(t);
-    arch_switch_space(t->task);
-    arch_set_kernel_stack(t->kstack + PAGE_SIZE);
-    arch_return_to_user(t->frame);
+    sched_switch(t);
 }
 
 __attribute__((noreturn)) void sched_exit(void)

@@ -154,7 +154,8 @@ static void sys_sleep(struct trap_frame *tf)
     ipc_sleep(arch_syscall_arg(tf, 0));
 }
 
-/* Install a new object in the current task, or undo its creation. */
+/* Install a new object in the current task with rights, and return its
+ * handle number (the caller checked there is room: this cannot fail). */
 static void give_new(struct trap_frame *tf, struct kobj *o, uint32_t rights)
 {
     mica_handle_t h = handle_install(self(), o, rights, 0);
@@ -168,7 +169,7 @@ static void sys_endpoint_create(struct trap_frame *tf)
         ST(tf, MICA_ENOHANDLES);
         return;
     }
-    struct endpoint *ep = endpoint_create();
+    struct endpoint *ep = endpoint_create(&self()->kmem);
     if (ep == NULL) {
         ST(tf, MICA_ENOMEM);
         return;
@@ -182,7 +183,7 @@ static void sys_notification_create(struct trap_frame *tf)
         ST(tf, MICA_ENOHANDLES);
         return;
     }
-    struct notification *n = notification_create();
+    struct notification *n = notification_create(&self()->kmem);
     if (n == NULL) {
         ST(tf, MICA_ENOMEM);
         return;
@@ -254,11 +255,21 @@ static void sys_handle_info(struct trap_frame *tf)
 
 static void sys_task_create(struct trap_frame *tf)
 {
+    uint64_t pages = arch_syscall_arg(tf, 0) ? arch_syscall_arg(tf, 0) : MICA_KMEM_DEFAULT;
+    if (pages < MICA_KMEM_TASK_MIN) {
+        ST(tf, MICA_EINVAL);
+        return;
+    }
     if (!handle_has_room(self(), 1)) {
         ST(tf, MICA_ENOHANDLES);
         return;
     }
-    struct task *t = task_create("task");
+    /* Checked here too: task_create reads UINT64_MAX as "all that is left". */
+    if (pages > kmem_room(&self()->kmem)) {
+        ST(tf, MICA_ENOMEM);
+        return;
+    }
+    struct task *t = task_create("task", &self()->kmem, pages);
     if (t == NULL) {
         ST(tf, MICA_ENOMEM);
         return;
@@ -502,10 +513,51 @@ static void sys_task_watch(struct trap_frame *tf)
     ST(tf, MICA_OK);
 }
 
+/* Report a's use, limit and what it gave to children in RDI, RSI, RDX. */
+static void kmem_results(struct trap_frame *tf, const struct kmem_account *a)
+{
+    arch_set_result(tf, 0, a->used);
+    arch_set_result(tf, 1, a->limit);
+    arch_set_result(tf, 2, a->given);
+}
+
+static void sys_kmem_set(struct trap_frame *tf)
+{
+    struct task *t;
+    uint64_t pages = arch_syscall_arg(tf, 1);
+    int err = lookup_task(arch_syscall_arg(tf, 0), MICA_R_CONTROL, &t);
+    /* Only the account it was carved from can move pages in or out. */
+    if (err == MICA_OK && t->kmem.parent != &self()->kmem)
+        err = MICA_ERIGHTS;
+    if (err == MICA_OK && pages < MICA_KMEM_TASK_MIN)
+        err = MICA_EINVAL;
+    if (err == MICA_OK)
+        err = kmem_account_resize(&t->kmem, pages);
+    if (err == MICA_OK)
+        kmem_results(tf, &t->kmem);
+    ST(tf, err);
+}
+
+static void sys_kmem_info(struct trap_frame *tf)
+{
+    struct handle *h = NULL;
+    if (arch_syscall_arg(tf, 0) != MICA_HANDLE_NONE) {
+        int err = lookup(arch_syscall_arg(tf, 0), MICA_OBJ_TASK, 0, &h);
+        if (err) {
+            ST(tf, err);
+            return;
+        }
+    }
+    kmem_results(tf, h ? &((struct task *)h->obj)->kmem : &self()->kmem);
+    ST(tf, MICA_OK);
+}
+
 static void sys_debug_counts(struct trap_frame *tf)
 {
     struct mica_obj_counts c;
     pool_counts(&c);
+    c.kmem_used = self()->kmem.used;
+    c.kmem_limit = self()->kmem.limit;
     c.fastpath_calls = fastpath_calls;
     c.fastpath_reply_recvs = fastpath_reply_recvs;
     ST(tf, arch_syscall_arg(tf, 0) ? copy_to_user(arch_syscall_arg(tf, 0), &c, sizeof c) : MICA_OK);
@@ -574,6 +626,8 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_TASK_STATUS] = sys_task_status,
     [SYS_TASK_WATCH] = sys_task_watch,
     [SYS_PROTECT] = sys_protect,
+    [SYS_KMEM_SET] = sys_kmem_set,
+    [SYS_KMEM_INFO] = sys_kmem_info,
 };
 
 void syscall_dispatch(struct trap_frame *tf);
@@ -592,7 +646,7 @@ __attribute__((noreturn)) void syscall_at_top(struct trap_frame *tf)
              t->id, t->name, current->id, (unsigned long long)arch_user_pc(tf));
     if (last_thread(current)) {
         /* Its last thread: the task ends as if it had faulted there. */
-        t->end_vector = VEC_GP;
+        t->end_vector = ARCH_FAULT_PROTECTION;
         t->end_addr = t->end_rip = arch_user_pc(tf);
         t->end_error = 0;
     }

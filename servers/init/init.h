@@ -7,6 +7,7 @@
 
 extern const struct mica_bootinfo *bootinfo;
 
+/* The stack of a thread of init (spawn_local): 16 KiB of init's pages. */
 #define STACK_PAGES 4
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -22,6 +23,8 @@ struct server {
     unsigned nrecent;
     int prio;
     uint64_t quota, arg, pager_id;
+    uint64_t kmem;    /* its kernel-memory quota, pages (kmem=) */
+    const char *args; /* the words after `--` on its line, or NULL */
     int sha1_given;
     uint8_t sha1[20];
     mica_handle_t task, thread;
@@ -35,6 +38,11 @@ enum module_role { MODULE_SERVER, MODULE_INIT, MODULE_PAGER };
  * after one [FAIL] line naming the module and the option, when the line is
  * malformed or an option does not apply to role. */
 bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum module_role role);
+/* True when init can give s its kmem= quota and keep its reserve (a
+ * restart may use the reserve); else false after a [FAIL] line. */
+bool module_kmem_fits(const struct server *s);
+/* Log init's kernel-memory use: what it gave, uses, has left. */
+void module_kmem_report(void);
 /* Hash s's module, log the digest, and compare it with its sha1= when
  * given; false (after a [FAIL] line) on a mismatch. */
 bool module_check_integrity(const struct server *s);
@@ -51,7 +59,7 @@ const struct server *servers_find(const char *name);
 
 /* Load a module's ELF image into a new task (not started): 0 and the task
  * and entry point, or an error after a [FAIL] line. */
-int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task, uint64_t *entry);
+int load_program(const struct mica_bootinfo_module *mod, uint64_t kmem, mica_handle_t *task, uint64_t *entry);
 /* Give a loaded task its IPC buffer (and, when stack_top is 0, a stack of
  * init's pages) and start its first thread. */
 int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint64_t stack_top,
@@ -61,8 +69,8 @@ int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint
 const struct mica_bootinfo_module *find_module(const char *name);
 /* Start a module as a task at priority prio, giving it handle `give` (its
  * number there is the argument of its main); refused images are reported. */
-int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
-                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out);
+int start_program(const struct mica_bootinfo_module *mod, uint64_t kmem, int prio, mica_handle_t give,
+                  uint32_t rights, uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out);
 
 /* The pager, when a "pager" module was started: init's handles to it. */
 extern mica_handle_t pager_admin; /* badge PAGER_BADGE_INIT */

@@ -9,10 +9,7 @@
 #include "base/status.h"
 #include "base/str.h"
 #include "init.h"
-
-#define SERVER_STACK_TOP 0x7fd000000000ull
-#define SERVER_STACK_PAGES 16
-#define SERVER_IMAGE_TOP 0x7e0000000000ull
+#include <mica/layout.h>
 
 const struct mica_bootinfo_module *find_module(const char *name)
 {
@@ -40,17 +37,18 @@ static int load_segment(mica_handle_t task, const uint8_t *file, const struct el
     return mica_map(task, (uint64_t)(uintptr_t)mem, start, pages, rights);
 }
 
-int load_program(const struct mica_bootinfo_module *mod, mica_handle_t *task_out, uint64_t *entry)
+int load_program(const struct mica_bootinfo_module *mod, uint64_t kmem, mica_handle_t *task_out,
+                 uint64_t *entry)
 {
     const uint8_t *file = (const uint8_t *)(uintptr_t)mod->vaddr;
     struct elf_image img;
-    int err = mod->vaddr ? elf_parse(file, mod->size, MICA_PAGE_SIZE, SERVER_IMAGE_TOP, &img) : ELF_ESHORT;
+    int err = mod->vaddr ? elf_parse(file, mod->size, MICA_PAGE_SIZE, MICA_IMAGE_TOP, &img) : ELF_ESHORT;
     if (err != ELF_OK) {
         mica_printf("[FAIL] init: module \"%s\" refused: %s\n", mod->cmdline, elf_strerror(err));
         return MICA_EINVAL;
     }
     mica_handle_t task = 0;
-    int st = mica_task_create(&task);
+    int st = mica_task_create_kmem(kmem, &task);
     for (unsigned i = 0; st == MICA_OK && i < img.nsegments; i++)
         st = load_segment(task, file, &img.seg[i]);
     if (st != MICA_OK) {
@@ -72,12 +70,12 @@ int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint
     char *ipcbuf = page_alloc(1);
     int st = ipcbuf ? MICA_OK : MICA_ENOMEM;
     if (st == MICA_OK && stack_top == 0) {
-        char *stack = page_alloc(SERVER_STACK_PAGES);
+        char *stack = page_alloc(MICA_STACK_PAGES);
         st = stack ? mica_map(task, (uint64_t)(uintptr_t)stack,
-                              SERVER_STACK_TOP - SERVER_STACK_PAGES * MICA_PAGE_SIZE, SERVER_STACK_PAGES,
+                              MICA_STACK_TOP - MICA_STACK_PAGES * MICA_PAGE_SIZE, MICA_STACK_PAGES,
                               MICA_MAP_READ | MICA_MAP_WRITE)
                    : MICA_ENOMEM;
-        stack_top = SERVER_STACK_TOP;
+        stack_top = MICA_STACK_TOP;
     }
     if (st == MICA_OK)
         st = mica_map(task, (uint64_t)(uintptr_t)ipcbuf, MICA_IPCBUF_ADDR, 1, MICA_MAP_READ | MICA_MAP_WRITE);
@@ -86,12 +84,12 @@ int run_program(mica_handle_t task, uint64_t entry, int prio, uint64_t arg, uint
     return st;
 }
 
-int start_program(const struct mica_bootinfo_module *mod, int prio, mica_handle_t give, uint32_t rights,
-                  uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
+int start_program(const struct mica_bootinfo_module *mod, uint64_t kmem, int prio, mica_handle_t give,
+                  uint32_t rights, uint64_t badge, mica_handle_t *task_out, mica_handle_t *thread_out)
 {
     mica_handle_t task = 0, remote = 0;
     uint64_t entry = 0;
-    int st = load_program(mod, &task, &entry);
+    int st = load_program(mod, kmem, &task, &entry);
     if (st != MICA_OK)
         return st;
     if (give != MICA_HANDLE_NONE)

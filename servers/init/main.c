@@ -74,6 +74,7 @@ int main(const struct mica_bootinfo *bi, uint64_t arg)
     if (!check_self() || !pager_start())
         init_stop();
     int refused = servers_start_all();
+    module_kmem_report();
     if (&init_test_hooks != NULL)
         init_test_hooks.run(); /* returns when test= and bench= select nothing */
     if (refused)

@@ -21,8 +21,9 @@ void mem_use_pager(mica_handle_t pager)
     from_pager = 1;
 }
 
-/* The part of the window not handed out yet, range by range: after the
- * first call the bump pointer moves to the next range. */
+/* Range i of the window minus what page_alloc took from it: all of a range
+ * page_alloc has not reached, the rest of the one it takes pages from,
+ * nothing of one it has left behind. */
 bool mem_window_rest(uint64_t i, uint64_t *va, uint64_t *bytes)
 {
     if (i >= bootinfo->nranges)

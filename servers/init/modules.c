@@ -3,7 +3,9 @@
  * a value out of range or a key given twice refuses the module with one
  * [FAIL] line that names the module and the option, rather than starting
  * it with a default the line did not ask for.  Init's and the pager's own
- * lines accept only sha1=, the one option that applies to them. */
+ * lines accept only the options that apply to them: sha1=, and kmem= for
+ * the pager.  Words after `--` are the server's own arguments, not init's
+ * options. */
 #include "base/sha1.h"
 #include "base/str.h"
 #include "init.h"
@@ -12,32 +14,46 @@
 #define DEFAULT_QUOTA (64ull << 20 >> 12) /* 64 MiB of demand-zero memory */
 #define DEFAULT_LIMIT 3
 #define DEFAULT_WINDOW_S 10
+/* Kernel memory (docs/init.md): a server's default quota, the pager's, and
+ * what init keeps for itself and for restarts (an eighth of its own quota,
+ * at least KMEM_RESERVE_MIN pages). */
+#define DEFAULT_KMEM 128u
+#define PAGER_KMEM 256u
+#define KMEM_RESERVE_MIN 128u
+#define KMEM_MAX (1ull << 20)
 
 /* The kinds from OPT_LIMIT on are numbers in [min, max]. */
-enum opt_kind { OPT_RESTART, OPT_SHA1, OPT_LIMIT, OPT_WINDOW, OPT_PRIO, OPT_QUOTA, OPT_ARG };
+enum opt_kind { OPT_RESTART, OPT_SHA1, OPT_LIMIT, OPT_WINDOW, OPT_PRIO, OPT_QUOTA, OPT_ARG, OPT_KMEM };
+
+/* Which lines take an option: bit (1 << enum module_role). */
+#define ON_SERVER (1u << MODULE_SERVER)
+#define ON_ALL (ON_SERVER | (1u << MODULE_INIT) | (1u << MODULE_PAGER))
 
 static const struct option {
     const char *key;
     enum opt_kind kind;
     uint64_t min, max; /* the numbers */
-    bool everywhere;   /* also on init's and the pager's lines */
+    unsigned roles;    /* the lines that take it */
 } options[] = {
-    {"restart", OPT_RESTART, 0, 0, false},
+    {"restart", OPT_RESTART, 0, 0, ON_SERVER},
     /* A server keeps the times of its last 8 ends: a larger limit could
      * never be reached. */
-    {"limit", OPT_LIMIT, 0, 8, false},
-    {"window", OPT_WINDOW, 1, 86400, false},
-    {"sha1", OPT_SHA1, 0, 0, true},
+    {"limit", OPT_LIMIT, 0, 8, ON_SERVER},
+    {"window", OPT_WINDOW, 1, 86400, ON_SERVER},
+    {"sha1", OPT_SHA1, 0, 0, ON_ALL},
     /* Below the pager (62) and init (63), which must never be starved. */
-    {"prio", OPT_PRIO, 0, 61, false},
-    {"quota", OPT_QUOTA, 1, 1ull << 32, false},
-    {"arg", OPT_ARG, 0, UINT64_MAX, false},
+    {"prio", OPT_PRIO, 0, 61, ON_SERVER},
+    {"quota", OPT_QUOTA, 1, 1ull << 32, ON_SERVER},
+    {"arg", OPT_ARG, 0, UINT64_MAX, ON_SERVER},
+    /* Init's own quota is the whole pool: it is the root others come from. */
+    {"kmem", OPT_KMEM, MICA_KMEM_TASK_MIN, KMEM_MAX, ON_SERVER | (1u << MODULE_PAGER)},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
 static const char *const only_sha1[] = {[MODULE_SERVER] = "",
                                         [MODULE_INIT] = " is for servers (init takes only sha1=)",
-                                        [MODULE_PAGER] = " is for servers (the pager takes only sha1=)"};
+                                        [MODULE_PAGER] =
+                                            " is for servers (the pager takes only sha1= and kmem=)"};
 
 /* The option whose key is k[0..n), or NULL. */
 static const struct option *option_find(const char *k, size_t n)
@@ -80,6 +96,8 @@ static bool option_set(struct server *s, const struct option *o, const char *v, 
             s->prio = (int)x;
         else if (o->kind == OPT_QUOTA)
             s->quota = x;
+        else if (o->kind == OPT_KMEM)
+            s->kmem = x;
         else
             s->arg = x;
         return true;
@@ -123,6 +141,7 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
                          .window_us = DEFAULT_WINDOW_S * 1000000ull,
                          .prio = SERVER_PRIO,
                          .quota = DEFAULT_QUOTA,
+                         .kmem = role == MODULE_PAGER ? PAGER_KMEM : DEFAULT_KMEM,
                          .arg = UINT64_MAX};
     if (!read_name(s, line, &pos))
         return false;
@@ -137,6 +156,13 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
             k++;
         if (w == pos)
             break;
+        if (pos - w == 2 && line[w] == '-' && line[w + 1] == '-' && role == MODULE_SERVER) {
+            /* The rest of the line is the server's own (its start-up record's argv). */
+            while (line[pos] == ' ')
+                pos++;
+            s->args = line + pos;
+            break;
+        }
         const struct option *o = k < pos ? option_find(line + w, k - w) : NULL;
         int extra = -1; /* the test image's own options (init.h) */
         if (o == NULL && k < pos && role == MODULE_SERVER && &init_test_hooks != NULL)
@@ -148,7 +174,7 @@ bool module_parse(struct server *s, const struct mica_bootinfo_module *mod, enum
         const char *before = o == NULL ? "unknown option" : "option", *after = "";
         if (o != NULL && ((seen >> (o - options)) & 1))
             after = " given twice";
-        else if (o != NULL && role != MODULE_SERVER && !o->everywhere)
+        else if (o != NULL && !(o->roles & (1u << role)))
             after = only_sha1[role];
         if (o == NULL || after[0] != '\0') {
             mica_printf("[FAIL] init: module \"%s\": %s \"%.*s\"%s; not started\n", s->name, before,
@@ -177,4 +203,37 @@ bool module_check_integrity(const struct server *s)
         return false;
     }
     return true;
+}
+
+/* Pages of kernel memory init keeps for itself and for restarts. */
+static uint64_t kmem_reserve(const struct mica_kmem *k)
+{
+    return k->limit / 8 > KMEM_RESERVE_MIN ? k->limit / 8 : KMEM_RESERVE_MIN;
+}
+
+bool module_kmem_fits(const struct server *s)
+{
+    struct mica_kmem k;
+    if (s->starts > 0 || mica_kmem_info(0, &k) != MICA_OK)
+        return true; /* a restart may use the reserve: that is what it is for */
+    uint64_t room = k.limit - k.used, keep = kmem_reserve(&k);
+    if (room >= keep && room - keep >= s->kmem)
+        return true;
+    mica_printf(
+        "[FAIL] init: module \"%s\": kmem=%llu: init has %llu pages of kernel memory left and keeps %llu "
+        "for restarts; not started\n",
+        s->name, (unsigned long long)s->kmem, (unsigned long long)room, (unsigned long long)keep);
+    return false;
+}
+
+void module_kmem_report(void)
+{
+    struct mica_kmem k;
+    if (mica_kmem_info(0, &k) != MICA_OK)
+        return;
+    mica_printf("[INFO] init: kernel memory: %llu pages given to the tasks it started, %llu used by init, "
+                "%llu of %llu free (%llu kept for restarts)\n",
+                (unsigned long long)k.given, (unsigned long long)(k.used - k.given),
+                (unsigned long long)(k.limit - k.used), (unsigned long long)k.limit,
+                (unsigned long long)kmem_reserve(&k));
 }

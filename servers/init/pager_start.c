@@ -12,8 +12,8 @@
 mica_handle_t pager_admin, pager_self, pager_task, pager_mint;
 uint64_t pager_self_id;
 
-#define PAGER_PRIO 62      /* below init (63), above every test and server */
-#define MAP_CHUNK 65536ull /* pages per SYS_MAP (the kernel's limit) */
+#define PAGER_PRIO 62                /* below init (63), above every test and server */
+#define MAP_CHUNK MICA_MAP_MAX_PAGES /* pages per SYS_MAP (the kernel's limit) */
 #define PAGES_2M 512ull
 #define PROGRESS_SHIFT 36 /* a progress line per 64 GiB handed over */
 
@@ -35,13 +35,9 @@ static int grant(uint64_t va, uint64_t bytes)
             st = mica_unmap(bootinfo->self_task, va, n);
         if (st != MICA_OK)
             return st;
-        struct mica_msg m;
-        mica_msg_init(&m, PAGER_ADD_MEMORY);
-        m.mr[0] = va;
-        m.mr[1] = n * MICA_PAGE_SIZE;
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
-        if (st != MICA_OK || m.mr[0] != MICA_OK)
-            return st != MICA_OK ? st : (int)(int64_t)m.mr[0];
+        st = mica_pager_call(pager_admin, PAGER_ADD_MEMORY, va, n * MICA_PAGE_SIZE, NULL, NULL, NULL);
+        if (st != MICA_OK)
+            return st;
         va += n * MICA_PAGE_SIZE;
         pages -= n;
         handed += n * MICA_PAGE_SIZE;
@@ -52,23 +48,9 @@ static int grant(uint64_t va, uint64_t bytes)
     return MICA_OK;
 }
 
-/* Register a task as a client with a quota; its id and badge come back. */
 int pager_add_client(mica_handle_t task, uint64_t quota_pages, uint64_t flags, uint64_t *id, uint64_t *badge)
 {
-    struct mica_msg m;
-    mica_msg_init(&m, PAGER_ADD_CLIENT);
-    m.mr[0] = quota_pages;
-    m.mr[1] = flags;
-    int st = mica_msg_add_handle(&m, task, MICA_R_MAP);
-    if (st == MICA_OK)
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
-    if (st == MICA_OK && (int64_t)m.mr[0] != MICA_OK)
-        st = (int)(int64_t)m.mr[0];
-    if (st == MICA_OK) {
-        *id = m.mr[1];
-        *badge = m.mr[2];
-    }
-    return st;
+    return mica_pager_add_client(pager_admin, task, quota_pages, flags, id, badge);
 }
 
 /* Give the pager a handle to its own task and have it start the thread
@@ -91,6 +73,21 @@ static void start_cleaner(void)
                     status_name(st));
 }
 
+/* An upper bound of the page tables the pager's space needs for the
+ * window of free memory it is given, charged to its kernel-memory quota on
+ * top of its own (docs/kernel.md): per range, a page directory per GiB, a
+ * pointer table per 512 GiB and two tables of 4 KiB pages at its ends. */
+static uint64_t window_table_pages(void)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < bootinfo->nranges; i++) {
+        uint64_t base = bootinfo->ranges[i].vaddr, last = base + bootinfo->ranges[i].size - 1;
+        if (bootinfo->ranges[i].size != 0)
+            n += (last >> 30) - (base >> 30) + 1 + (last >> 39) - (base >> 39) + 1 + 2;
+    }
+    return n;
+}
+
 bool pager_start(void)
 {
     const struct mica_bootinfo_module *mod = find_module("pager");
@@ -103,7 +100,8 @@ bool pager_start(void)
         return false;
     mica_handle_t ep = 0, th = 0;
     if (mica_endpoint_create(&ep) != MICA_OK ||
-        start_program(mod, PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task, &th) != MICA_OK ||
+        start_program(mod, line.kmem + window_table_pages(), PAGER_PRIO, ep, MICA_R_RECV, 0, &pager_task,
+                      &th) != MICA_OK ||
         mica_handle_mint(ep, MICA_R_SEND, PAGER_BADGE_INIT, &pager_admin) != MICA_OK) {
         mica_puts("[FAIL] init: the pager did not start");
         return false;

@@ -10,6 +10,8 @@
  * the main thread, so the tables are only ever touched by one thread. */
 #include <mica/names.h>
 #include <mica/pager.h>
+#include <mica/runtime.h>
+#include <mica/start.h>
 
 #include "base/elf.h"
 #include "base/fmt.h"
@@ -20,7 +22,6 @@
 
 #define MAX_SERVERS 48
 #define MAX_NAMES 64
-#define SERVER_STACK_BYTES (256ull << 10)
 #define BADGE_SUPERVISOR 0x5000ull
 #define BADGE_INIT 0x4000ull
 
@@ -51,11 +52,11 @@ static void first_word(const char *s, char *out, size_t n)
 
 /* ---- starting ------------------------------------------------------------------ */
 
-/* Make task a pager client with the server's quota (when there is a pager). */
-static int attach_pager(struct server *s, mica_handle_t task)
+/* Make task a pager client with the server's quota and give it a send
+ * handle badged as that client; its stack is a region of its own, which
+ * grows on demand up to MICA_SERVER_STACK_BYTES.  Recorded in rec. */
+static int attach_pager(struct server *s, mica_handle_t task, struct mica_start *rec)
 {
-    if (!pager_admin)
-        return MICA_OK;
     uint64_t badge = 0;
     mica_handle_t pe = 0;
     int st = pager_add_client(task, s->quota, 0, &s->pager_id, &badge);
@@ -65,6 +66,71 @@ static int attach_pager(struct server *s, mica_handle_t task)
         st = mica_task_set_pager(task, pe);
     if (pe)
         mica_handle_close(pe);
+    if (st == MICA_OK)
+        st = mica_task_give(task, pager_mint, MICA_R_SEND, badge, &rec->pager);
+    uint64_t base = 0;
+    if (st == MICA_OK)
+        st = mica_pager_call(pager_admin, PAGER_VM_ALLOC_FOR, s->pager_id, MICA_SERVER_STACK_BYTES, &base,
+                             NULL, NULL);
+    if (st == MICA_OK) {
+        rec->pager_client = s->pager_id;
+        rec->quota_pages = s->quota;
+        rec->stack_base = base;
+        rec->stack_top = base + MICA_SERVER_STACK_BYTES;
+    }
+    return st;
+}
+
+/* Split s's words after `--` into rec's argv (addresses in the server). */
+static void record_args(const struct server *s, struct mica_start *rec)
+{
+    const char *a = s->args;
+    size_t n = 0;
+    const uint64_t text_there = MICA_START_ADDR + __builtin_offsetof(struct mica_start, text);
+    while (a != NULL && *a != '\0' && rec->argc < MICA_START_MAX_ARGS) {
+        while (*a == ' ')
+            a++;
+        if (*a == '\0')
+            break;
+        size_t w = 0;
+        while (a[w] != '\0' && a[w] != ' ')
+            w++;
+        if (n + w + 1 > MICA_START_TEXT)
+            break; /* too long: the rest is left out (docs/servers.md) */
+        __builtin_memcpy(rec->text + n, a, w);
+        rec->argv[rec->argc++] = (const char *)(uintptr_t)(text_there + n);
+        n += w + 1;
+        a += w;
+    }
+}
+
+/* Everything server i gets at start (docs/servers.md), written into rec:
+ * its handles (the name service, its pager, its own task with the rights
+ * to make threads and map within itself), its limits and its arguments. */
+static int give_start_record(int i, mica_handle_t task, struct mica_start *rec)
+{
+    struct server *s = &servers[i];
+    *rec = (struct mica_start){.magic = MICA_START_MAGIC,
+                               .version = MICA_START_VERSION,
+                               .size = sizeof *rec,
+                               .ipc_buffer = MICA_IPCBUF_ADDR,
+                               .prio = s->prio,
+                               .generation = s->starts + 1};
+    _Static_assert(sizeof rec->name == sizeof s->name, "the module name fits the record");
+    __builtin_memcpy(rec->name, s->name, sizeof rec->name);
+    int st = pager_admin ? attach_pager(s, task, rec) : MICA_OK;
+    /* The name service, badged with its index, so it can register under
+     * its own name. */
+    if (st == MICA_OK)
+        st = mica_task_give(task, ns_send, MICA_R_SEND, BADGE_INIT + 1 + (uint64_t)i, &rec->names);
+    /* Its own task without MICA_R_TRANSFER: the kernel's checks keep it
+     * within its priority and the pages it owns (docs/servers.md). */
+    if (st == MICA_OK)
+        st = mica_task_give(task, task, MICA_R_CONTROL | MICA_R_MAP, 0, &rec->self_task);
+    rec->arg = s->arg == UINT64_MAX ? rec->names : s->arg;
+    record_args(s, rec);
+    if (st == MICA_OK)
+        st = mica_map(task, (uint64_t)(uintptr_t)rec, MICA_START_ADDR, 1, MICA_MAP_READ);
     return st;
 }
 
@@ -72,36 +138,17 @@ static int attach_pager(struct server *s, mica_handle_t task)
 static bool server_start(int i)
 {
     struct server *s = &servers[i];
-    mica_handle_t task = 0, remote = 0;
+    mica_handle_t task = 0;
     uint64_t entry = 0;
-    int st = load_program(s->mod, &task, &entry);
+    int st = module_kmem_fits(s) ? load_program(s->mod, s->kmem, &task, &entry) : MICA_ENOMEM;
     if (st != MICA_OK)
         return false; /* load_program said why */
-    st = attach_pager(s, task);
-    uint64_t arg = s->arg;
-    if (st == MICA_OK && arg == UINT64_MAX) {
-        /* Its start argument: a handle to the name service, badged with
-         * its index, so it can register under its own name. */
-        st = mica_task_give(task, ns_send, MICA_R_SEND, BADGE_INIT + 1 + (uint64_t)i, &remote);
-        arg = remote;
-    }
+    struct mica_start *rec = page_alloc(1);
+    st = rec != NULL ? give_start_record(i, task, rec) : MICA_ENOMEM;
     if (st == MICA_OK)
         st = mica_task_watch(task, deaths, 1ull << (i % 64));
-    /* Its stack grows on demand through the pager, up to SERVER_STACK_BYTES. */
-    uint64_t stack_top = 0;
-    if (st == MICA_OK && pager_admin) {
-        struct mica_msg m;
-        mica_msg_init(&m, PAGER_VM_ALLOC_FOR);
-        m.mr[0] = s->pager_id;
-        m.mr[1] = SERVER_STACK_BYTES;
-        st = mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
-        if (st == MICA_OK)
-            st = (int)(int64_t)m.mr[0];
-        if (st == MICA_OK)
-            stack_top = m.mr[1] + SERVER_STACK_BYTES;
-    }
     if (st == MICA_OK)
-        st = run_program(task, entry, s->prio, arg, stack_top, &s->thread);
+        st = run_program(task, entry, s->prio, MICA_START_ADDR, rec->stack_top, &s->thread);
     if (st != MICA_OK) {
         mica_printf("[FAIL] init: cannot start \"%s\": %s\n", s->name, status_name(st));
         mica_task_kill(task);
@@ -177,7 +224,8 @@ static const char *const vector_names[32] = {
     "control protection",
 };
 
-/* "name+0xoff" of the function of the server's ELF image holding rip. */
+/* " <name+0xoff>": the function of the server's ELF image holding rip, or
+ * "" when its symbol table does not say. */
 static void symbolize(const struct server *s, uint64_t rip, char *out, size_t n)
 {
     const char *name;
@@ -225,7 +273,8 @@ static void drop_names(int i)
     }
 }
 
-/* True when the restart policy allows another start now. */
+/* True when the restart policy allows another start now, which is then
+ * counted; at the limit, one [FAIL] line and the server is given up. */
 static bool may_restart(struct server *s, const struct mica_task_status *st)
 {
     if (s->restart == RESTART_NEVER || (s->restart == RESTART_ON_FAILURE && st->state != MICA_TASK_FAULTED))
@@ -258,10 +307,7 @@ static void server_ended(int i)
     report_end(s, &st);
     drop_names(i);
     if (pager_admin) {
-        struct mica_msg m;
-        mica_msg_init(&m, PAGER_REMOVE_CLIENT);
-        m.mr[0] = s->pager_id;
-        mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);
+        mica_pager_call(pager_admin, PAGER_REMOVE_CLIENT, s->pager_id, 0, NULL, NULL, NULL);
     }
     mica_handle_close(s->thread);
     mica_handle_close(s->task);
@@ -333,6 +379,13 @@ static void ns_request(uint64_t badge, struct mica_msg *m)
         mica_buf_add_handle(buf, m, give, MICA_R_SEND);
 }
 
+/* mica_serve's handler for the name service. */
+static void ns_serve(void *ctx, uint64_t badge, struct mica_msg *m, struct mica_ipc_buffer *buf)
+{
+    (void)ctx, (void)buf;
+    ns_request(badge, m);
+}
+
 /* The supervisor thread: every end of a watched task becomes NS_DEATH. */
 static void supervisor(uint64_t send, struct mica_ipc_buffer *buf)
 {
@@ -372,15 +425,7 @@ void servers_serve(void)
     mica_handle_t sup = 0, th = 0;
     mica_handle_mint(ns_send, MICA_R_SEND, BADGE_SUPERVISOR, &sup);
     spawn_local(supervisor, sup, MICA_PRIO_MAX, &th);
-    struct mica_msg m;
-    uint64_t badge;
-    int st = mica_recv(ns_ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-    for (;;) {
-        if (st != MICA_OK) {
-            st = mica_recv(ns_ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-            continue;
-        }
-        ns_request(badge, &m);
-        st = mica_reply_recv(ns_ep, &m, &badge, MICA_TIMEOUT_INFINITE);
-    }
+    /* Receiving fails only if ns_ep is gone, which init never lets happen. */
+    for (;;)
+        mica_serve(ns_ep, (struct mica_ipc_buffer *)(uintptr_t)bootinfo->ipc_buffer, ns_serve, NULL);
 }

@@ -322,6 +322,25 @@ static void bench_task_create(void)
     report("task_create", samples, NULL);
 }
 
+/* kmem_set: SYS_KMEM_SET moving one page into a child's kernel-memory
+ * quota (the lowering back is not counted). */
+static void bench_kmem_set(void)
+{
+    mica_handle_t t = 0;
+    mica_task_create(&t);
+    for (int i = 0; i < WARMUP + SAMPLES; i++) {
+        uint64_t t0 = rdtsc();
+        mica_kmem_set(t, MICA_KMEM_DEFAULT + 1, NULL);
+        uint64_t t1 = rdtsc();
+        mica_kmem_set(t, MICA_KMEM_DEFAULT, NULL);
+        if (i >= WARMUP)
+            samples[i - WARMUP] = net(t1 - t0);
+    }
+    report("kmem_set", samples, "(one page into a child's quota)");
+    mica_task_kill(t);
+    mica_handle_close(t);
+}
+
 /* page_clear: what the pager does to a frame before handing it out. */
 static void bench_page_clear(void)
 {
@@ -462,6 +481,7 @@ static int bench_run(void)
     bench_yield();
     bench_map();
     bench_task_create();
+    bench_kmem_set();
     bench_page_clear();
     bench_pager_fault();
     bench_pager_fault_cold();

@@ -75,3 +75,16 @@ int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio
         err = mica_thread_spawn(task, fn, arg, stack + STACK_PAGES * MICA_PAGE_SIZE, prio, buf, thread_out);
     return err;
 }
+
+struct mica_task_status child_wait_end(mica_handle_t task, uint64_t max_us)
+{
+    struct mica_task_status s = {0};
+    for (uint64_t waited = 0;; waited += 2000) {
+        if (mica_task_status(task, &s) == MICA_OK && s.state != MICA_TASK_ALIVE)
+            break;
+        if (waited >= max_us)
+            break;
+        mica_sleep_us(2000);
+    }
+    return s;
+}

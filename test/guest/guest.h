@@ -96,6 +96,9 @@ int spawn_remote_with(mica_thread_fn *fn, mica_handle_t give, uint32_t rights, u
                       mica_handle_t *task_out, mica_handle_t *thread_out);
 /* Start fn(arg, buffer) in an existing task on init's code (as spawn_remote). */
 int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *thread_out);
+/* Poll (every 2 ms, up to max_us) until task has ended; its status then,
+ * or the last one seen (MICA_TASK_ALIVE) when it did not end in time. */
+struct mica_task_status child_wait_end(mica_handle_t task, uint64_t max_us);
 
 /* The ring-0 boundary probes (hostile.c), shared with the fuzzer; each
  * touches no global, so a child task with init's code can run it.  A page

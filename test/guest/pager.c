@@ -100,28 +100,17 @@ static void alloc_and_dirty(uint64_t arg, struct mica_ipc_buffer *buf)
         w[i] = 0xdead000000000000ull | i;
 }
 
-/* Wait (a few ms at a time) until the task has ended; its status. */
+/* Wait (up to 400 ms) until the task has ended; its status. */
 static struct mica_task_status wait_end(mica_handle_t task)
 {
-    struct mica_task_status s = {0};
-    for (int i = 0; i < 200; i++) {
-        mica_task_status(task, &s);
-        if (s.state != MICA_TASK_ALIVE)
-            break;
-        mica_sleep_us(2000);
-    }
-    return s;
+    return child_wait_end(task, 400000);
 }
 
 /* Remove a client and drop init's handles to it. */
 static void drop_client(uint64_t id, mica_handle_t task, mica_handle_t thread)
 {
-    struct mica_msg m;
     mica_task_kill(task);
-    mica_msg_init(&m, PAGER_REMOVE_CLIENT);
-    m.mr[0] = id;
-    CHECK_EQ(mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE), MICA_OK);
-    CHECK_EQ(m.mr[0], MICA_OK);
+    CHECK_EQ(mica_pager_call(pager_admin, PAGER_REMOVE_CLIENT, id, 0, NULL, NULL, NULL), MICA_OK);
     mica_handle_close(thread);
     mica_handle_close(task);
 }
@@ -132,19 +121,17 @@ static void t_every_frame(void)
 {
     uint64_t before = boot_fingerprint(), nfree = 0;
     mica_vm_stats(pager_self, &nfree, NULL, NULL);
-    struct mica_msg m;
-    mica_msg_init(&m, PAGER_EVERY_FRAME);
-    CHECK_EQ(mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE), MICA_OK);
-    CHECK_EQ(m.mr[0], MICA_OK);
+    uint64_t frames = 0, errors = 0, dirty = 0;
+    CHECK_EQ(mica_pager_call(pager_admin, PAGER_EVERY_FRAME, 0, 0, &frames, &errors, &dirty), MICA_OK);
     mica_printf(
         "# every frame: %llu frames (%llu MiB) allocated, found zero but %llu, filled, checked, freed; "
         "%llu errors\n",
-        (unsigned long long)m.mr[1], (unsigned long long)(m.mr[1] >> 8), (unsigned long long)m.mr[3],
-        (unsigned long long)m.mr[2]);
-    CHECK(m.mr[1] > 0);
-    CHECK_EQ(m.mr[1], nfree);
-    CHECK_EQ(m.mr[2], 0);
-    CHECK_EQ(m.mr[3], 0); /* every frame was zero when taken */
+        (unsigned long long)frames, (unsigned long long)(frames >> 8), (unsigned long long)dirty,
+        (unsigned long long)errors);
+    CHECK(frames > 0);
+    CHECK_EQ(frames, nfree);
+    CHECK_EQ(errors, 0);
+    CHECK_EQ(dirty, 0); /* every frame was zero when taken */
     /* The boot information and every module are still what they were, and
      * the kernel still answers. */
     CHECK_EQ(boot_fingerprint(), before);
@@ -201,10 +188,7 @@ static void t_vm_errors(void)
     CHECK_EQ(mica_vm_alloc(pager_self, 4ull << 30, &base), MICA_EINVAL);
     CHECK_EQ(mica_vm_free(pager_self, 0x1234000, 4096), MICA_EINVAL);
     /* Only init's admin badge may add memory or clients. */
-    struct mica_msg m;
-    mica_msg_init(&m, PAGER_ADD_MEMORY);
-    CHECK_EQ(mica_call(pager_self, &m, MICA_TIMEOUT_INFINITE), MICA_OK);
-    CHECK_EQ((int64_t)m.mr[0], MICA_EINVAL);
+    CHECK_EQ(mica_pager_call(pager_self, PAGER_ADD_MEMORY, 0, 0, NULL, NULL, NULL), MICA_EINVAL);
 }
 
 static void t_client_demand_paging(void)

@@ -94,7 +94,8 @@ static void run_case(const struct guest_suite *s, const struct guest_test *t, un
 
 /* After the cases: the kernel's live objects are as before them, all but
  * init's page tables, which grow with init's heap (the pager serves it on
- * demand).  One TAP line; true when it passed. */
+ * demand); and so are the pool's free pages and init's kernel-memory use,
+ * page for page, less those tables.  One TAP line; true when it passed. */
 static bool back_to_baseline(const struct guest_suite *s, const struct mica_obj_counts *base, int n)
 {
     struct mica_obj_counts end;
@@ -103,6 +104,9 @@ static bool back_to_baseline(const struct guest_suite *s, const struct mica_obj_
     int leaks = 0;
     for (int i = 0; i < MICA_TAG_COUNT; i++)
         leaks += i != MICA_TAG_PAGE_TABLE && end.live[i] != base->live[i];
+    uint64_t new_tables = end.live[MICA_TAG_PAGE_TABLE] - base->live[MICA_TAG_PAGE_TABLE];
+    leaks += end.pool_pages_free + new_tables != base->pool_pages_free;
+    leaks += end.kmem_used != base->kmem_used + new_tables;
     mica_printf("%s %d - %s/objects_back_to_baseline\n", leaks ? "not ok" : "ok", n, s->name);
     if (leaks)
         mica_debug_counts(NULL);

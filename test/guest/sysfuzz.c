@@ -223,6 +223,8 @@ static const char *const call_names[SYS_COUNT] = {
     [SYS_TASK_STATUS] = "task_status",
     [SYS_TASK_WATCH] = "task_watch",
     [SYS_PROTECT] = "protect",
+    [SYS_KMEM_SET] = "kmem_set",
+    [SYS_KMEM_INFO] = "kmem_info",
 };
 
 static const char *call_name(uint64_t nr)
@@ -1780,7 +1782,28 @@ static void gen_call(struct call *c)
     case SYS_ENDPOINT_CREATE:
     case SYS_NOTIFICATION_CREATE:
     case SYS_TASK_CREATE:
-        allow(c, room & ~BIT(MICA_OK) & ~BIT(MICA_ENOMEM), room, "create: init's table is full");
+        /* RDI: the child's kernel-memory quota (0: the default; below the
+         * minimum: EINVAL, checked first; more than init has: ENOMEM). */
+        if (nr == SYS_TASK_CREATE && c->a[0] != 0 && c->a[0] < MICA_KMEM_TASK_MIN)
+            allow(c, BIT(MICA_EINVAL), 0, "task_create: a quota below the minimum");
+        else
+            allow(c, room & ~BIT(MICA_OK) & ~BIT(MICA_ENOMEM), room, "create: init's table is full");
+        break;
+    case SYS_KMEM_SET: {
+        c->a[0] = gen_handle(MICA_OBJ_TASK);
+        c->a[1] = chance(50) ? below(300) : rnd();
+        uint32_t e = lookup_err(c->a[0], MICA_OBJ_TASK, MICA_R_CONTROL);
+        /* init created every task it holds: it may move their pages. */
+        if (e == 0 && c->a[1] < MICA_KMEM_TASK_MIN)
+            e = BIT(MICA_EINVAL) | BIT(MICA_EDEAD);
+        allow(c, e, BIT(MICA_OK) | BIT(MICA_EDEAD) | BIT(MICA_EBUSY) | BIT(MICA_ENOMEM),
+              "kmem_set: the handle, or a limit below the minimum");
+        break;
+    }
+    case SYS_KMEM_INFO:
+        c->a[0] = chance(10) ? 0 : gen_handle(MICA_OBJ_TASK);
+        allow(c, c->a[0] ? lookup_err(c->a[0], MICA_OBJ_TASK, 0) : 0, BIT(MICA_OK),
+              "kmem_info: the handle (0: the caller)");
         break;
     case SYS_HANDLE_CLOSE:
     case SYS_HANDLE_MINT:
@@ -1861,6 +1884,8 @@ static void check_results(const struct call *c)
     } else if (c->nr == SYS_TIME) {
         check(c, c->r[0] >= last_time, "time went backwards");
         last_time = c->r[0];
+    } else if (c->nr == SYS_KMEM_INFO || c->nr == SYS_KMEM_SET) {
+        check(c, c->r[0] <= c->r[1] && c->r[2] <= c->r[0], "kmem: used above the limit, or given above used");
     } else if (c->nr == SYS_TASK_STATUS) {
         /* enum mica_task_state grows (an exited state is being added):
          * only a value no enum could hold is wrong. */
@@ -2490,24 +2515,31 @@ static void spot_checks(void)
     }
 }
 
+/* The same objects, and the same pool pages, page for page, but for the
+ * page tables init's own space gained (its alias region, its heap); init's
+ * quota is charged for exactly those. */
 static bool counts_equal(const struct mica_obj_counts *a, const struct mica_obj_counts *b)
 {
     for (int i = 0; i < MICA_TAG_COUNT; i++)
-        if (a->live[i] != b->live[i])
+        if (i != MICA_TAG_PAGE_TABLE && a->live[i] != b->live[i])
             return false;
-    return true;
+    uint64_t new_tables = b->live[MICA_TAG_PAGE_TABLE] - a->live[MICA_TAG_PAGE_TABLE];
+    return b->live[MICA_TAG_PAGE_TABLE] >= a->live[MICA_TAG_PAGE_TABLE] &&
+           b->pool_pages_free + new_tables == a->pool_pages_free && b->kmem_used == a->kmem_used + new_tables;
 }
 
 static void print_counts(const char *what, const struct mica_obj_counts *c)
 {
     mica_printf(
         "# sysfuzz: %s: tasks %llu threads %llu endpoints %llu notifications %llu handle tables %llu "
-        "page tables %llu kernel stacks %llu; pool pages free %llu of %llu\n",
+        "page tables %llu kernel stacks %llu; pool pages free %llu of %llu; init's kernel memory %llu of "
+        "%llu\n",
         what, (unsigned long long)c->live[MICA_TAG_TASK], (unsigned long long)c->live[MICA_TAG_THREAD],
         (unsigned long long)c->live[MICA_TAG_ENDPOINT], (unsigned long long)c->live[MICA_TAG_NOTIFICATION],
         (unsigned long long)c->live[MICA_TAG_HANDLE_TABLE], (unsigned long long)c->live[MICA_TAG_PAGE_TABLE],
         (unsigned long long)c->live[MICA_TAG_KSTACK], (unsigned long long)c->pool_pages_free,
-        (unsigned long long)c->pool_pages_total);
+        (unsigned long long)c->pool_pages_total, (unsigned long long)c->kmem_used,
+        (unsigned long long)c->kmem_limit);
 }
 
 /* fuzzrepro=1: the shortest sequence found for a kernel panic.  A child

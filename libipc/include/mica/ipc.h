@@ -23,10 +23,8 @@
  *     that touch a buffer are shorthands that use it: for the main thread
  *     (or a program with one thread) only.  In init, start-up sets it from
  *     the boot information (bootinfo->ipc_buffer).  Other programs are not
- *     told where their first thread's buffer is (abi.h has no convention
- *     yet), so main assigns mica_ipcbuf itself, to the page its loader gave
- *     SYS_THREAD_CREATE.  While it is NULL the shorthands fail with
- *     MICA_EINVAL;
+ *     told where their first thread's buffer is, but every loader puts it
+ *     at MICA_IPCBUF_ADDR (abi.h), and start-up sets mica_ipcbuf to that;
  *   - a thread started with mica_thread_spawn receives its own buffer as
  *     the second argument of its function, and uses the mica_buf_* forms.
  */
@@ -104,18 +102,23 @@ static inline int mica_send(mica_handle_t ep, const struct mica_msg *m, uint64_t
 }
 
 /* Receive on ep (needs MICA_R_RECV) into *out; *badge is the badge of the
- * handle the sender used. */
+ * handle the sender used.  The one exception to "written only on success":
+ * a failed receive leaves an empty message (all zero) and badge 0, so a
+ * server loop's `struct mica_msg m;` is never read uninitialised (gcc
+ * would say so under -Werror=maybe-uninitialized otherwise). */
 static inline int mica_recv(mica_handle_t ep, struct mica_msg *out, uint64_t *badge, uint64_t timeout)
 {
     struct mica_msg m;
     uint64_t b;
     int st = mica_syscall_recv(ep, &m, timeout, &b);
-    if (st == MICA_OK) {
-        if (out != NULL)
-            *out = m;
-        if (badge != NULL)
-            *badge = b;
+    if (st != MICA_OK) {
+        m = (struct mica_msg){0};
+        b = 0;
     }
+    if (out != NULL)
+        *out = m;
+    if (badge != NULL)
+        *badge = b;
     return st;
 }
 
@@ -289,13 +292,46 @@ static inline int mica_handle_info(mica_handle_t h, uint32_t *type, uint32_t *ri
     return st;
 }
 
-/* A new, empty task (address space and handle table). */
-static inline int mica_task_create(mica_handle_t *out)
+/* A new, empty task (address space and handle table) whose kernel-memory
+ * quota is kmem_pages carved out of ours (0: MICA_KMEM_DEFAULT). */
+static inline int mica_task_create_kmem(uint64_t kmem_pages, mica_handle_t *out)
 {
     uint64_t h;
-    int st = mica_syscall0(SYS_TASK_CREATE, &h);
+    int st = mica_syscall1(SYS_TASK_CREATE, kmem_pages, &h);
     if (st == MICA_OK && out != NULL)
         *out = (mica_handle_t)h;
+    return st;
+}
+
+/* A new, empty task with the default kernel-memory quota. */
+static inline int mica_task_create(mica_handle_t *out)
+{
+    return mica_task_create_kmem(0, out);
+}
+
+/* Kernel memory of a task (0: the caller), in pages. */
+struct mica_kmem {
+    uint64_t used, limit, given; /* given: the limits of the tasks it created, part of used */
+};
+
+/* Read the kernel-memory use and limit of task (0: the caller). */
+static inline int mica_kmem_info(mica_handle_t task, struct mica_kmem *out)
+{
+    uint64_t r[3];
+    int st = mica_syscall1_r3(SYS_KMEM_INFO, task, &r[0], &r[1], &r[2]);
+    if (st == MICA_OK && out != NULL)
+        *out = (struct mica_kmem){r[0], r[1], r[2]};
+    return st;
+}
+
+/* Set the kernel-memory limit of a task we created (pages move between
+ * its quota and ours); its use and new limit come back in out. */
+static inline int mica_kmem_set(mica_handle_t task, uint64_t pages, struct mica_kmem *out)
+{
+    uint64_t r[3];
+    int st = mica_syscall2_r3(SYS_KMEM_SET, task, pages, r);
+    if (st == MICA_OK && out != NULL)
+        *out = (struct mica_kmem){r[0], r[1], r[2]};
     return st;
 }
 
@@ -416,6 +452,11 @@ typedef void mica_thread_fn(uint64_t arg, struct mica_ipc_buffer *ipcbuf);
  * status of SYS_THREAD_CREATE. */
 int mica_thread_spawn(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void *stack_top, int prio,
                       struct mica_ipc_buffer *ipcbuf, mica_handle_t *out);
+/* The same, and when fn returns the thread signals bit 1 on notification
+ * `done` (0: none) as its very last use of its stack, then exits: whoever
+ * waits on `done` may then give the stack back (mica_thread_join). */
+int mica_thread_spawn_signal(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, void *stack_top, int prio,
+                             struct mica_ipc_buffer *ipcbuf, mica_handle_t done, mica_handle_t *out);
 
 /* ---- printing (print.c) ---------------------------------------------------
  * Formatted with libbase's fmt_vsnprintf (%d %i %u %x %X %o %c %s %p, no

@@ -23,6 +23,13 @@ enum ns_label {
 int mica_name_register(mica_handle_t ns, struct mica_ipc_buffer *buf, const char *name, mica_handle_t ep);
 /* Look name up; on success *out is a send handle to its endpoint. */
 int mica_name_lookup(mica_handle_t ns, struct mica_ipc_buffer *buf, const char *name, mica_handle_t *out);
+/* The same, but while the name is unknown (its server has not registered
+ * yet, or is restarting) try again, 1 ms later, then 2, 4, ... up to 64 ms
+ * apart, until it is found or `timeout` microseconds have passed
+ * (MICA_ETIMEOUT; MICA_TIMEOUT_INFINITE waits for good).  The name service
+ * cannot hold a caller (a server owes one reply at a time), so this polls. */
+int mica_name_lookup_wait(mica_handle_t ns, struct mica_ipc_buffer *buf, const char *name, uint64_t timeout,
+                          mica_handle_t *out);
 /* Pack a name into three message registers (NUL-padded); false if too long. */
 bool mica_name_pack(const char *name, uint64_t mr[3]);
 

@@ -8,6 +8,7 @@
 #define MICA_PAGER_H
 
 #include <mica/ipc.h>
+#include <mica/layout.h>
 
 enum pager_label {
     PAGER_REPLY = 0,
@@ -39,17 +40,24 @@ enum pager_label {
 #define PAGER_BADGE_INIT 0x1ull
 #define PAGER_BADGE_CLIENT(id) (0x100ull + (id))
 
-/* Where regions of VM_ALLOC are placed: client id's start at PAGER_VM_BASE
- * + id * PAGER_VM_SLICE (below init's fixed areas), so addresses of
- * different clients never coincide (init shares pages with the tasks it
- * starts at the same addresses). */
-#define PAGER_VM_BASE 0x600000000000ull
-#define PAGER_VM_SLICE (64ull << 30)
+/* Where regions are placed (PAGER_VM_BASE, PAGER_VM_SLICE): mica/layout.h. */
 
 /* Client calls: status as the return value, results through pointers. */
 int mica_vm_alloc(mica_handle_t pager, uint64_t size, uint64_t *addr);
 int mica_vm_free(mica_handle_t pager, uint64_t addr, uint64_t size);
 int mica_vm_share(mica_handle_t pager, uint64_t addr, uint64_t client, uint64_t *addr_there);
 int mica_vm_stats(mica_handle_t pager, uint64_t *free_frames, uint64_t *table_frames, uint64_t *mine);
+
+/* Any request: label, mr0 = a0, mr1 = a1; the call's status or the pager's
+ * (mr0), and on MICA_OK mr1..mr3 into r1..r3 (each may be NULL).  Init's
+ * admin calls (PAGER_ADD_MEMORY, PAGER_REMOVE_CLIENT, PAGER_VM_ALLOC_FOR,
+ * PAGER_EVERY_FRAME) go through it on its PAGER_BADGE_INIT handle. */
+int mica_pager_call(mica_handle_t pager, uint16_t label, uint64_t a0, uint64_t a1, uint64_t *r1, uint64_t *r2,
+                    uint64_t *r3);
+/* PAGER_ADD_CLIENT on init's admin handle: task (passed with MICA_R_MAP)
+ * becomes a client with a quota in pages and PAGER_CLIENT_* flags; its id
+ * and badge come back. */
+int mica_pager_add_client(mica_handle_t admin, mica_handle_t task, uint64_t quota_pages, uint64_t flags,
+                          uint64_t *id, uint64_t *badge);
 
 #endif

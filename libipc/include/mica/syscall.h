@@ -141,6 +141,20 @@ static inline int mica_syscall1_r3(uint64_t n, uint64_t a0, uint64_t *r0, uint64
     return (int)rax;
 }
 
+/* Two arguments in, three results out (RDI, RSI, RDX): SYS_KMEM_SET. */
+static inline int mica_syscall2_r3(uint64_t n, uint64_t a0, uint64_t a1, uint64_t r[3])
+{
+    uint64_t rax = n, rdi = a0, rsi = a1, rdx;
+    __asm__ volatile("syscall"
+                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "=d"(rdx)
+                     :
+                     : "r10", "r8", "r9", "rcx", "r11", "memory");
+    r[0] = rdi;
+    r[1] = rsi;
+    r[2] = rdx;
+    return (int)rax;
+}
+
 /* One argument in, five results out (RDI, RSI, RDX, R10, R8): SYS_TASK_STATUS. */
 static inline int mica_syscall1_r5(uint64_t n, uint64_t a0, uint64_t r[5])
 {

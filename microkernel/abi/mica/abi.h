@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "mica/layout.h"
+
 /* ---- system call numbers ------------------------------------------------ */
 enum mica_syscall {
     SYS_NULL = 0,                 /* () -> 0: the cheapest round trip into the kernel */
@@ -34,7 +36,7 @@ enum mica_syscall {
     SYS_HANDLE_CLOSE = 13,        /* (handle) */
     SYS_HANDLE_MINT = 14,         /* (handle, rights, badge) -> new handle in RDI */
     SYS_HANDLE_INFO = 15,         /* (handle) -> type in RDI, rights in RSI, badge in RDX */
-    SYS_TASK_CREATE = 16,         /* () -> task handle in RDI */
+    SYS_TASK_CREATE = 16,         /* (kmem pages, 0: MICA_KMEM_DEFAULT) -> task handle in RDI */
     SYS_TASK_KILL = 17,           /* (task) */
     SYS_TASK_GIVE = 18,           /* (task, handle, rights, badge) -> handle number in the task, in RDI */
     SYS_THREAD_CREATE = 19,       /* (task, entry, stack, arg, priority, ipc_buffer) -> thread handle in RDI;
@@ -53,6 +55,8 @@ enum mica_syscall {
     SYS_TASK_STATUS = 30, /* (task) -> state, vector, address, rip, error in RDI RSI RDX R10 R8 */
     SYS_TASK_WATCH = 31,  /* (task, notification, bits): signal bits when the task ends */
     SYS_PROTECT = 32,     /* (task, dst, pages, rights): lower the rights of mapped pages */
+    SYS_KMEM_SET = 33,    /* (task, pages): a child's kernel-memory limit -> used, limit, given */
+    SYS_KMEM_INFO = 34,   /* (task or 0 for the caller) -> used, limit, given in RDI RSI RDX */
     SYS_COUNT
 };
 
@@ -64,7 +68,7 @@ enum mica_syscall {
 #define MICA_ETYPE (-4)      /* the handle names an object of another type */
 #define MICA_ERIGHTS (-5)    /* the handle lacks a right the call needs */
 #define MICA_EFAULT (-6)     /* a user address is not mapped, not user, or not canonical */
-#define MICA_ENOMEM (-7)     /* the kernel object pool is exhausted */
+#define MICA_ENOMEM (-7)     /* the kernel-memory quota the allocation is charged to is spent */
 #define MICA_ENOHANDLES (-8) /* the task's handle table is full */
 #define MICA_ETIMEOUT (-9)   /* the timeout expired (poll: no partner was ready) */
 #define MICA_EDEAD (-10)     /* the partner died, or the object was destroyed, while we waited */
@@ -76,7 +80,7 @@ enum mica_syscall {
 #define MICA_ENOTOWNER (-16) /* the source page is not mapped in the caller */
 #define MICA_EUPGRADE (-17)  /* rights asked exceed the rights held */
 #define MICA_EEXISTS (-18)   /* a mapping is already there */
-#define MICA_EBUSY (-19)     /* the object is in use in a way the call forbids */
+#define MICA_EBUSY (-19)     /* the object is in use in a way the call forbids (a limit below the use) */
 
 #define MICA_PAGE_SIZE 4096ull
 
@@ -164,6 +168,12 @@ enum mica_task_state {
     MICA_TASK_EXITED = 3
 };
 
+/* ---- kernel memory (docs/kernel.md) ---------------------------------------- */
+/* Every page the kernel takes for a task (its records, tables, stacks,
+ * objects) is charged to a quota in pages, carved out of its creator's. */
+#define MICA_KMEM_DEFAULT 64u /* SYS_TASK_CREATE with 0: 256 KiB */
+#define MICA_KMEM_TASK_MIN 2u /* a task's own handle table and top-level page table */
+
 /* ---- priorities ---------------------------------------------------------- */
 #define MICA_PRIO_MIN 0
 #define MICA_PRIO_MAX 63
@@ -185,16 +195,12 @@ struct mica_obj_counts {
     uint64_t live[MICA_TAG_COUNT];
     uint64_t pool_pages_total, pool_pages_free;
     uint64_t fastpath_calls, fastpath_reply_recvs; /* IPCs the fastpath completed */
+    uint64_t kmem_used, kmem_limit;                /* the calling task's kernel memory, in pages */
 };
 
-/* ---- programs ----------------------------------------------------------- */
-/* Where a program's first thread finds its IPC buffer: the kernel maps
- * init's there, and init's loader maps every server's there. */
-#define MICA_IPCBUF_ADDR 0x7fe000000000ull
-
 /* ---- the first task ------------------------------------------------------ */
-/* The kernel maps this page read-only into init at MICA_BOOTINFO_ADDR. */
-#define MICA_BOOTINFO_ADDR 0x7ff000000000ull
+/* Its boot information is at MICA_BOOTINFO_ADDR (mica/layout.h: the user
+ * half's map, with MICA_IPCBUF_ADDR and the stacks). */
 #define MICA_BOOTINFO_MAGIC 0x4d49434142495446ull /* "MICABITF" */
 #define MICA_BOOTINFO_MAX_MODULES 32
 #define MICA_BOOTINFO_MAX_RANGES 64

@@ -286,28 +286,29 @@ fail32:
     hlt
     jmp .halt
 
-; Program COM1 for 115200 8N1, FIFO on.
+; Program COM1 for 115200 8N1, FIFO on (the values: arch/layout.h).  The
+; only place the UART is programmed: console.c relies on it.
 serial_init:
-    mov dx, COM1 + 1
-    xor al, al
+    mov dx, COM1 + UART_IER
+    mov al, UART_IER_NONE
     out dx, al                          ; no interrupts
-    mov dx, COM1 + 3
-    mov al, 0x80
+    mov dx, COM1 + UART_LCR
+    mov al, UART_LCR_DLAB
     out dx, al                          ; DLAB on
-    mov dx, COM1 + 0
-    mov al, 1
-    out dx, al                          ; divisor 1 = 115200 baud
-    mov dx, COM1 + 1
-    xor al, al
-    out dx, al
-    mov dx, COM1 + 3
-    mov al, 0x03
+    mov dx, COM1 + UART_DATA
+    mov al, UART_DIVISOR & 0xff
+    out dx, al                          ; divisor, low byte
+    mov dx, COM1 + UART_IER
+    mov al, UART_DIVISOR >> 8
+    out dx, al                          ; divisor, high byte
+    mov dx, COM1 + UART_LCR
+    mov al, UART_LCR_8N1
     out dx, al                          ; 8N1, DLAB off
-    mov dx, COM1 + 2
-    mov al, 0xc7
+    mov dx, COM1 + UART_FCR
+    mov al, UART_FCR_ON
     out dx, al                          ; FIFO on, cleared
-    mov dx, COM1 + 4
-    mov al, 0x03
+    mov dx, COM1 + UART_MCR
+    mov al, UART_MCR_DTR_RTS
     out dx, al                          ; DTR, RTS
     ret
 
@@ -318,16 +319,16 @@ puts32:
     test al, al
     jz .done
     mov ah, al
-    mov dx, COM1 + 5
-    mov ecx, 100000                     ; bounded: a missing UART must not hang us
+    mov dx, COM1 + UART_LSR
+    mov ecx, UART_SPIN                  ; bounded: a missing UART must not hang us
 .wait:
     in al, dx
-    test al, 0x20
+    test al, UART_LSR_THR_EMPTY
     jnz .ready
     loop .wait
 .ready:
     mov al, ah
-    mov dx, COM1
+    mov dx, COM1 + UART_DATA
     out dx, al
     out E9, al
     jmp .next

@@ -9,31 +9,24 @@
 
 #define COM1 COM1_PORT
 #define E9 E9_PORT
-#define LSR_THR_EMPTY 0x20
-/* Bounded wait: a missing or stuck UART must not hang the kernel. */
-#define UART_SPIN 100000
 
 static bool com1_present;
 
+/* The boot stub programmed the UART (serial_init in boot.asm, the values
+ * of arch/layout.h) before anything else; here we only find out whether
+ * there is one: a floating bus reads 0xff, and then there is nothing to
+ * wait for. */
 void arch_console_init(void)
 {
-    outb(COM1 + 1, 0x00); /* no interrupts */
-    outb(COM1 + 3, 0x80); /* DLAB */
-    outb(COM1 + 0, 0x01); /* 115200 baud */
-    outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03); /* 8N1 */
-    outb(COM1 + 2, 0xc7); /* FIFO */
-    outb(COM1 + 4, 0x03);
-    /* A floating bus reads 0xff: then there is no UART to wait for. */
-    com1_present = inb(COM1 + 5) != 0xff;
+    com1_present = inb(COM1 + UART_LSR) != 0xff;
 }
 
 void arch_console_putc(char c)
 {
     if (com1_present) {
-        for (int i = 0; i < UART_SPIN && !(inb(COM1 + 5) & LSR_THR_EMPTY); i++)
+        for (int i = 0; i < UART_SPIN && !(inb(COM1 + UART_LSR) & UART_LSR_THR_EMPTY); i++)
             ;
-        outb(COM1, (uint8_t)c);
+        outb(COM1 + UART_DATA, (uint8_t)c);
     }
     outb(E9, (uint8_t)c);
 }

@@ -103,7 +103,7 @@ void arch_fpu_init(void)
 
 bool arch_fpu_thread_init(struct thread *th)
 {
-    uint8_t *a = pool_obj_alloc(MICA_TAG_FPU_STATE);
+    uint8_t *a = kmem_obj_alloc(th->kmem, MICA_TAG_FPU_STATE);
     if (a == NULL)
         return false;
     for (size_t i = 0; i < area_size; i++)
@@ -117,7 +117,7 @@ void arch_fpu_thread_free(struct thread *th)
 {
     ASSERT(fpu_owner != th);
     if (th->arch.fpu != NULL)
-        pool_obj_free(th->arch.fpu, MICA_TAG_FPU_STATE);
+        kmem_obj_free(th->arch.fpu, MICA_TAG_FPU_STATE);
     th->arch.fpu = NULL;
 }
 

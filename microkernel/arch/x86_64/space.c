@@ -1,8 +1,9 @@
 /* User address spaces on x86_64; see include/mica/space.h.
  *
  * Every user page table comes from the kernel object pool (tag "page
- * table"), so running out is MICA_ENOMEM, never a panic, and all of them
- * are freed when the space dies.  The kernel half (top-level slots 256..511)
+ * table"), charged to the kernel-memory quota of the task whose space it
+ * is, so running out is that task's MICA_ENOMEM, never a panic nor another
+ * task's failure, and all of them are freed when the space dies.  The kernel half (top-level slots 256..511)
  * is copied from the kernel's own root when a space is created; nothing
  * adds top-level kernel entries later, so the copies stay true. */
 #include "mica/space.h"
@@ -14,17 +15,35 @@
 #include "arch/trap.h"
 #include "mica/abi.h"
 #include "mica/arch.h"
+#include "mica/kmem.h"
 #include "mica/object.h"
 #include "mica/panic.h"
-#include "mica/pool.h"
 #include "mica/sched.h"
 
 uint64_t user_top;
 struct percpu percpu;
 
+/* Page tables are charged to the task whose space they are in (mica/kmem.h).
+ * pt_map's allocator takes no argument, and the kernel is not preemptible,
+ * so pt_alloc_for names the account right before each pt_map call. */
+static struct kmem_account *pt_account;
+
+/* pt_map's allocator: a table charged to pt_account. */
+static uint64_t charged_pt_alloc(void)
+{
+    return kmem_pt_alloc(pt_account);
+}
+
+/* The allocator for tables of t's space. */
+static pt_alloc_fn pt_alloc_for(struct task *t)
+{
+    pt_account = &t->kmem;
+    return charged_pt_alloc;
+}
+
 int arch_space_create(struct task *t)
 {
-    uint64_t root = pool_pt_alloc();
+    uint64_t root = kmem_pt_alloc(&t->kmem);
     if (root == 0)
         return -1;
     const uint64_t *k = phys_to_virt(kernel_root());
@@ -39,18 +58,20 @@ int arch_space_create(struct task *t)
     return 0;
 }
 
-/* Free the tables below entry e of a table at `level` (not leaves). */
-static void free_tables(uint64_t table_pa, unsigned level, unsigned first, unsigned last)
+/* Free the tables below entry e of a table at `level` (not leaves), and
+ * give their pages back to account a. */
+static void free_tables(struct kmem_account *a, uint64_t table_pa, unsigned level, unsigned first,
+                        unsigned last)
 {
     uint64_t *t = phys_to_virt(table_pa);
     if (level > 1) {
         for (unsigned i = first; i < last; i++) {
             uint64_t e = t[i];
             if ((e & PTE_P) && !(e & PTE_PS))
-                free_tables(e & PTE_ADDR_MASK, level - 1, 0, 512);
+                free_tables(a, e & PTE_ADDR_MASK, level - 1, 0, 512);
         }
     }
-    pool_page_free(t, MICA_TAG_PAGE_TABLE);
+    kmem_page_free(a, t, MICA_TAG_PAGE_TABLE);
 }
 
 void arch_space_destroy(struct task *t)
@@ -61,7 +82,7 @@ void arch_space_destroy(struct task *t)
         percpu.cr3 = kernel_root();
         write_cr3(kernel_root());
     }
-    free_tables(t->root, paging_levels, 0, 256);
+    free_tables(&t->kmem, t->root, paging_levels, 0, 256);
     t->root = 0;
 }
 
@@ -115,7 +136,7 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
     uint64_t old_pa, old_flags;
     if (pt_translate(t->root, va, &old_pa, &old_flags))
         return MICA_EEXISTS;
-    if (pt_map(t->root, va, pa, PAGE_SIZE, PAGE_SIZE, flags, pool_pt_alloc) != 0)
+    if (pt_map(t->root, va, pa, PAGE_SIZE, PAGE_SIZE, flags, pt_alloc_for(t)) != 0)
         return MICA_ENOMEM;
     return MICA_OK;
 }
@@ -127,7 +148,7 @@ int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, ui
     uint64_t flags = rights_to_pte(rights);
     for (uint64_t end = pa + size; pa < end;) {
         uint64_t page = ((va | pa) % PAGE_2M) == 0 && end - pa >= PAGE_2M ? PAGE_2M : PAGE_SIZE;
-        if (pt_map(t->root, va, pa, page, page, flags, pool_pt_alloc) != 0)
+        if (pt_map(t->root, va, pa, page, page, flags, pt_alloc_for(t)) != 0)
             return MICA_ENOMEM;
         va += page;
         pa += page;
@@ -330,8 +351,8 @@ int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t d
         uint64_t s = src + done * PAGE_SIZE, d = dst + done * PAGE_SIZE;
         space_lookup(from, s, &pa, &have);
         if (can_map_2m(from, s, d, pages - done)) {
-            if (pt_map(to->root, d, pa, PAGE_2M, PAGE_2M, rights_to_pte((uint32_t)rights), pool_pt_alloc) !=
-                0)
+            if (pt_map(to->root, d, pa, PAGE_2M, PAGE_2M, rights_to_pte((uint32_t)rights),
+                       pt_alloc_for(to)) != 0)
                 err = MICA_ENOMEM;
             else
                 done += PAGES_2M +
@@ -372,7 +393,7 @@ static bool needs_split(struct task *t, uint64_t va, uint64_t lo, uint64_t hi)
 static void split_2m(struct task *t, uint64_t va)
 {
     uint64_t *e = pd_entry(t, va);
-    uint64_t pt = pool_pt_alloc();
+    uint64_t pt = kmem_pt_alloc(&t->kmem); /* split_edges checked the room */
     uint64_t *ptv = phys_to_virt(pt);
     uint64_t flags = (*e & ~PTE_ADDR_MASK & ~PTE_PS) | (*e & PTE_NX);
     uint64_t pa = *e & PTE_ADDR_MASK & ~(PAGE_2M - 1);
@@ -382,14 +403,12 @@ static void split_2m(struct task *t, uint64_t va)
 }
 
 /* Split the 2 MiB pages at both ends of [dst, end) that the range covers
- * only in part; MICA_ENOMEM (nothing changed) if the pool cannot give the
- * page tables. */
+ * only in part; MICA_ENOMEM (nothing changed) if t's kernel-memory quota
+ * cannot pay for the page tables. */
 static int split_edges(struct task *t, uint64_t dst, uint64_t end)
 {
     unsigned splits = needs_split(t, dst, dst, end) + needs_split(t, end - 1, dst, end);
-    struct mica_obj_counts c;
-    pool_counts(&c);
-    if (c.pool_pages_free < splits)
+    if (kmem_room(&t->kmem) < splits)
         return MICA_ENOMEM;
     if (needs_split(t, dst, dst, end))
         split_2m(t, dst);

@@ -12,6 +12,11 @@
 
 #include "arch/arch.h"
 
+/* arch/arch.h defines, besides PAGE_SIZE and the object parts, the fault
+ * numbers (user-visible in struct mica_task_status.vector) of the ends the
+ * generic core decides itself: ARCH_FAULT_PAGE for a page fault no pager
+ * resolved, ARCH_FAULT_PROTECTION for an act it refuses as one. */
+
 /* The boot sequence, in kmain's order (arch/<name>/setup.c). */
 /* A cycle counter (the TSC), for timing the boot. */
 uint64_t arch_timestamp(void);
@@ -44,7 +49,8 @@ void arch_log_tables(void);
 /* Make system calls reach the kernel (per-CPU data, SYSCALL MSRs). */
 void arch_syscall_init(void);
 
-/* Prepare the consoles (COM1 and the 0xE9 debug port). */
+/* Ready the consoles (COM1, which the boot stub programmed, and the 0xE9
+ * debug port): find out whether a UART answers. */
 void arch_console_init(void);
 /* Write one byte to every console. */
 void arch_console_putc(char c);

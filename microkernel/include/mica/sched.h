@@ -21,15 +21,39 @@ extern volatile uint64_t ticks;
 extern unsigned tick_us;
 #define TIMESLICE_US 10000u
 
+/* Empty run queues and timeout list (before the first thread). */
 void sched_init(void);
 
-/* Put t on its priority's run queue (tail) and mark it runnable. */
+/* Mark t runnable and put it at the tail of its priority's run queue,
+ * unless it is the running thread or queued already. */
 void sched_wake(struct thread *t);
-/* Take t off the run queue if it is there. */
+/* Take a runnable t off the run queue if it is there. */
 void sched_dequeue(struct thread *t);
 
-/* Leave the kernel: run the best runnable thread (current, if it is still
- * runnable and no better one waits), or idle.  Never returns. */
+/* The FPU leg of sched_switch, out of line: load t's FPU registers, then
+ * switch as sched_switch does. */
+__attribute__((noreturn)) void sched_switch_fpu(struct thread *t);
+
+/* Make t the running thread and return to user space on its saved frame:
+ * the one switch, used by the scheduler (sched.c) and, inline, by the IPC
+ * fastpath.  The caller chose t by the scheduler's rule and has dealt with
+ * the time slice.  The rare FPU leg is a call, so the common leg keeps no
+ * register live across one. */
+static inline __attribute__((noreturn, always_inline)) void sched_switch(struct thread *t)
+{
+    t->rr_yield = 0;
+    current = t;
+    if (__builtin_expect(fpu_switch_needed(&t->arch), 0))
+        sched_switch_fpu(t);
+    arch_switch_space_inline(&t->task->arch);
+    arch_set_kernel_stack_inline(t->kstack + PAGE_SIZE);
+    arch_return_to_user(t->frame);
+}
+
+/* Leave the kernel: destroy the tasks stopped by faults, then run the best
+ * runnable thread (current, if it is still runnable, no higher priority
+ * waits and it has not yielded or used up its slice while a peer waits),
+ * or idle.  Never returns. */
 __attribute__((noreturn)) void sched_exit(void);
 
 /* True when a thread of higher priority than the current one is runnable. */
@@ -47,8 +71,12 @@ static inline bool sched_outranked(unsigned prio)
 /* The timer interrupt: count, expire timeouts, rotate the time slice. */
 void sched_tick(void);
 
-/* Arm t's timeout: wake it after `us` microseconds with `status`. */
+/* Arm t's timeout: after `us` microseconds (rounded up to whole ticks, at
+ * least one; saturated, never wrapping) sched_tick hands t to
+ * ipc_timeout_expired, which ends its wait (MICA_ETIMEOUT, or MICA_OK for a
+ * sleep). */
 void sched_set_timeout(struct thread *t, uint64_t us);
+/* Disarm t's timeout, if it has one. */
 void sched_cancel_timeout(struct thread *t);
 
 /* Called from the idle loop with interrupts off: switches to a thread if

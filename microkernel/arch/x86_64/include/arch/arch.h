@@ -14,4 +14,8 @@
 #include "arch/regs.h"
 #include "arch/types.h"
 
+/* The fault numbers the generic core records itself (mica/arch.h). */
+#define ARCH_FAULT_PAGE VEC_PF       /* a page fault nobody resolved */
+#define ARCH_FAULT_PROTECTION VEC_GP /* an act the kernel refuses as a protection fault */
+
 #endif

@@ -82,4 +82,22 @@
 #define COM1_PORT 0x3f8
 #define E9_PORT 0xe9
 
+/* The 16550 UART at COM1_PORT: register offsets, and the values the boot
+ * stub programs once, before anything else (115200 baud 8N1, FIFO on and
+ * cleared, DTR and RTS); console.c only reads LSR and writes DATA. */
+#define UART_DATA 0 /* DLL while LCR.DLAB is set */
+#define UART_IER 1  /* DLM while LCR.DLAB is set */
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_IER_NONE 0x00
+#define UART_LCR_DLAB 0x80
+#define UART_LCR_8N1 0x03
+#define UART_DIVISOR 1 /* 115200 baud */
+#define UART_FCR_ON 0xc7
+#define UART_MCR_DTR_RTS 0x03
+#define UART_LSR_THR_EMPTY 0x20
+#define UART_SPIN 100000 /* bounded waits: a missing or stuck UART must not hang the kernel */
+
 #endif

@@ -1,12 +1,16 @@
-/* Linker script for Mica user programs: a static ELF64 linked at 0x400000,
+/* Linker script for Mica user programs (run through the C preprocessor
+ * for mica/layout.h, into build/user.ld): a static ELF64 linked at
+ * MICA_IMAGE_BASE (0x400000),
  * entry _start (libipc/crt0.asm), three page-aligned PT_LOAD segments so
  * that no page is both writable and executable:
  *   text    R X   .text
  *   rodata  R     .rodata
  *   data    RW    .data, .bss
- * Link with: ld -static -nostdlib -z max-page-size=0x1000 -T libipc/user.ld
+ * Link with: ld -static -nostdlib -z max-page-size=0x1000 -T build/user.ld
  * The loader maps each segment with its flags and zeroes the .bss tail
  * (p_memsz beyond p_filesz). */
+
+#include "mica/layout.h"
 
 OUTPUT_FORMAT("elf64-x86-64")
 OUTPUT_ARCH(i386:x86-64)
@@ -21,7 +25,7 @@ PHDRS
 
 SECTIONS
 {
-    . = 0x400000;
+    . = MICA_IMAGE_BASE;
     __mica_image_start = .;
 
     .text : {
