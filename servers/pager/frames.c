@@ -16,8 +16,11 @@
  * one CPU and the cleaner has the lowest priority, so the main thread is
  * never interrupted by it, while the cleaner may be stopped anywhere (in
  * the middle of clearing a frame): the main thread never hands out a ring
- * frame past `clean`, and waits for the cleaner (frames_settle) before it
- * takes the ring back. */
+ * frame past `clean` (the cleaner may be clearing the one at `clean`), and
+ * waits for the cleaner (frames_settle) before it takes the ring back.
+ * When never-used frames run out, it takes ring frames back from the end
+ * (`tail`) but never the one at `clean`, so a small machine does not lose
+ * up to 2 MiB to a cleaner that has not run yet. */
 #include "frames.h"
 
 #define MAX_FRESH 128                /* never-used ranges (init's ranges, merged) */
@@ -109,6 +112,8 @@ uint64_t frames_take(void)
         return f;
     }
     f = fresh_take();
+    if (f == 0 && tail - __atomic_load_n(&clean, __ATOMIC_ACQUIRE) > 1)
+        f = ring[--tail % RING]; /* memory is short: take back the last frame not yet cleared */
     if (f != 0)
         page_zero(f);
     return f;
