@@ -11,13 +11,14 @@ const struct cmdline_word cmdline_words[] = {
     {"timer_hz", CMDLINE_NUMBER, NULL, 100, 50000, "kernel"},
     {"break", CMDLINE_LIST, "init|pager-fault|user-fault", 0, 0, "kernel"},
     {"test", CMDLINE_LIST,
-     "all|boot|ipc|pager|servers|runtime|hostile|mdb|sysfuzz|kmem|fault:null-write|fault:text-write|fault:nx-"
+     "all|boot|ipc|pager|bigmem|servers|runtime|hostile|mdb|sysfuzz|kmem|fault:null-write|fault:text-write|"
+     "fault:nx-"
      "exec|"
      "fault:ud|"
      "fault:gp|"
      "fault:de|fault:assert",
      0, 0, "kernel, init"},
-    {"bench", CMDLINE_LIST, "ipc", 0, 0, "init"},
+    {"bench", CMDLINE_LIST, "ipc|boot", 0, 0, "init"},
     {"benchunit", CMDLINE_TEXT, NULL, 1, 23, "init"},
     {"fuzzseed", CMDLINE_NUMBER, NULL, 0, UINT64_MAX, "init"},
     {"fuzzcalls", CMDLINE_NUMBER, NULL, 1, UINT64_MAX, "init"},

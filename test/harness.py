@@ -425,6 +425,14 @@ TORTURE = [
     {"name": "fuzz-repro-1", "cmdline": "test=sysfuzz fuzzrepro=1", "expect": []},
     {"name": "fuzz-repro-2", "cmdline": "test=sysfuzz fuzzrepro=2", "expect": []},
     {"name": "fuzz-repro-3", "cmdline": "test=sysfuzz fuzzrepro=3", "expect": [r"ok \d+ - sysfuzz/objects_back_to_baseline"]},
+    # Large machines (issue 15): the guest's RAM is a sparse file, which
+    # grows only where the guest writes; the boot must touch at most 2 GiB
+    # of it, reach ready, and log a map, a direct map and a pager count
+    # that add up to the machine's size.  phys-bits=42: room above 256 GiB.
+    {"name": "mem-64g", "cmdline": "test=bigmem", "sparse": "64G", "qemu": ["-cpu", "max,la57=on,phys-bits=42"],
+     "timeout": 120, "expect": [r"# bigmem: pager total"]},
+    {"name": "mem-256g", "cmdline": "test=bigmem", "sparse": "256G",
+     "qemu": ["-cpu", "max,la57=on,phys-bits=42"], "timeout": 180, "expect": [r"# bigmem: pager total"]},
     {"name": "ipc-storm", "cmdline": "test=ipc timer_hz=20000",
      "expect": [r"tick of 50 us", r"# ipc: passed=\d+ failed=0"], "min_tests": 90},
 ]
@@ -623,10 +631,44 @@ def check_tap(tag, case, text, e9text, e9_device, res, problems):
     return tests
 
 
-def check_case(row, case, status, text, e9text, res):
+SPARSE_TOUCH_LIMIT = 2 << 30
+
+
+def sparse_memory(size, path):
+    """QEMU arguments for a guest of `size` whose RAM is the file at path."""
+    return ["-m", size, "-object", f"memory-backend-file,id=m0,size={size},mem-path={path},share=on",
+            "-machine", "memory-backend=m0"]
+
+
+def check_big_memory(size, text, touched, problems):
+    """The figures a large boot logs against the machine's size: the free
+    set, the direct map, what init handed over and the pager's count."""
+    mib = int(size[:-1]) << 10
+    if touched is None or touched > SPARSE_TOUCH_LIMIT:
+        problems.append(f"the boot touched {touched} bytes of the guest's memory (limit {SPARSE_TOUCH_LIMIT})")
+    m = re.search(r"memory: free after sanitizing: \d+ ranges, (\d+) KiB", text)
+    rows = sum(int(k) for k in re.findall(r"0x[0-9a-f]{16}-0x[0-9a-f]{16}\s+(\d+) KiB  free", text))
+    free_mib = int(m.group(1)) >> 10 if m else 0
+    if not m or rows != int(m.group(1)) or not mib - 128 <= free_mib < mib:
+        problems.append(f"free set of {free_mib} MiB (rows {rows >> 10} MiB) does not fit a {size} machine")
+    d = re.search(r"memory: direct map: (\d+) MiB of RAM", text)
+    if not d or not mib - 128 <= int(d.group(1)) <= mib:
+        problems.append(f"direct map of {d.group(1) if d else '?'} MiB does not fit a {size} machine")
+    h = re.search(r"init: pager started; (\d+) MiB", text)
+    p = re.search(r"# bigmem: pager total (\d+) frames", text)
+    pager_mib = int(p.group(1)) >> 8 if p else 0
+    # The kernel's pool (at most 64 MiB) and a few MiB of its own and init's.
+    if not h or not p or abs(int(h.group(1)) - pager_mib) > 1 or not free_mib - 80 <= pager_mib <= free_mib:
+        problems.append(f"pager holds {pager_mib} MiB, init handed {h.group(1) if h else '?'} MiB, "
+                        f"free set {free_mib} MiB")
+
+
+def check_case(row, case, status, text, e9text, res, touched=None):
     """Turn one boot's outcome into results."""
     tag = f"{row.name}/{case['name']}"
     problems = []
+    if case.get("sparse"):
+        check_big_memory(case["sparse"], text, touched, problems)
     if status is None:
         problems.append(f"timed out after {case.get('timeout', BOOT_TIMEOUT)} s")
     elif status != case["exit"]:
@@ -824,14 +866,23 @@ def run_matrix(kernel, build, jobs, res, select=lambda name: True):
     def one(row, case):
         log = os.path.join(logdir, row.name, case["name"] + ".log")
         e9 = os.path.join(logdir, row.name, case["name"] + ".e9.log")
-        status, text, secs, _ = boot(isos[case["name"]], row.args + case.get("qemu", []), log, e9,
-                                     case.get("timeout", BOOT_TIMEOUT))
+        os.makedirs(os.path.join(build, "test-mem"), exist_ok=True)
+        # A sparse RAM file (deleted with its directory after the boot).
+        with tempfile.TemporaryDirectory(prefix=case["name"] + "-", dir=os.path.join(build, "test-mem")) as tmp:
+            ram = os.path.join(tmp, "ram")
+            memory = sparse_memory(case["sparse"], ram) if case.get("sparse") else []
+            status, text, secs, _ = boot(isos[case["name"]], row.args + case.get("qemu", []) + memory, log, e9,
+                                         case.get("timeout", BOOT_TIMEOUT))
+            touched = os.stat(ram).st_blocks * 512 if os.path.exists(ram) else None
         e9text = open(e9, "rb").read().decode("utf-8", "replace") if os.path.exists(e9) else ""
-        return row, case, status, text, e9text, secs
+        return row, case, status, text, e9text, secs, touched
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        for row, case, status, text, e9text, secs in pool.map(lambda rc: one(*rc), jobs_list):
-            check_case(row, case, status, text, e9text, res)
+        for row, case, status, text, e9text, secs, touched in pool.map(lambda rc: one(*rc), jobs_list):
+            check_case(row, case, status, text, e9text, res, touched)
+            if case.get("sparse"):
+                print(f"boot: {row.name:12} {case['name']:18} touched {(touched or 0) >> 20} MiB of its "
+                      f"{case['sparse']}", flush=True)
             print(f"boot: {row.name:12} {case['name']:18} exit {status} in {secs:5.1f} s", flush=True)
 
     for name, args, pattern in want_cpu:

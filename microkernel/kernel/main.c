@@ -202,6 +202,8 @@ static void memory_init(void)
     if (bad)
         PANIC("%u in-use ranges of the kernel page tables are in the free set", bad);
     LOG_OK("memory: no page-table frame, boot information, module or kernel byte is in the free set");
+    if (!arch_direct_map_check(bootmem_ram()))
+        PANIC("the direct map misses RAM");
 }
 
 /* The least free memory Mica runs with: measured, QEMU -m 5M boots to

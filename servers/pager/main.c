@@ -10,10 +10,9 @@
  *   - a region freed, or a client removed, gives its frames back.
  * docs/pager.md describes the protocol and the ownership model.
  *
- * Frames: a LIFO free list threaded through the free frames themselves (O(1)
- * allocation and freeing).  A frame is cleared (`rep stosq`) when it joins
- * the list — when init hands it over and whenever it is freed — so a fault
- * takes an already-clear frame and only resets the link word.  Per client:
+ * Frames (frames.c): never-used memory as ranges with a bump pointer, freed
+ * frames on a LIFO list (cleared when freed), and a ring a low-priority
+ * thread clears ahead; nothing per page at hand-over.  Per client:
  * a quota and a count of frames.  Per region: a two-level table (directory
  * page -> leaf pages -> frame addresses), built lazily from frames too. */
 #include <mica/ipc.h>
@@ -21,6 +20,7 @@
 #include <mica/runtime.h>
 
 #include "base/status.h"
+#include "frames.h"
 
 #define MAX_CLIENTS 32
 #define MAX_REGIONS 64 /* a server's heap segments, large blocks and thread stacks are regions */
@@ -53,7 +53,7 @@ struct client {
 
 static struct client clients[MAX_CLIENTS];
 static const char *refusal; /* why the last frame_for gave nothing */
-static uint64_t free_head, nfree, ntotal, nmeta;
+static uint64_t nmeta;
 /* The pager's own task (MICA_R_MAP), from init with the first memory: to
  * take a frame back from every task it reached before the frame is reused. */
 static mica_handle_t self_task;
@@ -64,35 +64,18 @@ static mica_handle_t self_task;
             mica_printf("pager: " __VA_ARGS__);                                                              \
     } while (0)
 
-/* ---- frames ---------------------------------------------------------------- */
+/* ---- frames (frames.c) ---------------------------------------------------- */
 
-/* Fill the page at f with zeros: 512 iterations of `rep stosq`. */
-static void page_zero(uint64_t f)
-{
-    uint64_t n = MICA_PAGE_SIZE / 8;
-    __asm__ volatile("rep stosq" : "+D"(f), "+c"(n) : "a"(0ull) : "memory");
-}
-
-/* Take a zeroed frame (its address in the pager's window), or 0: frames
- * on the list are clear but for the link in word 0. */
+/* A zeroed frame (its address in the pager's window), or 0. */
 static uint64_t frame_alloc(void)
 {
-    uint64_t f = free_head;
-    if (f == 0)
-        return 0;
-    free_head = *(uint64_t *)f;
-    *(uint64_t *)f = 0;
-    nfree--;
-    return f;
+    return frames_take();
 }
 
-/* Clear frame f and put it on the free list (no task but the pager maps it). */
+/* Clear frame f and make it free again (no task but the pager maps it). */
 static void frame_put(uint64_t f)
 {
-    page_zero(f);
-    *(uint64_t *)f = free_head;
-    free_head = f;
-    nfree++;
+    frames_give(f);
 }
 
 /* Take frame f back from every task that reached it from the pager's
@@ -380,16 +363,13 @@ static void vm_share(struct client *c, uint32_t cid, struct mica_msg *m)
 
 static void add_memory(struct mica_msg *m, struct mica_ipc_buffer *buf)
 {
-    uint64_t base = m->mr[0], bytes = m->mr[1] & ~(MICA_PAGE_SIZE - 1);
     mica_handle_t task = mica_buf_recv_handle(buf, m, 0);
     if (task != 0 && self_task == 0)
         self_task = task; /* the first hand-over brings the pager's own task */
     else if (task != 0)
         mica_handle_close(task);
-    for (uint64_t off = bytes; off > 0; off -= MICA_PAGE_SIZE)
-        frame_put(base + off - MICA_PAGE_SIZE); /* fresh from init: nobody else maps it */
-    ntotal += bytes / MICA_PAGE_SIZE;
-    answer(m, MICA_OK, nfree, ntotal, 0);
+    int st = frames_add(m->mr[0], m->mr[1]); /* fresh from init: nobody else maps it */
+    answer(m, st, frames_free(), frames_total(), 0);
 }
 
 static void add_client(struct mica_msg *m, struct mica_ipc_buffer *buf)
@@ -423,7 +403,7 @@ static void remove_client(struct mica_msg *m)
     }
     mica_handle_close(c->task);
     c->used = 0;
-    answer(m, MICA_OK, nfree, 0, 0);
+    answer(m, MICA_OK, frames_free(), 0, 0);
 }
 
 /* A pattern word for word i of frame f: differs per frame and per word. */
@@ -432,20 +412,24 @@ static uint64_t pattern(uint64_t f, uint64_t i)
     return (f * 0x9e3779b97f4a7c15ull) ^ (i * 0xc2b2ae3d27d4eb4full) ^ 0x5a5a5a5a5a5a5a5aull;
 }
 
-/* Take every free frame, fill it all with a pattern, check it, give it back.
- * Word 0 of each taken frame links the chain; it is patterned and checked
- * last, one frame at a time, while the link is held in a register.  A free
- * frame that any other task still reached would be an error: each is taken
- * back from everyone first, and whatever that removes is counted as one. */
+/* Take every free frame, check that it is zero, fill it all with a
+ * pattern, check that, give it back.  Word 0 of each taken frame links the
+ * chain; it is patterned and checked last, one frame at a time, while the
+ * link is held in a register.  A free frame that any other task still
+ * reached would be an error: each is taken back from everyone first, and
+ * whatever that removes counts as one.  mr1 frames, mr2 errors, mr3 frames
+ * that were not zero when taken. */
 static void every_frame(struct mica_msg *m)
 {
-    uint64_t chain = 0, n = 0, errors = 0;
-    for (uint64_t f; (f = free_head) != 0; n++) {
-        free_head = *(uint64_t *)f;
-        nfree--;
+    uint64_t chain = 0, n = 0, errors = 0, dirty = 0;
+    frames_settle();
+    for (uint64_t f; (f = frames_take()) != 0; n++) {
         uint64_t removed;
         errors += (frame_take_back(f, &removed) != MICA_OK) + removed;
-        uint64_t *w = (uint64_t *)f;
+        uint64_t *w = (uint64_t *)f, nonzero = 0;
+        for (uint64_t i = 0; i < MICA_PAGE_SIZE / 8; i++)
+            nonzero |= w[i];
+        dirty += nonzero != 0;
         w[0] = chain;
         chain = f;
         for (uint64_t i = 1; i < MICA_PAGE_SIZE / 8; i++)
@@ -460,7 +444,8 @@ static void every_frame(struct mica_msg *m)
         frame_put(f);
         f = next;
     }
-    answer(m, MICA_OK, n, errors, nfree);
+    frames_resume();
+    answer(m, MICA_OK, n, errors, dirty);
 }
 
 /* Handle one request of client badge `badge` (m is replaced by the
@@ -496,8 +481,18 @@ static inline __attribute__((always_inline)) void request(void *ctx, uint64_t ba
         case PAGER_VM_ALLOC_FOR:
             vm_alloc_for(m);
             return;
+        case PAGER_START_CLEANER:
+            answer(m, frames_start_cleaner((mica_handle_t)m->mr[0], &nmeta), 0, 0, 0);
+            return;
+        case PAGER_SCRIBBLE_FRESH:
+            answer(m, MICA_OK, frames_scribble(m->mr[0]), 0, 0);
+            return;
+        case PAGER_COLD_FAULTS:
+            frames_set_cold(m->mr[0] != 0);
+            answer(m, MICA_OK, 0, 0, 0);
+            return;
         case PAGER_STATS:
-            answer(m, MICA_OK, nfree, ntotal, nmeta);
+            answer(m, MICA_OK, frames_free(), frames_total(), nmeta);
             return;
         default:
             break;
@@ -520,7 +515,7 @@ static inline __attribute__((always_inline)) void request(void *ctx, uint64_t ba
         vm_share(c, cid, m);
         break;
     case PAGER_STATS:
-        answer(m, MICA_OK, nfree, nmeta, c->frames);
+        answer(m, MICA_OK, frames_free(), nmeta, c->frames);
         break;
     default:
         answer(m, MICA_EINVAL, 0, 0, 0);

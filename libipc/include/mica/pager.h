@@ -20,9 +20,15 @@ enum pager_label {
     PAGER_ADD_MEMORY = 16, /* mr0 address in the pager (granted by init), mr1 bytes; handle: its own task */
     PAGER_ADD_CLIENT = 17, /* handle 0: the client's task (MAP); mr0 quota in pages, mr1 PAGER_CLIENT_* -> mr1
                               id, mr2 badge */
-    PAGER_REMOVE_CLIENT = 18, /* mr0 id: give back every frame of the client */
-    PAGER_EVERY_FRAME = 19, /* allocate, pattern, check and free every free frame -> mr1 frames, mr2 errors */
-    PAGER_VM_ALLOC_FOR = 20, /* mr0 client id, mr1 bytes -> mr1 address of a region in that client */
+    PAGER_REMOVE_CLIENT = 18,  /* mr0 id: give back every frame of the client */
+    PAGER_EVERY_FRAME = 19,    /* take every free frame, check it is zero, pattern, check and free it -> mr1
+                                  frames, mr2 pattern errors, mr3 frames not zero when taken */
+    PAGER_VM_ALLOC_FOR = 20,   /* mr0 client id, mr1 bytes -> mr1 address of a region in that client */
+    PAGER_START_CLEANER = 32,  /* mr0 the pager's handle to its own task (CONTROL): start the thread that
+                                  clears frames ahead of faults */
+    PAGER_SCRIBBLE_FRESH = 33, /* test: pattern the next mr0 never-used frames -> mr1 bound of the frames
+                                  handed out before them */
+    PAGER_COLD_FAULTS = 34,    /* bench: mr0 != 0: faults take never-used frames and clear them */
 };
 
 /* PAGER_ADD_CLIENT flags: the client's pages may be made executable (init's,

@@ -11,6 +11,7 @@
 
 unsigned paging_levels = 4;
 static uint64_t kroot;
+static uint64_t direct_pages[3]; /* the direct map's leaves: 4 KiB, 2 MiB, 1 GiB */
 
 /* Section bounds from the linker script (virtual addresses). */
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -172,6 +173,27 @@ static uint64_t hhdm_flags(uint64_t pa)
     return (pa >= ro_start && pa < ro_end) ? f : f | PTE_W;
 }
 
+/* Map 2 MiB pages of the direct map from pa on, as many as fit in pa's
+ * page directory, stay below `end` and miss [ro_start, ro_end): one walk
+ * for up to 1 GiB (a machine without 1 GiB pages maps 64 GiB with 64 walks,
+ * not 32,768).  Returns the first address not mapped. */
+static uint64_t map_direct_2m(uint64_t pa, uint64_t end, uint64_t ro_start, uint64_t ro_end,
+                              pt_alloc_fn alloc)
+{
+    uint64_t *pd = walk_create(kroot, HHDM_BASE + pa, 2, 0, alloc);
+    if (pd == NULL)
+        PANIC("cannot map the direct map at phys 0x%llx", (unsigned long long)pa);
+    unsigned i = pt_index(HHDM_BASE + pa, 2);
+    do {
+        if (pd[i] & PTE_P)
+            PANIC("the direct map at phys 0x%llx is mapped twice", (unsigned long long)pa);
+        pd[i++] = (pa & PTE_ADDR_MASK) | hhdm_flags(pa) | PTE_P | PTE_PS;
+        direct_pages[1]++;
+        pa += PAGE_2M;
+    } while (i < 512 && end - pa >= PAGE_2M && (pa + PAGE_2M <= ro_start || pa >= ro_end));
+    return pa;
+}
+
 /* Map [base, end) of RAM into the direct map, with the largest pages that
  * fit, and 4 KiB pages around the kernel's read-only sections. */
 static void map_direct(uint64_t base, uint64_t end, pt_alloc_fn alloc)
@@ -184,10 +206,13 @@ static void map_direct(uint64_t base, uint64_t end, pt_alloc_fn alloc)
         if (cpu_features.pdpe1gb && (pa % PAGE_1G) == 0 && end - pa >= PAGE_1G &&
             (pa + PAGE_1G <= ro_start || pa >= ro_end))
             page = PAGE_1G;
-        else if ((pa % PAGE_2M) == 0 && end - pa >= PAGE_2M && (pa + PAGE_2M <= ro_start || pa >= ro_end))
-            page = PAGE_2M;
+        else if ((pa % PAGE_2M) == 0 && end - pa >= PAGE_2M && (pa + PAGE_2M <= ro_start || pa >= ro_end)) {
+            pa = map_direct_2m(pa, end, ro_start, ro_end, alloc);
+            continue;
+        }
         if (pt_map(kroot, HHDM_BASE + pa, pa, page, page, hhdm_flags(pa), alloc))
             PANIC("cannot map the direct map at phys 0x%llx", (unsigned long long)pa);
+        direct_pages[leaf_level(page) - 1]++;
         pa += page;
     }
 }
@@ -207,6 +232,36 @@ void paging_init(const struct pm_set *ram, pt_alloc_fn alloc)
     }
     write_cr4(read_cr4() | (cpu_features.pge ? CR4_PGE : 0));
     write_cr3(kroot);
+}
+
+/* True when the direct map sends HHDM_BASE + pa to pa, writable unless
+ * in the kernel's read-only sections. */
+static bool direct_ok(uint64_t pa)
+{
+    uint64_t got, flags;
+    return pt_translate(kroot, HHDM_BASE + pa, &got, &flags) && got == pa &&
+           (flags & PTE_W) == (hhdm_flags(pa) & PTE_W);
+}
+
+bool arch_direct_map_check(const struct pm_set *ram)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < ram->n; i++) {
+        uint64_t base = ram->r[i].base, end = ram->r[i].end < HHDM_SIZE ? ram->r[i].end : HHDM_SIZE;
+        if (base >= end)
+            continue;
+        if (!direct_ok(base) || !direct_ok(end - 1)) {
+            LOG_FAIL("memory: the direct map does not cover RAM [0x%llx, 0x%llx)", (unsigned long long)base,
+                     (unsigned long long)end);
+            return false;
+        }
+        bytes += end - base;
+    }
+    LOG_OK("memory: direct map: %llu MiB of RAM in %zu ranges, both ends of each checked; %llu pages of "
+           "1 GiB, %llu of 2 MiB, %llu of 4 KiB",
+           (unsigned long long)(bytes >> 20), ram->n, (unsigned long long)direct_pages[2],
+           (unsigned long long)direct_pages[1], (unsigned long long)direct_pages[0]);
+    return true;
 }
 
 /* PAT entry 4 (selected by the PAT bit alone in a 4 KiB entry) becomes

@@ -304,6 +304,8 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
 
 /* ---- mapping -------------------------------------------------------------- */
 
+static bool whole_2m(struct task *to, uint64_t src, uint64_t dst, uint64_t left);
+
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
@@ -312,16 +314,20 @@ int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t d
     int err = user_range_check(src, pages);
     if (err == MICA_OK)
         err = user_range_check(dst, pages);
-    for (uint64_t i = 0; err == MICA_OK && i < pages; i++) {
+    for (uint64_t i = 0, step = 1; err == MICA_OK && i < pages; i += step) {
         unsigned level;
-        uint64_t *s = leaf_entry(from, src + i * PAGE_SIZE, &level);
+        uint64_t sva = src + i * PAGE_SIZE, dva = dst + i * PAGE_SIZE;
+        uint64_t *s = leaf_entry(from, sva, &level);
+        step = 1;
         if (s == NULL)
             err = MICA_ENOTOWNER;
         else if (rights & ~(uint64_t)MICA_MAP_GRANT & ~(uint64_t)pte_rights(*s))
             err = MICA_EUPGRADE;
-        else if (leaf_entry(to, dst + i * PAGE_SIZE, &level) != NULL)
+        else if (level == 2 && whole_2m(to, sva, dva, pages - i))
+            step = PAGES_2M; /* a whole 2 MiB leaf into empty space: one check for its 512 pages */
+        else if (leaf_entry(to, dva, &level) != NULL)
             err = MICA_EEXISTS;
-        else if (!(rights & MICA_MAP_GRANT) && !mdb_can_derive(s))
+        if (err == MICA_OK && !(rights & MICA_MAP_GRANT) && !mdb_can_derive(s))
             err = MICA_ENOMEM;
     }
     return err;

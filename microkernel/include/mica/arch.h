@@ -34,6 +34,10 @@ struct pm_set;
 /* Build the kernel's own page tables over the RAM in `ram` (tables from
  * `alloc`) and switch to them. */
 void arch_paging_init(const struct pm_set *ram, uint64_t (*alloc)(void));
+/* Check that the direct map sends the first and last byte of every range
+ * of `ram` to itself, and log its size and page sizes; false after a
+ * [FAIL] line when it does not. */
+bool arch_direct_map_check(const struct pm_set *ram);
 /* How many levels of page tables the CPU walks (4 or 5). */
 unsigned arch_paging_levels(void);
 /* The root of the kernel's page tables, once built. */
