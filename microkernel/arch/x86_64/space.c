@@ -252,6 +252,12 @@ int space_map_page(struct task *t, uint64_t va, uint64_t pa, uint32_t rights)
     return MICA_OK;
 }
 
+/* Slots left in va's page directory from va's slot on. */
+static uint64_t pd_slots_left(uint64_t va)
+{
+    return 512 - slot_index(va, 2);
+}
+
 int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, uint32_t rights)
 {
     uint64_t flags = rights_to_pte(rights) | PTE_P;
@@ -260,10 +266,17 @@ int space_map_frames(struct task *t, uint64_t va, uint64_t pa, uint64_t size, ui
         uint64_t *e = slot_create(t, va, large ? 2 : 1);
         if (e == NULL || (*e & PTE_P))
             return MICA_ENOMEM;
-        *e = pa | flags | (large ? PTE_PS : 0);
-        mdb_root(e);
-        va += large ? PAGE_2M : PAGE_SIZE;
-        pa += large ? PAGE_2M : PAGE_SIZE;
+        /* A 2 MiB page: its neighbours in the same directory follow slot by
+         * slot, without a walk each (a large window is thousands of them). */
+        uint64_t n = large ? (end - pa) / PAGE_2M : 1, j = 0;
+        if (n > pd_slots_left(va))
+            n = pd_slots_left(va);
+        do {
+            e[j] = (pa + j * PAGE_2M) | flags | (large ? PTE_PS : 0);
+            mdb_root(&e[j]);
+        } while (++j < n && !(e[j] & PTE_P));
+        va += large ? j * PAGE_2M : PAGE_SIZE;
+        pa += large ? j * PAGE_2M : PAGE_SIZE;
     }
     return MICA_OK;
 }
@@ -306,6 +319,47 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
 
 static bool whole_2m(struct task *to, uint64_t src, uint64_t dst, uint64_t left);
 
+/* ---- runs of 2 MiB leaves ---------------------------------------------------
+ * Init's hand-over of a large window moves thousands of 2 MiB leaves in one
+ * call.  Once one leaf of a run has been found by a walk, its neighbours in
+ * the same page directory are the next slots: these go slot by slot, so a
+ * run costs one walk per page directory, not two per 2 MiB page. */
+
+/* The slot of to's page directory for dst, or NULL when no directory is
+ * there yet (then every slot it would hold is empty). */
+static uint64_t *pd_slot(struct task *to, uint64_t dst)
+{
+    uint64_t *tab = (uint64_t *)(HHDM_BASE + to->root);
+    for (unsigned l = paging_levels; l > 2; l--) {
+        uint64_t e = tab[slot_index(dst, l)];
+        if (!(e & PTE_P) || (e & PTE_PS))
+            return NULL;
+        tab = (uint64_t *)(HHDM_BASE + (e & PTE_ADDR_MASK));
+    }
+    return &tab[slot_index(dst, 2)];
+}
+
+/* How many 2 MiB leaves, from the one at s (the leaf of src, 2 MiB
+ * aligned, as is dst) on, stay within both page directories and `left`
+ * pages, are user leaves whose rights cover `rights`, may be derived from
+ * (unless `grant`) and go to empty slots of to (d, or no directory). */
+static uint64_t run_2m(uint64_t *s, uint64_t *d, uint64_t src, uint64_t dst, uint64_t left, uint64_t rights,
+                       bool grant)
+{
+    uint64_t max = pd_slots_left(src) < pd_slots_left(dst) ? pd_slots_left(src) : pd_slots_left(dst);
+    if (max > left / PAGES_2M)
+        max = left / PAGES_2M;
+    uint64_t k = 0;
+    for (; k < max; k++) {
+        uint64_t e = s[k];
+        if ((e & (PTE_P | PTE_PS | PTE_U)) != (PTE_P | PTE_PS | PTE_U) ||
+            (rights & ~(uint64_t)pte_rights(e)) || (d != NULL && (d[k] & PTE_P)) ||
+            (!grant && !mdb_can_derive(&s[k])))
+            break;
+    }
+    return k;
+}
+
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
@@ -314,20 +368,25 @@ int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t d
     int err = user_range_check(src, pages);
     if (err == MICA_OK)
         err = user_range_check(dst, pages);
-    for (uint64_t i = 0, step = 1; err == MICA_OK && i < pages; i += step) {
+    bool grant = (rights & MICA_MAP_GRANT) != 0;
+    uint64_t want = rights & ~(uint64_t)MICA_MAP_GRANT;
+    for (uint64_t i = 0, step; err == MICA_OK && i < pages; i += step) {
         unsigned level;
         uint64_t sva = src + i * PAGE_SIZE, dva = dst + i * PAGE_SIZE;
         uint64_t *s = leaf_entry(from, sva, &level);
+        step = s != NULL && level == 2 && whole_2m(to, sva, dva, pages - i)
+                   ? PAGES_2M * run_2m(s, pd_slot(to, dva), sva, dva, pages - i, want, grant)
+                   : 0;
+        if (step != 0)
+            continue; /* whole 2 MiB leaves, all allowed, into empty space: one look each */
         step = 1;
         if (s == NULL)
             err = MICA_ENOTOWNER;
-        else if (rights & ~(uint64_t)MICA_MAP_GRANT & ~(uint64_t)pte_rights(*s))
+        else if (want & ~(uint64_t)pte_rights(*s))
             err = MICA_EUPGRADE;
-        else if (level == 2 && whole_2m(to, sva, dva, pages - i))
-            step = PAGES_2M; /* a whole 2 MiB leaf into empty space: one check for its 512 pages */
         else if (leaf_entry(to, dva, &level) != NULL)
             err = MICA_EEXISTS;
-        if (err == MICA_OK && !(rights & MICA_MAP_GRANT) && !mdb_can_derive(s))
+        else if (!grant && !mdb_can_derive(s))
             err = MICA_ENOMEM;
     }
     return err;
@@ -406,6 +465,39 @@ static uint64_t map_leaf(struct task *from, struct task *to, uint64_t src, uint6
     return large ? PAGES_2M : 1;
 }
 
+/* Map (or, with `grant`, move) the whole 2 MiB leaves of `from` from src
+ * on into empty slots of `to` from dst on, while both stay within their
+ * page directories: what map_leaf does to each, without its two walks per
+ * leaf.  The pages done; 0 when fewer than two whole leaves start here
+ * (map_leaf then takes one) or the directory cannot be made. */
+static uint64_t map_2m_run(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t left,
+                           uint32_t rights, bool grant)
+{
+    unsigned level = 1;
+    uint64_t *s = left >= 2 * PAGES_2M ? leaf_entry(from, src, &level) : NULL;
+    if (s == NULL || level != 2 || !whole_2m(to, src, dst, left))
+        return 0;
+    uint64_t k = run_2m(s, pd_slot(to, dst), src, dst, left, rights, grant);
+    uint64_t *d = k >= 2 ? slot_create(to, dst, 2) : NULL;
+    if (d == NULL)
+        return 0;
+    uint64_t bits = rights_to_pte(rights) | PTE_P | PTE_PS;
+    for (uint64_t j = 0; j < k; j++) {
+        d[j] = (s[j] & PTE_ADDR_MASK) | bits;
+        if (!grant) {
+            mdb_derive(&s[j], &d[j]);
+            continue;
+        }
+        uint32_t had = pte_rights(s[j]);
+        mdb_move(&s[j], &d[j]);
+        s[j] = 0;
+        tlb_invalidate(from, src + j * PAGE_2M);
+        if (rights != had)
+            mdb_lower_derived(&d[j], rights); /* what was derived keeps at most the new rights */
+    }
+    return k * PAGES_2M;
+}
+
 /* True when the quotas can pay for a grant of [src, src + pages): the
  * splits of 2 MiB leaves it cannot move whole (charged to their tasks)
  * and, at most, the destination's new tables (charged to `to`). */
@@ -421,11 +513,13 @@ static bool grant_fits(struct task *from, struct task *to, uint64_t src, uint64_
             small++;
             continue;
         }
-        uint64_t first = (src + i * PAGE_SIZE) & ~(PAGE_2M - 1);
-        uint64_t n = (first + PAGE_2M - (src + i * PAGE_SIZE)) / PAGE_SIZE;
-        if (!whole_2m(to, src + i * PAGE_SIZE, dst + i * PAGE_SIZE, pages - i)) {
+        uint64_t sva = src + i * PAGE_SIZE, dva = dst + i * PAGE_SIZE;
+        uint64_t n = ((sva & ~(PAGE_2M - 1)) + PAGE_2M - sva) / PAGE_SIZE;
+        if (!whole_2m(to, sva, dva, pages - i)) {
             mdb_split_need_add(&need, s);
             small += n;
+        } else {
+            n = PAGES_2M * run_2m(s, pd_slot(to, dva), sva, dva, pages - i, 0, true); /* moves whole */
         }
         i += n;
     }
@@ -449,8 +543,11 @@ int space_map_range(struct task *from, struct task *to, uint64_t src, uint64_t d
         err = MICA_ENOMEM; /* a grant cannot be undone halfway: all pages first */
     uint64_t done = 0;
     while (err == MICA_OK && done < pages) {
-        uint64_t n = map_leaf(from, to, src + done * PAGE_SIZE, dst + done * PAGE_SIZE, pages - done,
-                              (uint32_t)rights, grant);
+        uint64_t n = map_2m_run(from, to, src + done * PAGE_SIZE, dst + done * PAGE_SIZE, pages - done,
+                                (uint32_t)rights, grant);
+        if (n == 0)
+            n = map_leaf(from, to, src + done * PAGE_SIZE, dst + done * PAGE_SIZE, pages - done,
+                         (uint32_t)rights, grant);
         if (n == 0)
             err = MICA_ENOMEM;
         done += n;
