@@ -23,6 +23,11 @@
  *                              4 KiB pieces (and on again from the whole
  *                              one), unmapped in the middle, then in part
  *                              with MICA_UNMAP_DERIVED, then protected
+ *   run_2m                     three whole 2 MiB pages in one map (the
+ *                              kernel's run path): refused in the middle by
+ *                              a page already there, nothing is mapped;
+ *                              allowed, all three are, whole; taking back
+ *                              what was derived removes all three
  *   pager_window_split         three frames of the pager's; freeing the
  *                              middle one leaves the others everywhere
  *   model                      random map / grant / unmap / protect / task
@@ -41,21 +46,38 @@
 #define FANOUT 64
 #define CHAIN 5
 
-static uint64_t held_2m; /* a 2 MiB page of the window init kept (2 MiB aligned) */
+static uint64_t held_2m;  /* a 2 MiB page of the window init kept (2 MiB aligned) */
+static uint64_t held_run; /* three more, side by side, for run_2m */
 
-/* Before the pager gets the free memory: keep a 2 MiB page of it, 2 MiB
- * aligned, so init holds one of the kernel's own 2 MiB mappings (a root)
- * for split_2m_in_middle.  page_alloc takes the window in order: skip to
- * the next 2 MiB boundary, then take 2 MiB (0 if the range ran out). */
-static void mdb_reserve(void)
+/* n 2 MiB pages of the window, side by side and 2 MiB aligned, or 0.
+ * page_alloc takes the window in order: skip to the next 2 MiB boundary,
+ * then take them; when a range runs out it moves to the next (whose start
+ * may not be aligned): then try again there. */
+static uint64_t reserve_2m(uint64_t n)
 {
     const uint64_t big = 2ull << 20;
-    uint64_t next = (uint64_t)(uintptr_t)page_alloc(1) + PAGE;
-    uint64_t pad = ((next + big - 1) & ~(big - 1)) - next;
-    if (pad != 0)
-        page_alloc(pad / PAGE);
-    uint64_t p = (uint64_t)(uintptr_t)page_alloc(big / PAGE);
-    held_2m = (p & (big - 1)) == 0 ? p : 0;
+    for (int tries = 0; tries < 4; tries++) {
+        void *one = page_alloc(1);
+        if (one == NULL)
+            return 0;
+        uint64_t next = (uint64_t)(uintptr_t)one + PAGE;
+        uint64_t pad = ((next + big - 1) & ~(big - 1)) - next;
+        if (pad != 0 && page_alloc(pad / PAGE) == NULL)
+            return 0;
+        uint64_t p = (uint64_t)(uintptr_t)page_alloc(n * big / PAGE);
+        if (p != 0 && (p & (big - 1)) == 0)
+            return p;
+    }
+    return 0;
+}
+
+/* Before the pager gets the free memory: keep 2 MiB pages of it, so init
+ * holds some of the kernel's own 2 MiB mappings (roots) for
+ * split_2m_in_middle and run_2m. */
+static void mdb_reserve(void)
+{
+    held_2m = reserve_2m(1);
+    held_run = reserve_2m(3);
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -469,6 +491,46 @@ static void t_model(void)
     CHECK_EQ(mdb_model_run(guest_cmdline_number("mdbops", 20000), guest_cmdline_number("fuzzseed", 1)), 0);
 }
 
+/* Three whole 2 MiB pages of init's in one call: the path that goes slot
+ * by slot through a run (space.c) must refuse, map and take back exactly
+ * as the page-by-page path does. */
+static void t_run_2m(void)
+{
+    const uint64_t big = 2ull << 20;
+    mica_handle_t self = bootinfo->self_task, xt = 0;
+    uint64_t h = held_run, removed = 0;
+    CHECK(h != 0);
+    if (h == 0)
+        return;
+    for (uint64_t i = 0; i < 3; i++)
+        CHECK_EQ(mapping(self, h + i * big).size, big);
+    CHECK_EQ(mica_task_create(&xt), MICA_OK);
+    uint64_t mid = DST + big + 5 * PAGE; /* inside the second 2 MiB of the destination */
+    CHECK_EQ(mica_map(xt, h, mid, 1, RW), MICA_OK);
+    CHECK_EQ(mica_map(xt, h, DST, 3 * 512, RW), MICA_EEXISTS);
+    CHECK_EQ(mapping(xt, DST).depth, UINT64_MAX); /* a refused call maps nothing */
+    CHECK_EQ(mapping(xt, DST + 2 * big).depth, UINT64_MAX);
+    /* Elsewhere (the blocker left a page table, where 2 MiB pages cannot go). */
+    const uint64_t to = DST + (1ull << 30);
+    CHECK_EQ(mica_unmap(xt, mid, 1), MICA_OK);
+    CHECK_EQ(mica_map(xt, h, to, 3 * 512, RW), MICA_OK);
+    for (uint64_t i = 0; i < 3; i++) {
+        struct mica_mapping m = mapping(xt, to + i * big);
+        CHECK_EQ(m.size, big);
+        CHECK_EQ(m.depth, 1);
+        CHECK_EQ(m.rights, RW);
+        CHECK_EQ(m.phys, mapping(self, h + i * big).phys);
+    }
+    CHECK_EQ(mica_unmap_ex(self, h, 3 * 512, MICA_UNMAP_DERIVED, &removed), MICA_OK);
+    CHECK_EQ(removed, 3);
+    for (uint64_t i = 0; i < 3; i++) {
+        CHECK_EQ(mapping(xt, to + i * big).depth, UINT64_MAX);
+        CHECK_EQ(mapping(self, h + i * big).depth, 0);
+    }
+    mica_task_kill(xt);
+    mica_handle_close(xt);
+}
+
 GUEST_SUITE(mdb, .prio = 50, .baseline = true, .before_pager = mdb_reserve);
 GUEST_CASE(mdb, "take_back_region_freed", t_take_back_region_freed);
 GUEST_CASE(mdb, "take_back_client_removed", t_take_back_client_removed);
@@ -477,5 +539,6 @@ GUEST_CASE(mdb, "protect_reaches_chain_end", t_protect_reaches_chain_end);
 GUEST_CASE(mdb, "task_dies_mid_chain", t_task_dies_mid_chain);
 GUEST_CASE(mdb, "fan_out_64", t_fan_out_64);
 GUEST_CASE(mdb, "split_2m_in_middle", t_split_2m_in_middle);
+GUEST_CASE(mdb, "run_2m", t_run_2m);
 GUEST_CASE(mdb, "pager_window_split", t_pager_window_split);
 GUEST_CASE(mdb, "model", t_model);
