@@ -95,7 +95,7 @@ static void fault_unserved(struct thread *c, const char *why)
 {
     c->in_fault = 0;
     if (!c->task->dying)
-        task_stop_for_fault(c->task, VEC_PF, c->fault_addr, c->fault_rip, c->fault_access, why);
+        task_stop_for_fault(c->task, ARCH_FAULT_PAGE, c->fault_addr, c->fault_rip, c->fault_access, why);
 }
 
 /* Set t's status register and make it runnable. */

@@ -19,6 +19,7 @@
 #include "mica/abi.h"
 #include "mica/arch.h"
 #include "mica/kmem.h"
+#include "mica/layout.h" /* MICA_MAP_MAX_PAGES */
 #include "mica/object.h"
 #include "mica/panic.h"
 #include "mica/pool.h"
@@ -312,7 +313,6 @@ void *space_user_ptr(struct task *t, uint64_t va, bool write)
     return (void *)(HHDM_BASE + pa); /* phys_to_virt, without the call */
 }
 
-#define MAX_MAP_PAGES 65536u /* 256 MiB per call bounds the time spent with interrupts off */
 #define PAGES_2M (PAGE_2M / PAGE_SIZE)
 
 /* ---- mapping -------------------------------------------------------------- */
@@ -363,7 +363,7 @@ static uint64_t run_2m(uint64_t *s, uint64_t *d, uint64_t src, uint64_t dst, uin
 int space_map_check(struct task *from, struct task *to, uint64_t src, uint64_t dst, uint64_t pages,
                     uint64_t rights)
 {
-    if (pages > MAX_MAP_PAGES || !rights_valid(rights & ~(uint64_t)MICA_MAP_GRANT))
+    if (pages > MICA_MAP_MAX_PAGES || !rights_valid(rights & ~(uint64_t)MICA_MAP_GRANT))
         return MICA_EINVAL;
     int err = user_range_check(src, pages);
     if (err == MICA_OK)
@@ -596,7 +596,7 @@ static int split_edges(struct task *t, uint64_t dst, uint64_t end)
  * the user half (the errors of user_range_check, or MICA_EINVAL). */
 static int range_check(uint64_t dst, uint64_t pages)
 {
-    return pages > MAX_MAP_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
+    return pages > MICA_MAP_MAX_PAGES ? MICA_EINVAL : user_range_check(dst, pages);
 }
 
 /* Leaf e of t at va gets `rights` (a subset of its own), every mapping
