@@ -417,6 +417,21 @@ static void bench_page_clear(void)
     report("page_clear", samples, "(rep stosq: 512 iterations, each counted once)");
 }
 
+/* One store to each of WARMUP + SAMPLES fresh pages of the region at base
+ * (each a demand-zero fault); the fault times, after the warm-up, go to
+ * samples. */
+static void time_faults(uint64_t base)
+{
+    for (int i = 0; i < WARMUP + SAMPLES; i++) {
+        volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(base + (uint64_t)i * MICA_PAGE_SIZE);
+        uint64_t t0 = rdtsc();
+        *p = 1;
+        uint64_t t1 = rdtsc();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = net(t1 - t0);
+    }
+}
+
 /* pager_fault: one store to a fresh page of a demand-zero region, from the
  * faulting instruction to its completion: trap, fault message, the pager
  * allocating and clearing a frame, its reply, the kernel's checks and the
@@ -428,14 +443,7 @@ static void bench_pager_fault(void)
         mica_puts("# bench: no pager: pager_fault not measured");
         return;
     }
-    for (int i = 0; i < WARMUP + SAMPLES; i++) {
-        volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(base + (uint64_t)i * MICA_PAGE_SIZE);
-        uint64_t t0 = rdtsc();
-        *p = 1;
-        uint64_t t1 = rdtsc();
-        if (i >= WARMUP)
-            samples[i - WARMUP] = net(t1 - t0);
-    }
+    time_faults(base);
     report(
         "pager_fault", samples,
         "(demand-zero; the frame was cleared ahead of time, when freed or by the pager's clearing thread)");
@@ -456,14 +464,7 @@ static void bench_pager_fault_cold(void)
         mica_puts("# bench: no pager: pager_fault_cold not measured");
         return;
     }
-    for (int i = 0; i < WARMUP + SAMPLES; i++) {
-        volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(base + (uint64_t)i * MICA_PAGE_SIZE);
-        uint64_t t0 = rdtsc();
-        *p = 1;
-        uint64_t t1 = rdtsc();
-        if (i >= WARMUP)
-            samples[i - WARMUP] = net(t1 - t0);
-    }
+    time_faults(base);
     mica_msg_init(&m, PAGER_COLD_FAULTS);
     m.mr[0] = 0;
     mica_call(pager_admin, &m, MICA_TIMEOUT_INFINITE);

@@ -88,3 +88,27 @@ struct mica_task_status child_wait_end(mica_handle_t task, uint64_t max_us)
     }
     return s;
 }
+
+/* A child task that is a pager client with `quota` pages, whose faults go
+ * to the pager; its pager handle's number there comes back in *remote. */
+int client_task(uint64_t quota, mica_handle_t *task, uint64_t *id, mica_handle_t *remote)
+{
+    mica_handle_t t = 0, pe = 0;
+    uint64_t badge = 0;
+    int st = mica_task_create(&t);
+    if (st == MICA_OK)
+        st = pager_add_client(t, quota, 0, id, &badge);
+    if (st == MICA_OK)
+        st = mica_handle_mint(pager_mint, MICA_R_SEND | MICA_R_TRANSFER, badge, &pe);
+    if (st == MICA_OK)
+        st = mica_task_set_pager(t, pe);
+    if (st == MICA_OK)
+        st = mica_task_give(t, pe, MICA_R_SEND, badge, remote);
+    if (pe)
+        mica_handle_close(pe);
+    if (st == MICA_OK)
+        *task = t;
+    else if (t)
+        mica_handle_close(t);
+    return st;
+}

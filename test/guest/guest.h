@@ -95,6 +95,9 @@ int spawn_remote(mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *task
  * passing its number there as the argument, at priority 40. */
 int spawn_remote_with(mica_thread_fn *fn, mica_handle_t give, uint32_t rights, uint64_t badge,
                       mica_handle_t *task_out, mica_handle_t *thread_out);
+/* A child task that is a pager client with `quota` pages, whose faults go
+ * to the pager; its pager handle's number there in *remote (child.c). */
+int client_task(uint64_t quota, mica_handle_t *task, uint64_t *id, mica_handle_t *remote);
 /* Start fn(arg, buffer) in an existing task on init's code (as spawn_remote). */
 int spawn_in_task(mica_handle_t task, mica_thread_fn *fn, uint64_t arg, int prio, mica_handle_t *thread_out);
 /* Poll (every 2 ms, up to max_us) until task has ended; its status then,

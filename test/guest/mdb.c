@@ -91,30 +91,6 @@ static mica_handle_t give_map(mica_handle_t to, mica_handle_t task)
     return remote;
 }
 
-/* A new task that is a pager client with `quota` pages; its pager handle's
- * number there in *remote. */
-static int client_task(uint64_t quota, mica_handle_t *task, uint64_t *id, mica_handle_t *remote)
-{
-    mica_handle_t t = 0, pe = 0;
-    uint64_t badge = 0;
-    int st = mica_task_create(&t);
-    if (st == MICA_OK)
-        st = pager_add_client(t, quota, 0, id, &badge);
-    if (st == MICA_OK)
-        st = mica_handle_mint(pager_mint, MICA_R_SEND | MICA_R_TRANSFER, badge, &pe);
-    if (st == MICA_OK)
-        st = mica_task_set_pager(t, pe);
-    if (st == MICA_OK)
-        st = mica_task_give(t, pe, MICA_R_SEND, badge, remote);
-    if (pe)
-        mica_handle_close(pe);
-    if (st == MICA_OK)
-        *task = t;
-    else if (t)
-        mica_handle_close(t);
-    return st;
-}
-
 /* Tell the pager client `id` is gone: it frees (and takes back) its frames. */
 static void remove_client(uint64_t id)
 {

@@ -51,30 +51,6 @@ static void toucher(uint64_t arg, struct mica_ipc_buffer *buf)
         *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i + 1;
 }
 
-/* A child task that is a pager client with `quota` pages, whose faults go
- * to the pager; its pager handle's number there comes back in *remote. */
-static int client_task(uint64_t quota, mica_handle_t *task, uint64_t *id, mica_handle_t *remote)
-{
-    mica_handle_t t = 0, pe = 0;
-    uint64_t badge = 0;
-    int st = mica_task_create(&t);
-    if (st == MICA_OK)
-        st = pager_add_client(t, quota, 0, id, &badge);
-    if (st == MICA_OK)
-        st = mica_handle_mint(pager_mint, MICA_R_SEND | MICA_R_TRANSFER, badge, &pe);
-    if (st == MICA_OK)
-        st = mica_task_set_pager(t, pe);
-    if (st == MICA_OK)
-        st = mica_task_give(t, pe, MICA_R_SEND, badge, remote);
-    if (pe)
-        mica_handle_close(pe);
-    if (st == MICA_OK)
-        *task = t;
-    else if (t)
-        mica_handle_close(t);
-    return st;
-}
-
 /* In a client: reserve `pages` pages with its pager handle (low 16 bits
  * of arg; the page count in bits 16..31) and touch every one. */
 static void alloc_and_touch(uint64_t arg, struct mica_ipc_buffer *buf)
