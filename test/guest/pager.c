@@ -42,13 +42,18 @@ static void share_child(uint64_t addr, struct mica_ipc_buffer *buf)
     w[1] = ~w[0];
 }
 
+/* Write i + 1 into the first word of page i of `pages` pages from base. */
+static void touch_pages(uint64_t base, uint64_t pages)
+{
+    for (uint64_t i = 0; i < pages; i++)
+        *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i + 1;
+}
+
 /* Touch `arg & 0xffff` pages from the address in the high bits. */
 static void toucher(uint64_t arg, struct mica_ipc_buffer *buf)
 {
     (void)buf;
-    uint64_t pages = arg & 0xffff, base = arg & ~0xffffull;
-    for (uint64_t i = 0; i < pages; i++)
-        *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i + 1;
+    touch_pages(arg & ~0xffffull, arg & 0xffff);
 }
 
 /* In a client: reserve `pages` pages with its pager handle (low 16 bits
@@ -57,10 +62,8 @@ static void alloc_and_touch(uint64_t arg, struct mica_ipc_buffer *buf)
 {
     (void)buf;
     uint64_t base = 0, pages = (arg >> 16) & 0xffff;
-    if (mica_vm_alloc((mica_handle_t)(arg & 0xffff), pages * MICA_PAGE_SIZE, &base) != MICA_OK)
-        return;
-    for (uint64_t i = 0; i < pages; i++)
-        *(volatile uint64_t *)(uintptr_t)(base + i * MICA_PAGE_SIZE) = i + 1;
+    if (mica_vm_alloc((mica_handle_t)(arg & 0xffff), pages * MICA_PAGE_SIZE, &base) == MICA_OK)
+        touch_pages(base, pages);
 }
 
 /* In a client: reserve `pages` pages (as alloc_and_touch) and fill every
